@@ -1,0 +1,237 @@
+"""The `sitegen` command: parse flags, load config, call the library, print diagnostics.
+The only module that prints or exits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
+
+from sitegen.build import build
+from sitegen.config import BuildOptions, ConfigErrors, SiteConfig, load_config
+from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
+from sitegen.errors import SitegenError
+from sitegen.urls import slugify_text
+
+F = TypeVar("F", bound=Callable[..., Any])
+PROGRESS_THRESHOLD = 200
+
+
+class Output:
+    """Where the CLI prints, at the verbosity asked for."""
+
+    def __init__(self, quiet: bool, verbose: bool) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.out = Console(highlight=False, soft_wrap=True)
+
+    def diagnostics(self, diagnostics: tuple[Diagnostic, ...], strict: bool) -> None:
+        for diagnostic in diagnostics:
+            error = diagnostic.level is Level.ERROR or strict
+            if not error and self.quiet:
+                continue
+            style = "bold red" if error else "yellow"
+            text = Text()
+            if diagnostic.location is not None:
+                text.append(f"{diagnostic.location}: ", style="bold")
+            text.append("error" if error else "warning", style=style)
+            text.append(f": {diagnostic.message}")
+            if diagnostic.hint:
+                text.append(f" ({diagnostic.hint})", style="dim")
+            self.err.print(text)
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.err.print(Text(message))
+
+    def detail(self, message: str) -> None:
+        if self.verbose and not self.quiet:
+            self.err.print(Text(message, style="dim"))
+
+    @contextmanager
+    def progress(self) -> Iterator[Callable[[str, int, int], None] | None]:
+        if self.quiet or not self.err.is_terminal:
+            yield None
+            return
+        bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            console=self.err, transient=True,
+        )  # fmt: skip
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if total < PROGRESS_THRESHOLD:
+                return
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        with bar:
+            yield update
+
+
+def common_options(command: F) -> F:
+    """--site, --quiet and --verbose, on every command."""
+
+    @click.option(
+        "--site", "site", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+        show_default=True, help="The site's folder.",
+    )  # fmt: skip
+    @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+    @click.option("--verbose", "-v", is_flag=True, help="Print more about each stage.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, site: Path, quiet: bool, verbose: bool, **kwargs: Any) -> Any:
+        return command(*args, site=site, output=Output(quiet, verbose), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _config_or_exit(site: Path, output: Output, overrides: dict[str, Any]) -> SiteConfig:
+    try:
+        return load_config(site, overrides)
+    except ConfigErrors as errors:
+        for error in errors.errors:
+            output.diagnostics((Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False)
+        raise SystemExit(1) from None
+    except SitegenError as error:
+        output.diagnostics((Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False)
+        raise SystemExit(1) from None
+
+
+def _run_build(
+    config: SiteConfig, options: BuildOptions, output: Output, *, write: bool, out_dir: Path | None
+) -> int:
+    reporter = Reporter(strict=options.strict)
+    started = time.perf_counter()
+    try:
+        with output.progress() as progress:
+            result = build(config, options, reporter, write=write, output=out_dir, progress=progress)
+    except BuildFailed:
+        output.diagnostics(reporter.diagnostics, options.strict)
+        count = len(reporter.errors)
+        output.err.print(Text(f"failed: {count} error{'s' if count != 1 else ''}", style="bold red"))
+        return 1
+    except SitegenError as error:
+        output.diagnostics(reporter.diagnostics, options.strict)
+        output.diagnostics((Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False)
+        return 1
+    except KeyboardInterrupt:
+        output.err.print(Text("interrupted; the previous output is unchanged", style="yellow"))
+        return 130
+    output.diagnostics(reporter.diagnostics, options.strict)
+    elapsed = time.perf_counter() - started
+    reports = len(result.site.reports)
+    if write:
+        output.info(f"built {reports} reports, {result.pages} pages into {result.output} in {elapsed:.2f} s")
+    else:
+        output.info(f"checked {reports} reports and {result.pages} pages in {elapsed:.2f} s: no errors")
+    return 0
+
+
+@click.group()
+@click.version_option(package_name="sitegen")
+def main() -> None:
+    """sitegen: build a digest of reports into a static site."""
+
+
+@main.command("build")
+@common_options
+@click.option("--drafts", is_flag=True, help="Include reports with draft: true.")
+@click.option("--future", is_flag=True, help="Include reports dated in the future.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--output", "out_dir", type=click.Path(path_type=Path), help="Build into DIR.")
+@click.option("--base-url", help="Override base_url, e.g. https://example.org/digest/.")
+def build_command(
+    site: Path, output: Output, drafts: bool, future: bool, strict: bool,
+    out_dir: Path | None, base_url: str | None,
+) -> None:  # fmt: skip
+    """Build the site into output/."""
+    config = _config_or_exit(site, output, {"base_url": base_url} if base_url else {})
+    options = BuildOptions(drafts=drafts, future=future, strict=strict)
+    out = out_dir.absolute() if out_dir else None
+    raise SystemExit(_run_build(config, options, output, write=True, out_dir=out))
+
+
+@main.command("check")
+@common_options
+@click.option("--drafts", is_flag=True, help="Include reports with draft: true.")
+@click.option("--future", is_flag=True, help="Include reports dated in the future.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def check_command(site: Path, output: Output, drafts: bool, future: bool, strict: bool) -> None:
+    """Validate content, front matter, templates and internal links without writing."""
+    config = _config_or_exit(site, output, {})
+    options = BuildOptions(drafts=drafts, future=future, strict=strict)
+    raise SystemExit(_run_build(config, options, output, write=False, out_dir=None))
+
+
+NEW_REPORT = """---
+title: {title}
+date: {date}
+{author_line}
+# summary: One or two sentences, used in lists, feeds and social cards.
+tags: []
+places: []
+# event_date: {year}        # when it happened: a year, 2024-03 or 2024-03-05
+# image:
+#   src: photo.jpg          # beside this file, or under static/
+#   alt: What the photo shows
+#   caption: A sentence under the photo.
+#   credit: Photo provided by a contributor
+# source:
+#   name: The outlet
+#   url: https://example.org/news/12345
+#   lang: ko
+# translations:
+#   - lang: ko
+#     url: https://example.org/ko/news/12345
+draft: true
+---
+Write the report here.
+"""
+
+
+def _yaml_text(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@main.command("new")
+@common_options
+@click.argument("title")
+@click.option("--section", default="reports", show_default=True, help="The section folder.")
+@click.option("--author", default="", help="The byline.")
+def new_command(site: Path, output: Output, title: str, section: str, author: str) -> None:
+    """Write a new draft report with today's date and every field to fill in."""
+    config = _config_or_exit(site, output, {})
+    slug = slugify_text(title)
+    if not title.strip() or not slug:
+        output.err.print(Text("error: the title makes no file name; use letters or digits", style="bold red"))
+        raise SystemExit(1)
+    if slugify_text(section) != section:
+        output.err.print(Text(f"error: section {section!r} must be a plain folder name", style="bold red"))
+        raise SystemExit(1)
+    today = dt.datetime.now(config.zone).date()
+    path = config.content_path / section / str(today.year) / f"{slug}.md"
+    if path.exists():
+        output.err.print(Text(f"error: {path} already exists; choose another title", style="bold red"))
+        raise SystemExit(1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        NEW_REPORT.format(
+            title=_yaml_text(title.strip()),
+            date=today.isoformat(),
+            year=today.year,
+            author_line=f"author: {_yaml_text(author)}" if author else "# author: A. Writer",
+        ),
+        encoding="utf-8",
+    )
+    output.out.print(Text(str(path.relative_to(config.root))))

@@ -1,0 +1,267 @@
+"""The site's settings: a frozen SiteConfig read from sitegen.toml, every key defaulted."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import os
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+
+from sitegen.errors import ConfigError, SourceLocation
+
+CONFIG_NAME = "sitegen.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Permalinks:
+    """URL patterns; each starts and ends with '/'."""
+
+    report: str = "/{section}/{slug}/"
+    """A report's URL; `{section}` is its top folder under content/, `{slug}` its slug."""
+    term: str = "/{taxonomy}/{slug}/"
+    """One tag's or place's page; `{taxonomy}` is e.g. `tags`."""
+    timeline: str = "/timeline/"
+    """The timeline; each year is below it (`/timeline/2024/`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Everything sitegen.toml may set. Each field has a default."""
+
+    root: Path
+    """The site's folder (where sitegen.toml is, or would be)."""
+    title: str = "Digest"
+    """The site's name, shown in the header and page titles."""
+    description: str = ""
+    """One sentence about the site, for the home page and metadata."""
+    base_url: str = "/"
+    """Where the site is hosted, e.g. `https://example.org/digest/`; links follow its path."""
+    language: str = "en"
+    """The language of reports without a language of their own (a code Babel knows)."""
+    languages: tuple[str, ...] = ()
+    """Extra language codes accepted as file suffixes (`name.xx.md`) and in `lang:`."""
+    timezone: str = "UTC"
+    """The IANA zone for dates written without an offset."""
+    theme: str = "default"
+    """The theme's name: `themes/<name>/` in the site, or a theme shipped with sitegen."""
+    per_page: int = 10
+    """Reports per page on the home page and term pages."""
+    taxonomies: tuple[str, ...] = ("tags", "places")
+    """Front-matter keys that hold terms; each gets index and term pages."""
+    allow_raw_html: bool = False
+    """Let raw HTML in Markdown through (sanitised); otherwise it is shown as text."""
+    permalinks: Permalinks = field(default_factory=Permalinks)
+    """URL patterns."""
+    content_dir: str = "content"
+    """Where the reports are, relative to the site's folder."""
+    output_dir: str = "output"
+    """Where the built site goes, relative to the site's folder."""
+
+    @property
+    def content_path(self) -> Path:
+        """The absolute content folder."""
+        return self.root / self.content_dir
+
+    @property
+    def output_path(self) -> Path:
+        """The absolute output folder."""
+        return self.root / self.output_dir
+
+    @property
+    def static_path(self) -> Path:
+        """The site's static files, copied as they are."""
+        return self.root / "static"
+
+    @property
+    def templates_path(self) -> Path:
+        """The site's own templates, which override the theme's."""
+        return self.root / "templates"
+
+    @property
+    def data_path(self) -> Path:
+        """The site's data files."""
+        return self.root / "data"
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, starting and ending with '/'."""
+        match = re.match(r"^[a-z][a-z0-9+.-]*://[^/]+(/.*)?$", self.base_url, re.IGNORECASE)
+        path = (match.group(1) or "/") if match else self.base_url
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The site's time zone."""
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+def is_known_language(code: str) -> bool:
+    """Whether Babel knows the language code (`ko`, `en`, `zh_Hant`, `pt-BR`)."""
+    if not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*", code):
+        return False
+    try:
+        Locale.parse(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
+
+
+def _key_line(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", re.MULTILINE)
+    match = pattern.search(text)
+    if match is None:
+        pattern = re.compile(rf"^\s*\[\s*{re.escape(key)}\s*\]", re.MULTILINE)
+        match = pattern.search(text)
+    return None if match is None else text.count("\n", 0, match.start()) + 1
+
+
+def _type_name(kind: Any) -> str:
+    return {str: "text", int: "a whole number", bool: "true or false"}.get(kind, "a list of text")
+
+
+class _ConfigReader:
+    def __init__(self, path: Path, text: str, display: Path) -> None:
+        self.path = path
+        self.text = text
+        self.display = display
+        self.errors: list[ConfigError] = []
+
+    def where(self, key: str) -> SourceLocation:
+        return SourceLocation(self.display, _key_line(self.text, key))
+
+    def fail(self, key: str, message: str, hint: str | None = None) -> None:
+        self.errors.append(ConfigError(message, self.where(key), hint))
+
+    def fields(self, table: dict[str, Any], cls: type, prefix: str = "") -> dict[str, Any]:
+        known = {f.name: f for f in dataclasses.fields(cls) if f.name != "root"}
+        kwargs: dict[str, Any] = {}
+        for key, value in table.items():
+            name = prefix + key
+            if key not in known:
+                close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+                hint = f"did you mean '{prefix}{close[0]}'?" if close else (
+                    "known keys: " + ", ".join(prefix + k for k in sorted(known))
+                )
+                self.fail(key, f"unknown setting '{name}'", hint)
+                continue
+            kind = known[key].type
+            if kind == "Permalinks":
+                if not isinstance(value, dict):
+                    self.fail(key, f"'{name}' must be a table: [{name}]")
+                    continue
+                kwargs[key] = Permalinks(**self.fields(value, Permalinks, prefix=f"{name}."))
+                continue
+            expected: Any = {"str": str, "int": int, "bool": bool}.get(str(kind), tuple)
+            if expected is tuple:
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    self.fail(key, f"'{name}' must be a list of text, like [\"a\", \"b\"]")
+                    continue
+                value = tuple(value)
+            elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                self.fail(key, f"'{name}' must be {_type_name(expected)}, not {value!r}")
+                continue
+            kwargs[key] = value
+        return kwargs
+
+
+def _check_values(config: SiteConfig, reader: _ConfigReader) -> None:
+    if not re.match(r"^(https?://[^/\s]+)?/", config.base_url):
+        reader.fail(
+            "base_url",
+            f"base_url {config.base_url!r} must be an http(s) URL or a path starting with '/'",
+            "for example https://example.org/digest/",
+        )
+    for key in ("language", *(["languages"] if config.languages else [])):
+        codes = [config.language] if key == "language" else list(config.languages)
+        for code in codes:
+            if not is_known_language(code):
+                reader.fail(key, f"unknown language code {code!r}", "use a code like en, ko, ja")
+    try:
+        zoneinfo.ZoneInfo(config.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        reader.fail("timezone", f"unknown timezone {config.timezone!r}", "e.g. Asia/Seoul, UTC")
+    if config.per_page < 1:
+        reader.fail("per_page", "per_page must be 1 or more")
+    for tax in config.taxonomies:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", tax):
+            reader.fail("taxonomies", f"taxonomy name {tax!r} must be lower-case letters")
+    for name in ("report", "term", "timeline"):
+        pattern = getattr(config.permalinks, name)
+        if not (pattern.startswith("/") and pattern.endswith("/")) or ".." in pattern:
+            reader.fail(name, f"permalink {name} {pattern!r} must start and end with '/'")
+    if "{slug}" not in config.permalinks.report:
+        reader.fail("report", "the report permalink must contain {slug}")
+    if "{slug}" not in config.permalinks.term:
+        reader.fail("term", "the term permalink must contain {slug}")
+
+
+def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:
+    """Read root/sitegen.toml (if there is one) and report every problem in it at once."""
+    root = root.resolve()
+    path = root / CONFIG_NAME
+    text = ""
+    data: dict[str, Any] = {}
+    display = Path(CONFIG_NAME)
+    if path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            data = tomllib.loads(text)
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"not UTF-8 text ({error.reason})", SourceLocation(display)) from None
+        except tomllib.TOMLDecodeError as error:
+            match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+            message = re.sub(r"\s*\(at line.*\)$", "", str(error))
+            line, col = (int(match.group(1)), int(match.group(2))) if match else (None, None)
+            raise ConfigError(
+                f"invalid TOML: {message}", SourceLocation(display, line, col)
+            ) from None
+    reader = _ConfigReader(path, text, display)
+    kwargs = reader.fields(data, SiteConfig)
+    kwargs.update(overrides or {})
+    if reader.errors:
+        raise ConfigErrors(tuple(reader.errors))
+    config = SiteConfig(root=root, **kwargs)
+    _check_values(config, reader)
+    if reader.errors:
+        raise ConfigErrors(tuple(reader.errors))
+    return config
+
+
+class ConfigErrors(ConfigError):
+    """Several configuration errors, reported together."""
+
+    def __init__(self, errors: tuple[ConfigError, ...]) -> None:
+        first = errors[0]
+        super().__init__(first.message, first.location, first.hint)
+        self.errors = errors
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    """What one run was asked for on the command line."""
+
+    drafts: bool = False
+    """Build reports marked `draft: true`."""
+    future: bool = False
+    """Build reports dated after now."""
+    strict: bool = False
+    """Treat warnings as errors."""
+    now: dt.datetime | None = None
+    """The time reports are compared with; the clock or SOURCE_DATE_EPOCH when None."""
+
+    def current_time(self) -> dt.datetime:
+        """Now: the given time, else SOURCE_DATE_EPOCH where set, else the clock."""
+        if self.now is not None:
+            return self.now
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch and epoch.strip().isdigit():
+            return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        return dt.datetime.now(dt.UTC)

@@ -1,0 +1,161 @@
+"""Split a report into front matter and body, keeping the file's own line numbers."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import BaseHandler, YAMLHandler
+
+from sitegen.errors import ContentError, SourceLocation
+
+_TOML_HANDLER = BaseHandler(re.compile(r"^\+{3,}\s*$", re.MULTILINE), "+++", "+++")
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc]
+    """PyYAML's safe loader (C where present), reading only `true`/`false` as booleans
+    and leaving dates as text, so sitegen can check them with the file's line."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_FrontMatterLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatter:
+    """The parsed front matter of one file, its key lines, and the body after it."""
+
+    data: dict[str, Any]
+    key_lines: dict[str, int]
+    body: str
+    body_line: int
+
+
+def _check_mapping_keys(node: yaml.Node, where: Path, first_line: int) -> None:
+    seen_nodes: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen_nodes:
+            continue
+        seen_nodes.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            keys: dict[Any, int] = {}
+            for key_node, value_node in current.value:
+                line = key_node.start_mark.line + first_line
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+                if key in keys:
+                    raise ContentError(
+                        f"'{key}' is given twice (first on line {keys[key]})",
+                        SourceLocation(where, line),
+                        "keep one of them",
+                    )
+                keys[key] = line
+                stack.append(value_node)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+
+
+def _parse_yaml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str, int]]:
+    loader = _FrontMatterLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        _check_mapping_keys(node, where, first_line)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or error.context or "invalid YAML"
+        if error.context_mark is not None and "quoted scalar" in (error.context or ""):
+            mark, problem = error.context_mark, "a quote opened here is never closed"
+        line = None if mark is None else mark.line + first_line
+        if "could not determine a constructor" in problem:
+            problem = "YAML tags like '!!python/...' are not allowed in front matter"
+        raise ContentError(
+            f"invalid front matter: {problem}", SourceLocation(where, line)
+        ) from None
+    except yaml.YAMLError as error:
+        raise ContentError(f"invalid front matter: {error}", SourceLocation(where)) from None
+    finally:
+        loader.dispose()
+    key_lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key_lines.setdefault(str(key_node.value), key_node.start_mark.line + first_line)
+    return data, key_lines
+
+
+def _parse_toml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str, int]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        line = int(match.group(1)) + first_line if match else None
+        message = re.sub(r"\s*\(at line.*\)$", "", str(error))
+        raise ContentError(f"invalid front matter: {message}", SourceLocation(where, line)) from None
+    key_lines: dict[str, int] = {}
+    for number, line_text in enumerate(text.split("\n")):
+        match = re.match(r"\s*([A-Za-z_][\w-]*)\s*=", line_text)
+        if match:
+            key_lines.setdefault(match.group(1), number + first_line)
+    return data, key_lines
+
+
+def split_front_matter(text: str, where: Path) -> FrontMatter:
+    """Parse the front matter (YAML between `---`, or TOML between `+++`) of a report's text."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ContentError("the file is empty", SourceLocation(where, 1), "start it with front matter")
+    for handler, parse in ((YAMLHandler(), _parse_yaml), (_TOML_HANDLER, _parse_toml)):
+        if not handler.detect(text):
+            continue
+        try:
+            matter, body = handler.split(text)
+        except ValueError:
+            raise ContentError(
+                "front matter is not closed",
+                SourceLocation(where, 1),
+                f"end it with a line of {handler.END_DELIMITER}",
+            ) from None
+        # The front matter text starts right after the opening delimiter, on line 1.
+        data, key_lines = parse(matter, where, 1)
+        body_offset = len(text) - len(body)
+        body_line = text.count("\n", 0, body_offset) + 1
+        if body.startswith("\n"):
+            body, body_line = body[1:], body_line + 1
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ContentError(
+                f"front matter must be a set of 'key: value' lines, not {_kind(data)}",
+                SourceLocation(where, 2),
+            )
+        return FrontMatter(data, key_lines, body, body_line)
+    raise ContentError(
+        "no front matter", SourceLocation(where, 1), "start the file with a line of --- "
+        "and the fields title and date, then another line of ---"
+    )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a single text"
+    return type(value).__name__

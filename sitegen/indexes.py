@@ -1,0 +1,246 @@
+"""Build the site model from validated reports: editions, taxonomies, timeline, translations.
+Pure functions; problems are returned as diagnostics."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sitegen.config import BuildOptions, SiteConfig
+from sitegen.diagnostics import Diagnostic, Level
+from sitegen.errors import SourceLocation
+from sitegen.model import (
+    Edition,
+    Report,
+    Site,
+    Taxonomy,
+    Term,
+    TimelineMonth,
+    TimelineYear,
+    TranslationGroup,
+)
+from sitegen.urls import fill_pattern, fold_term, language_prefix, slugify_text
+
+
+@dataclass(frozen=True, slots=True)
+class SiteResult:
+    """The site model and what was found while building it."""
+
+    site: Site
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def newest_first(reports: Iterable[Report]) -> tuple[Report, ...]:
+    """Reports by date, newest first; the file's key breaks ties so order never varies."""
+    by_key = sorted(reports, key=lambda r: r.key)
+    return tuple(sorted(by_key, key=lambda r: r.date, reverse=True))
+
+
+def _where(report: Report, key: str = "title") -> SourceLocation:
+    return SourceLocation(report.file, report.line_of(key) or 1)
+
+
+def select_published(
+    reports: Iterable[Report], options: BuildOptions
+) -> tuple[Report, ...]:
+    """Drop drafts and reports dated in the future, unless asked for."""
+    now = options.current_time()
+    return tuple(
+        r
+        for r in reports
+        if (options.drafts or not r.draft) and (options.future or r.date <= now)
+    )
+
+
+def group_translations(
+    reports: tuple[Report, ...], config: SiteConfig
+) -> tuple[dict[str, TranslationGroup], frozenset[str], list[Diagnostic]]:
+    """Group versions of one report by translation key; note stale translations."""
+    diagnostics: list[Diagnostic] = []
+    by_key: dict[str, list[Report]] = defaultdict(list)
+    for report in reports:
+        by_key[report.translation_key].append(report)
+    groups: dict[str, TranslationGroup] = {}
+    stale: set[str] = set()
+    for key in sorted(by_key):
+        members = sorted(by_key[key], key=lambda r: r.key)
+        if len(members) < 2:
+            continue
+        by_lang: dict[str, Report] = {}
+        for report in members:
+            if report.lang in by_lang:
+                other = by_lang[report.lang]
+                diagnostics.append(
+                    Diagnostic(
+                        Level.ERROR,
+                        f"two versions in {report.lang!r} of one report: also {other.file}",
+                        _where(report, "lang"),
+                        "give one of them another lang or translation_key",
+                    )
+                )
+                continue
+            by_lang[report.lang] = report
+        original = by_lang.get(config.language) or min(
+            by_lang.values(), key=lambda r: (r.date, r.key)
+        )
+        ordered = [original] + sorted(
+            (r for r in by_lang.values() if r is not original), key=lambda r: r.lang
+        )
+        group = TranslationGroup(key, tuple((r.lang, r.key) for r in ordered))
+        for report in ordered:
+            groups[report.key] = group
+        for report in ordered[1:]:
+            if report.last_changed < original.last_changed:
+                stale.add(report.key)
+                diagnostics.append(
+                    Diagnostic(
+                        Level.WARNING,
+                        f"translation may be stale: {original.file} was updated "
+                        f"{original.last_changed.date().isoformat()}, after this version "
+                        f"({report.last_changed.date().isoformat()})",
+                        _where(report, "updated" if report.updated else "date"),
+                        "update the translation and set its updated: date",
+                    )
+                )
+    return groups, frozenset(stale), diagnostics
+
+
+def _display_name(spellings: Counter[str]) -> str:
+    return sorted(spellings.items(), key=lambda item: (-item[1], item[0]))[0][0]
+
+
+def build_taxonomy(
+    name: str, reports: tuple[Report, ...], lang: str, config: SiteConfig
+) -> tuple[Taxonomy, list[Diagnostic]]:
+    """One taxonomy's terms in one language; spellings that fold alike share one term."""
+    diagnostics: list[Diagnostic] = []
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    members: dict[str, list[str]] = defaultdict(list)
+    first_report: dict[str, Report] = {}
+    for report in reports:
+        for written in report.terms_of(name):
+            folded = fold_term(written)
+            spellings[folded][written] += 1
+            if report.key not in members[folded]:
+                members[folded].append(report.key)
+            first_report.setdefault(folded, report)
+    prefix = language_prefix(lang, config.language)
+    terms: list[Term] = []
+    for folded in spellings:
+        display = _display_name(spellings[folded])
+        slug = slugify_text(display)
+        if not slug:
+            diagnostics.append(
+                Diagnostic(
+                    Level.ERROR,
+                    f"{name} term {display!r} makes no URL",
+                    _where(first_report[folded], name),
+                    "use letters or digits in the term",
+                )
+            )
+            continue
+        url = prefix + fill_pattern(config.permalinks.term, taxonomy=name, slug=slug)
+        terms.append(Term(name, folded, display, slug, lang, url, tuple(members[folded])))
+    terms.sort(key=lambda t: (t.key, t.slug))
+    return Taxonomy(name, lang, f"{prefix}/{name}/", tuple(terms)), diagnostics
+
+
+def build_timeline(
+    reports: tuple[Report, ...], base_url: str
+) -> tuple[TimelineYear, ...]:
+    """Years and months by event date, newest first; partial dates after full ones."""
+    years: dict[int, list[Report]] = defaultdict(list)
+    for report in reports:
+        years[report.event_date.year].append(report)
+
+    def order(group: Iterable[Report]) -> tuple[str, ...]:
+        by_key = sorted(group, key=lambda r: r.key)
+        by_date = sorted(by_key, key=lambda r: r.date, reverse=True)
+        ranked = sorted(
+            by_date,
+            key=lambda r: (r.event_date.day is None, -(r.event_date.day or 0)),
+        )
+        return tuple(r.key for r in ranked)
+
+    timeline: list[TimelineYear] = []
+    for year in sorted(years, reverse=True):
+        months: dict[int, list[Report]] = defaultdict(list)
+        year_only: list[Report] = []
+        for report in years[year]:
+            if report.event_date.month is None:
+                year_only.append(report)
+            else:
+                months[report.event_date.month].append(report)
+        timeline.append(
+            TimelineYear(
+                year,
+                f"{base_url}{year}/",
+                tuple(TimelineMonth(year, m, order(months[m])) for m in sorted(months, reverse=True)),
+                order(year_only),
+            )
+        )
+    return tuple(timeline)
+
+
+def check_report_urls(reports: tuple[Report, ...]) -> list[Diagnostic]:
+    """Two reports on one URL is an error naming both files."""
+    diagnostics: list[Diagnostic] = []
+    seen: dict[str, Report] = {}
+    for report in sorted(reports, key=lambda r: r.key):
+        other = seen.get(report.url)
+        if other is None:
+            seen[report.url] = report
+            continue
+        diagnostics.append(
+            Diagnostic(
+                Level.ERROR,
+                f"{report.url} is also the URL of {other.file}",
+                _where(report, "slug"),
+                "give one of them another slug:",
+            )
+        )
+    return diagnostics
+
+
+def build_site(
+    reports: tuple[Report, ...], config: SiteConfig, options: BuildOptions
+) -> SiteResult:
+    """The whole site model from every validated report."""
+    published = select_published(reports, options)
+    diagnostics = check_report_urls(published)
+    groups, stale, translation_problems = group_translations(published, config)
+    diagnostics.extend(translation_problems)
+    by_lang: dict[str, list[Report]] = defaultdict(list)
+    for report in published:
+        by_lang[report.lang].append(report)
+    if config.language not in by_lang:
+        by_lang[config.language] = []
+    editions: list[Edition] = []
+    languages = [config.language] + sorted(lang for lang in by_lang if lang != config.language)
+    for lang in languages:
+        ordered = newest_first(by_lang[lang])
+        taxonomies: list[Taxonomy] = []
+        for name in config.taxonomies:
+            taxonomy, problems = build_taxonomy(name, ordered, lang, config)
+            taxonomies.append(taxonomy)
+            diagnostics.extend(problems)
+        prefix = language_prefix(lang, config.language)
+        timeline_url = prefix + config.permalinks.timeline
+        editions.append(
+            Edition(
+                lang,
+                prefix,
+                tuple(r.key for r in ordered),
+                tuple(taxonomies),
+                build_timeline(ordered, timeline_url),
+                timeline_url,
+            )
+        )
+    site = Site(
+        reports={r.key: r for r in sorted(published, key=lambda r: r.key)},
+        editions=tuple(editions),
+        translations=groups,
+        stale_translations=stale,
+    )
+    return SiteResult(site, tuple(diagnostics))

@@ -1,0 +1,238 @@
+"""The data passed between stages: frozen, slotted dataclasses; relations by key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PartialDate:
+    """A day, a month or a year: when something happened."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @classmethod
+    def from_date(cls, value: dt.date) -> PartialDate:
+        """The full day of a date."""
+        return cls(value.year, value.month, value.day)
+
+    @property
+    def precision(self) -> str:
+        """'day', 'month' or 'year'."""
+        return "day" if self.day else "month" if self.month else "year"
+
+    def __str__(self) -> str:
+        if self.month is None:
+            return f"{self.year:04d}"
+        if self.day is None:
+            return f"{self.year:04d}-{self.month:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A report's photo: where it is, what it shows, who took it."""
+
+    src: str
+    """As written in front matter."""
+    alt: str
+    caption: str | None
+    credit: str | None
+    file: Path | None
+    """The image file on disk, once found."""
+    url: str
+    """Its site path (`/reports/x/photo.jpg` or `/images/photo.jpg`)."""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The report this entry summarises or translates."""
+
+    name: str
+    url: str
+    lang: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalTranslation:
+    """The same report in another language, published elsewhere."""
+
+    lang: str
+    url: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """A heading in a report's body, with its anchor."""
+
+    level: int
+    text: str
+    anchor: str
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLink:
+    """A link or image in a report's body, with its line in the source file."""
+
+    target: str
+    line: int
+    is_image: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBody:
+    """A report body rendered to HTML, and what was found while rendering it."""
+
+    html: str
+    headings: tuple[Heading, ...] = ()
+    links: tuple[BodyLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One report, validated. `key` (its file's path under content/) identifies it."""
+
+    key: str
+    file: Path
+    """The source file, as shown to the user (relative to the site's folder)."""
+    section: str
+    slug: str
+    lang: str
+    translation_key: str
+    title: str
+    date: dt.datetime
+    updated: dt.datetime | None
+    authors: tuple[str, ...]
+    summary: str | None
+    terms: tuple[tuple[str, tuple[str, ...]], ...]
+    """(taxonomy, terms as written) for every configured taxonomy."""
+    event_date: PartialDate
+    image: Image | None
+    source: Source | None
+    translations: tuple[ExternalTranslation, ...]
+    draft: bool
+    extra: tuple[tuple[str, Any], ...]
+    """Front-matter keys sitegen does not know, kept for templates."""
+    body: str
+    body_line: int
+    """The line of the file on which the body starts."""
+    key_lines: tuple[tuple[str, int], ...] = ()
+    """Front-matter key -> line, for later messages."""
+    url: str = ""
+    """The report's site path, e.g. `/reports/slug/` or `/ko/reports/slug/`."""
+    rendered: RenderedBody | None = None
+
+    def terms_of(self, taxonomy: str) -> tuple[str, ...]:
+        """The terms given for one taxonomy."""
+        return dict(self.terms).get(taxonomy, ())
+
+    def line_of(self, key: str) -> int | None:
+        """The line of a front-matter key."""
+        return dict(self.key_lines).get(key)
+
+    @property
+    def last_changed(self) -> dt.datetime:
+        """`updated` where given, else `date`."""
+        return self.updated or self.date
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One tag or place in one language, with the reports that carry it (newest first)."""
+
+    taxonomy: str
+    key: str
+    name: str
+    slug: str
+    lang: str
+    url: str
+    report_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """Every term of one taxonomy in one language, by name."""
+
+    name: str
+    lang: str
+    url: str
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineMonth:
+    """The reports of one month by event date; those with only a month come last."""
+
+    year: int
+    month: int
+    report_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineYear:
+    """One year of the timeline: its months newest first, then reports known only by year."""
+
+    year: int
+    url: str
+    months: tuple[TimelineMonth, ...]
+    year_only_keys: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        """How many reports the year holds."""
+        return sum(len(m.report_keys) for m in self.months) + len(self.year_only_keys)
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationGroup:
+    """The versions of one report in several languages: (lang, report key), original first."""
+
+    key: str
+    members: tuple[tuple[str, str], ...]
+
+    @property
+    def original_key(self) -> str:
+        """The report the others translate."""
+        return self.members[0][1]
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """Everything published in one language."""
+
+    lang: str
+    prefix: str
+    """'' for the site's language, '/ko' for Korean."""
+    report_keys: tuple[str, ...]
+    """Newest first."""
+    taxonomies: tuple[Taxonomy, ...]
+    timeline: tuple[TimelineYear, ...]
+    timeline_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The whole site, ready to be planned into pages."""
+
+    reports: Mapping[str, Report]
+    editions: tuple[Edition, ...]
+    translations: Mapping[str, TranslationGroup]
+    """Report key -> its group, for reports that have other versions."""
+    stale_translations: frozenset[str] = field(default_factory=frozenset)
+    """Keys of translations whose original changed after them."""
+
+    def edition(self, lang: str) -> Edition:
+        """The edition of one language."""
+        for edition in self.editions:
+            if edition.lang == lang:
+                return edition
+        raise KeyError(lang)

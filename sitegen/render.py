@@ -1,0 +1,438 @@
+"""Plan the site's pages (template, context, destination) and render each one to bytes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jinja2
+
+from sitegen.config import SiteConfig
+from sitegen.errors import SitegenError, SourceLocation, TemplateError
+from sitegen.model import Edition, Heading, Image, PartialDate, Report, Site, TimelineYear
+from sitegen.theme import language_name, template_error
+from sitegen.urls import output_file, page_path
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageLink:
+    """A link to a version of a page in another language."""
+
+    lang: str
+    name: str
+    """The language's name in that language."""
+    url: str
+    stale: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TermLink:
+    """A link to one tag's or place's page."""
+
+    name: str
+    url: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class TermGroup:
+    """A report's terms in one taxonomy."""
+
+    taxonomy: str
+    terms: tuple[TermLink, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    """The original report, with its language's name."""
+
+    name: str
+    url: str
+    lang: str | None
+    lang_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """What templates see of a report."""
+
+    key: str
+    url: str
+    title: str
+    lang: str
+    date: Any
+    updated: Any
+    authors: tuple[str, ...]
+    summary: str | None
+    event_date: PartialDate
+    image: Image | None
+    source: SourceView | None
+    versions: tuple[LanguageLink, ...]
+    """This report in the site's other languages (not itself)."""
+    external_translations: tuple[LanguageLink, ...]
+    terms: tuple[TermGroup, ...]
+    html: str
+    headings: tuple[Heading, ...]
+    extra: Mapping[str, Any]
+    stale: bool
+    """A translation whose original changed after it."""
+    original: LanguageLink | None
+    """For a translation, the original it translates."""
+
+
+@dataclass(frozen=True, slots=True)
+class EditionView:
+    """One language's part of the site, for navigation."""
+
+    lang: str
+    name: str
+    home_url: str
+    timeline_url: str
+    taxonomies: tuple[tuple[str, str], ...]
+    """(taxonomy name, index URL)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteView:
+    """Site-wide values for templates."""
+
+    title: str
+    description: str
+    base_url: str
+    language: str
+    editions: tuple[EditionView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    """Where a page stands in a paginated list."""
+
+    number: int
+    total: int
+    previous_url: str | None
+    next_url: str | None
+    page_urls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MonthView:
+    """A month of the timeline."""
+
+    year: int
+    month: int
+    reports: tuple[ReportView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class YearView:
+    """A year of the timeline."""
+
+    year: int
+    url: str
+    count: int
+    months: tuple[MonthView, ...]
+    year_only: tuple[ReportView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """What every page knows about itself."""
+
+    kind: str
+    url: str
+    title: str
+    lang: str
+    alternates: tuple[LanguageLink, ...]
+    """The same page in every language it exists in, this one included."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """One page to render: template, context, and where it goes."""
+
+    url: str
+    output: str
+    template: str
+    context: Mapping[str, Any]
+    sources: tuple[Path, ...] = ()
+    """The content files the page comes from, to name in messages."""
+
+
+def _report_views(site: Site, config: SiteConfig) -> dict[str, ReportView]:
+    term_index: dict[tuple[str, str, str], TermLink] = {}
+    for edition in site.editions:
+        for taxonomy in edition.taxonomies:
+            for term in taxonomy.terms:
+                link = TermLink(term.name, term.url, len(term.report_keys))
+                for key in term.report_keys:
+                    term_index[(key, taxonomy.name, term.key)] = link
+    from sitegen.urls import fold_term
+
+    views: dict[str, ReportView] = {}
+    for key, report in site.reports.items():
+        group = site.translations.get(key)
+        versions: tuple[LanguageLink, ...] = ()
+        original: LanguageLink | None = None
+        if group is not None:
+            versions = tuple(
+                LanguageLink(
+                    lang,
+                    language_name(lang),
+                    site.reports[other].url,
+                    other in site.stale_translations,
+                )
+                for lang, other in group.members
+                if other != key
+            )
+            if group.original_key != key:
+                first = site.reports[group.original_key]
+                original = LanguageLink(first.lang, language_name(first.lang), first.url)
+        terms: list[TermGroup] = []
+        for taxonomy in config.taxonomies:
+            links: list[TermLink] = []
+            for written in report.terms_of(taxonomy):
+                link = term_index.get((key, taxonomy, fold_term(written)))
+                if link is not None and link not in links:
+                    links.append(link)
+            terms.append(TermGroup(taxonomy, tuple(links)))
+        source = report.source
+        views[key] = ReportView(
+            key=key,
+            url=report.url,
+            title=report.title,
+            lang=report.lang,
+            date=report.date,
+            updated=report.updated,
+            authors=report.authors,
+            summary=report.summary,
+            event_date=report.event_date,
+            image=report.image,
+            source=None
+            if source is None
+            else SourceView(
+                source.name,
+                source.url,
+                source.lang,
+                language_name(source.lang) if source.lang else None,
+            ),
+            versions=versions,
+            external_translations=tuple(
+                LanguageLink(t.lang, t.name or language_name(t.lang), t.url)
+                for t in report.translations
+            ),
+            terms=tuple(terms),
+            html=report.rendered.html if report.rendered else "",
+            headings=report.rendered.headings if report.rendered else (),
+            extra=MappingProxyType(dict(report.extra)),
+            stale=key in site.stale_translations,
+            original=original,
+        )
+    return views
+
+
+def _edition_view(edition: Edition) -> EditionView:
+    return EditionView(
+        edition.lang,
+        language_name(edition.lang),
+        edition.prefix + "/",
+        edition.timeline_url,
+        tuple((t.name, t.url) for t in edition.taxonomies),
+    )
+
+
+def _paginate(base_url: str, count: int, per_page: int) -> list[tuple[int, str, slice]]:
+    total = max(1, math.ceil(count / per_page))
+    return [
+        (n, page_path(base_url, n), slice((n - 1) * per_page, n * per_page))
+        for n in range(1, total + 1)
+    ]
+
+
+def _pagination(base_url: str, number: int, total: int) -> Pagination:
+    urls = tuple(page_path(base_url, n) for n in range(1, total + 1))
+    return Pagination(
+        number,
+        total,
+        urls[number - 2] if number > 1 else None,
+        urls[number] if number < total else None,
+        urls,
+    )
+
+
+class _Planner:
+    def __init__(self, site: Site, config: SiteConfig) -> None:
+        self.site = site
+        self.config = config
+        self.views = _report_views(site, config)
+        self.editions = {e.lang: _edition_view(e) for e in site.editions}
+        self.site_view = SiteView(
+            config.title,
+            config.description,
+            config.base_url,
+            config.language,
+            tuple(self.editions.values()),
+        )
+        self.jobs: list[PageJob] = []
+
+    def alternates(self, urls: Mapping[str, str]) -> tuple[LanguageLink, ...]:
+        if len(urls) < 2:
+            return ()
+        return tuple(LanguageLink(lang, language_name(lang), url) for lang, url in urls.items())
+
+    def add(
+        self,
+        kind: str,
+        url: str,
+        template: str,
+        title: str,
+        edition: Edition,
+        alternates: tuple[LanguageLink, ...] = (),
+        sources: tuple[Path, ...] = (),
+        **values: Any,
+    ) -> None:
+        context = {
+            "site": self.site_view,
+            "edition": self.editions[edition.lang],
+            "lang": edition.lang,
+            "page": PageView(kind, url, title, edition.lang, alternates),
+            **values,
+        }
+        self.jobs.append(PageJob(url, output_file(url), template, MappingProxyType(context), sources))
+
+    def per_edition_urls(self, path_of: Any) -> dict[str, str]:
+        urls: dict[str, str] = {}
+        for edition in self.site.editions:
+            url = path_of(edition)
+            if url is not None:
+                urls[edition.lang] = url
+        return urls
+
+    def reports_of(self, keys: Sequence[str]) -> tuple[ReportView, ...]:
+        return tuple(self.views[k] for k in keys)
+
+    def paged_list(
+        self, kind: str, base_url: str, template: str, title: str, edition: Edition,
+        keys: Sequence[str], alternates: tuple[LanguageLink, ...], **values: Any,
+    ) -> None:  # fmt: skip
+        pages = _paginate(base_url, len(keys), self.config.per_page)
+        for number, url, part in pages:
+            self.add(
+                kind,
+                url,
+                template,
+                title,
+                edition,
+                alternates if number == 1 else (),
+                reports=self.reports_of(keys[part]),
+                pagination=_pagination(base_url, number, len(pages)),
+                **values,
+            )
+
+    def plan(self) -> tuple[PageJob, ...]:
+        home_urls = self.per_edition_urls(lambda e: e.prefix + "/")
+        for edition in self.site.editions:
+            self.paged_list(
+                "home", edition.prefix + "/", "home.html", self.config.title, edition,
+                edition.report_keys, self.alternates(home_urls),
+            )  # fmt: skip
+            for key in edition.report_keys:
+                report = self.site.reports[key]
+                view = self.views[key]
+                urls = {report.lang: report.url} | {v.lang: v.url for v in view.versions}
+                self.add(
+                    "report", report.url, "report.html", report.title, edition,
+                    self.alternates(dict(sorted(urls.items()))), (report.file,), report=view,
+                )  # fmt: skip
+            self.plan_taxonomies(edition)
+            self.plan_timeline(edition)
+        default = self.site.editions[0]
+        self.add("404", "/404.html", "404.html", "404", default)
+        return tuple(self.jobs)
+
+    def plan_taxonomies(self, edition: Edition) -> None:
+        for index, taxonomy in enumerate(edition.taxonomies):
+            index_urls = self.per_edition_urls(lambda e, i=index: e.taxonomies[i].url)
+            terms = tuple(TermLink(t.name, t.url, len(t.report_keys)) for t in taxonomy.terms)
+            self.add(
+                "taxonomy", taxonomy.url, "taxonomy.html", taxonomy.name, edition,
+                self.alternates(index_urls), taxonomy=taxonomy.name, terms=terms,
+            )  # fmt: skip
+            for term in taxonomy.terms:
+                term_urls = self.per_edition_urls(
+                    lambda e, i=index, slug=term.slug: next(
+                        (t.url for t in e.taxonomies[i].terms if t.slug == slug), None
+                    )
+                )
+                self.paged_list(
+                    "term", term.url, "term.html", term.name, edition, term.report_keys,
+                    self.alternates(term_urls), taxonomy=taxonomy.name,
+                    term=TermLink(term.name, term.url, len(term.report_keys)),
+                )  # fmt: skip
+
+    def year_view(self, year: TimelineYear) -> YearView:
+        return YearView(
+            year.year,
+            year.url,
+            year.count,
+            tuple(
+                MonthView(m.year, m.month, self.reports_of(m.report_keys)) for m in year.months
+            ),
+            self.reports_of(year.year_only_keys),
+        )
+
+    def plan_timeline(self, edition: Edition) -> None:
+        timeline_urls = self.per_edition_urls(lambda e: e.timeline_url)
+        years = tuple(self.year_view(y) for y in edition.timeline)
+        self.add(
+            "timeline", edition.timeline_url, "timeline.html", "timeline", edition,
+            self.alternates(timeline_urls), years=years,
+        )  # fmt: skip
+        for year in years:
+            year_urls = self.per_edition_urls(
+                lambda e, y=year.year: next((t.url for t in e.timeline if t.year == y), None)
+            )
+            self.add(
+                "timeline_year", year.url, "timeline_year.html", str(year.year), edition,
+                self.alternates(year_urls), year=year, years=years,
+            )  # fmt: skip
+
+
+def plan_pages(site: Site, config: SiteConfig) -> tuple[PageJob, ...]:
+    """Every page of the site: which template, with what, written where."""
+    return _Planner(site, config).plan()
+
+
+def find_collisions(jobs: Sequence[PageJob], config: SiteConfig) -> list[SitegenError]:
+    """Two pages that would be written to one file, named by the files they come from."""
+    errors: list[SitegenError] = []
+    seen: dict[str, PageJob] = {}
+    for job in jobs:
+        other = seen.get(job.output)
+        if other is None:
+            seen[job.output] = job
+            continue
+        mine = job.sources[0] if job.sources else None
+        theirs = ", ".join(p.as_posix() for p in other.sources) or f"the {other.context['page'].kind} page"
+        errors.append(
+            SitegenError(
+                f"{job.url} would be written twice: also by {theirs}",
+                SourceLocation(mine, 1) if mine else None,
+                "give the report another slug, or rename its section",
+            )
+        )
+    return errors
+
+
+def render_page(env: jinja2.Environment, job: PageJob, config: SiteConfig) -> bytes:
+    """Render one page; a template mistake becomes a TemplateError at the template's line."""
+    try:
+        template = env.get_template(job.template)
+        return template.render(job.context).encode("utf-8")
+    except TemplateError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any template failure is the user's to fix
+        raise template_error(error, config) from None

@@ -1,0 +1,219 @@
+"""Themes: finding them, their inheritance, the Jinja environment and the theme's strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_skeleton
+
+from sitegen.config import SiteConfig
+from sitegen.errors import ConfigError, SourceLocation, TemplateError
+from sitegen.model import PartialDate
+from sitegen.urls import SiteUrls
+
+PACKAGE_THEMES = Path(__file__).parent / "themes"
+REPOSITORY_THEMES = Path(__file__).parent.parent / "themes"
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """A theme and those it extends, nearest first."""
+
+    name: str
+    folders: tuple[Path, ...]
+
+    @property
+    def template_folders(self) -> tuple[Path, ...]:
+        """Template folders, nearest theme first."""
+        return tuple(f / "templates" for f in self.folders if (f / "templates").is_dir())
+
+    @property
+    def static_folders(self) -> tuple[Path, ...]:
+        """Static folders, furthest theme first (so nearer ones overwrite)."""
+        return tuple(f / "static" for f in reversed(self.folders) if (f / "static").is_dir())
+
+
+def _theme_folder(name: str, config: SiteConfig) -> Path | None:
+    for base in (config.root / "themes", REPOSITORY_THEMES, PACKAGE_THEMES):
+        folder = base / name
+        if (folder / "templates").is_dir():
+            return folder
+    return None
+
+
+def load_theme(config: SiteConfig) -> Theme:
+    """Find the configured theme and the themes it extends (theme.toml: extends = "name")."""
+    folders: list[Path] = []
+    name: str | None = config.theme
+    while name is not None:
+        folder = _theme_folder(name, config)
+        if folder is None:
+            raise ConfigError(
+                f"theme {name!r} not found",
+                SourceLocation(Path("sitegen.toml")),
+                f"put it in themes/{name}/templates/, or use theme = \"default\"",
+            )
+        if folder in folders:
+            raise ConfigError(f"theme {name!r} extends itself", SourceLocation(folder / "theme.toml"))
+        folders.append(folder)
+        settings = folder / "theme.toml"
+        name = None
+        if settings.is_file():
+            try:
+                extends = tomllib.loads(settings.read_text(encoding="utf-8")).get("extends")
+            except tomllib.TOMLDecodeError as error:
+                raise ConfigError(f"invalid TOML: {error}", SourceLocation(settings)) from None
+            name = extends if isinstance(extends, str) else None
+    return Theme(config.theme, tuple(folders))
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeStrings:
+    """The theme's strings per language, falling back to English."""
+
+    by_lang: Mapping[str, Mapping[str, str]]
+
+    def get(self, key: str, lang: str) -> str:
+        """The string for key in lang, or in its base language, or in English."""
+        for code in (lang, lang.split("_")[0].split("-")[0], "en"):
+            table = self.by_lang.get(code)
+            if table is not None and key in table:
+                return table[key]
+        return key
+
+
+def load_strings(theme: Theme, config: SiteConfig) -> ThemeStrings:
+    """Read i18n/<lang>.toml from the theme chain and the site (site wins)."""
+    folders = [f / "i18n" for f in reversed(theme.folders)] + [config.root / "i18n"]
+    tables: dict[str, dict[str, str]] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for file in sorted(folder.glob("*.toml")):
+            try:
+                data = tomllib.loads(file.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+                raise ConfigError(f"invalid strings file: {error}", SourceLocation(file)) from None
+            tables.setdefault(file.stem, {}).update({k: str(v) for k, v in data.items()})
+    return ThemeStrings(tables)
+
+
+@cache
+def _locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def language_name(code: str) -> str:
+    """A language's name in that language (`ko` -> 한국어, `en` -> English)."""
+    name = _locale(code).get_display_name(_locale(code)) or code
+    return name[:1].upper() + name[1:]
+
+
+def format_partial_date(value: PartialDate, lang: str) -> str:
+    """A day, month or year in the page's language."""
+    day = dt.date(value.year, value.month or 1, value.day or 1)
+    if value.day is not None:
+        return format_date(day, "long", locale=_locale(lang))
+    if value.month is not None:
+        return format_skeleton("yMMMM", day, locale=_locale(lang))
+    return format_skeleton("y", day, locale=_locale(lang))
+
+
+def month_label(year: int, month: int, lang: str) -> str:
+    """'March 2024' / '2024년 3월'."""
+    return format_skeleton("yMMMM", dt.date(year, month, 1), locale=_locale(lang))
+
+
+def _display(path: str | None, config: SiteConfig) -> Path:
+    if path is None:
+        return Path("<template>")
+    file = Path(path)
+    for base in (config.root, REPOSITORY_THEMES.parent):
+        if file.is_relative_to(base):
+            return file.relative_to(base)
+    return file
+
+
+def template_error(error: BaseException, config: SiteConfig) -> TemplateError:
+    """Turn an exception raised by Jinja into a TemplateError at the template's line."""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        return TemplateError(
+            f"template syntax: {error.message}",
+            SourceLocation(_display(error.filename, config), error.lineno),
+        )
+    if isinstance(error, jinja2.TemplateNotFound):
+        return TemplateError(f"template {error.name!r} not found")
+    location: SourceLocation | None = None
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.endswith((".html", ".xml", ".txt")):
+            location = SourceLocation(_display(frame.filename, config), frame.lineno)
+            break
+    message = str(error) or type(error).__name__
+    if isinstance(error, RecursionError):
+        message = "the template includes or calls itself without end"
+    return TemplateError(f"template failed: {message}", location)
+
+
+def create_environment(
+    theme: Theme, config: SiteConfig, strings: ThemeStrings
+) -> jinja2.Environment:
+    """The Jinja environment: site templates over the theme's, autoescaping, strict undefined."""
+    folders = [config.templates_path] if config.templates_path.is_dir() else []
+    loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(str(f)) for f in (*folders, *theme.template_folders)]
+    )
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    urls = SiteUrls(config.base_url, config.base_path)
+
+    @jinja2.pass_context
+    def translate(context: jinja2.runtime.Context, key: str, **values: Any) -> str:
+        text = strings.get(key, context.get("lang", config.language))
+        return text.format(**values) if values else text
+
+    @jinja2.pass_context
+    def date_filter(context: jinja2.runtime.Context, value: Any, style: str = "long") -> str:
+        locale = _locale(context.get("lang", config.language))
+        if isinstance(value, PartialDate):
+            return format_partial_date(value, str(locale))
+        if isinstance(value, dt.datetime) and style.startswith("datetime"):
+            local = value.astimezone(config.zone) if value.tzinfo else value
+            return format_datetime(local, style.removeprefix("datetime-") or "medium", locale=locale)
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        return format_date(value, style, locale=locale)
+
+    @jinja2.pass_context
+    def month_filter(context: jinja2.runtime.Context, month: Any) -> str:
+        return month_label(month.year, month.month, context.get("lang", config.language))
+
+    env.globals.update(t=translate, link=urls.link, absolute_url=urls.absolute)
+    filters: dict[str, Callable[..., Any]] = {
+        "date": date_filter,
+        "month_label": month_filter,
+        "language_name": language_name,
+        "link": urls.link,
+        "absolute_url": urls.absolute,
+        "isoformat": lambda value: value.isoformat(),
+    }
+    env.filters.update(filters)
+    return env

@@ -1,0 +1,82 @@
+"""Helpers for tests: write a small site, build it with the real CLI, parse what it wrote."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import lxml.html
+from click.testing import CliRunner
+
+from sitegen.cli import main
+
+
+def report_text(body: str = "Body text.\n", **fields: str) -> str:
+    """A report file: front matter from fields (values are YAML text), then the body."""
+    lines = ["---"]
+    lines += [f"{key}: {value}" for key, value in fields.items()]
+    lines += ["---", textwrap.dedent(body)]
+    return "\n".join(lines)
+
+
+def make_site(root: Path, files: dict[str, str | bytes], config: str | None = None) -> Path:
+    """Write files (path under the site -> text or bytes) and sitegen.toml into root."""
+    root.mkdir(parents=True, exist_ok=True)
+    if config is not None:
+        (root / "sitegen.toml").write_text(textwrap.dedent(config), encoding="utf-8")
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+@dataclass
+class Run:
+    """The outcome of one sitegen command."""
+
+    exit_code: int
+    output: str
+    """stdout and stderr together."""
+    site: Path
+
+    def page(self, url_path: str) -> lxml.html.HtmlElement:
+        """Parse the built page for a site path like `/tags/x/`."""
+        return parse_page(self.site / "output", url_path)
+
+
+def run_sitegen(site: Path, *args: str) -> Run:
+    """Run `sitegen <args> --site <site>` in this process, as a user would from a shell."""
+    result = CliRunner().invoke(main, [*args, "--site", str(site)], catch_exceptions=False)
+    return Run(result.exit_code, result.output, site)
+
+
+def build(site: Path, *args: str) -> Run:
+    """`sitegen build` a site; the test fails with the output if the build fails."""
+    run = run_sitegen(site, "build", *args)
+    assert run.exit_code == 0, run.output
+    return run
+
+
+def output_path(output: Path, url_path: str) -> Path:
+    """The file under output/ that serves a site path."""
+    relative = url_path.lstrip("/")
+    if relative == "" or relative.endswith("/"):
+        relative += "index.html"
+    return output / relative
+
+
+def parse_page(output: Path, url_path: str) -> lxml.html.HtmlElement:
+    """Parse one built page."""
+    path = output_path(output, url_path)
+    assert path.is_file(), f"{url_path} was not built ({path} missing)"
+    return lxml.html.fromstring(path.read_bytes())
+
+
+def texts(page: lxml.html.HtmlElement, css_or_xpath: str) -> list[str]:
+    """Whitespace-normalised text of each element an XPath expression selects."""
+    return [" ".join(e.text_content().split()) for e in page.xpath(css_or_xpath)]

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from markdown_it import MarkdownIt
-
 import imagesize
+from markdown_it import MarkdownIt
 
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import discover_sources
@@ -74,7 +73,10 @@ def _with_image_size(report: Report, reporter: Reporter) -> Report:
 
 
 def render_bodies(
-    reports: tuple[Report, ...], config: SiteConfig, reporter: Reporter, md: MarkdownIt | None = None
+    reports: tuple[Report, ...],
+    config: SiteConfig,
+    reporter: Reporter,
+    md: MarkdownIt | None = None,
 ) -> tuple[Report, ...]:
     """Render every report's Markdown body, and read its image's size."""
     md = md or create_markdown()
@@ -93,7 +95,9 @@ def render_bodies(
                 SourceLocation(report.file, warning.line),
                 "set allow_raw_html = true in sitegen.toml to let it through, sanitised",
             )
-        rendered.append(_with_image_size(dataclasses.replace(report, rendered=result.body), reporter))
+        rendered.append(
+            _with_image_size(dataclasses.replace(report, rendered=result.body), reporter)
+        )
     return tuple(rendered)
 
 
@@ -104,16 +108,18 @@ def collect_assets(site: Site, config: SiteConfig, theme: Theme) -> list[OutputF
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts):
+            if path.is_file() and not any(
+                part.startswith(".") for part in path.relative_to(folder).parts
+            ):
                 relative = path.relative_to(folder).as_posix()
                 files[relative] = OutputFile(relative, copy_from=path)
     content_folder = config.content_path
     for report in site.reports.values():
         folder = (config.root / report.file).parent
         wanted: list[Path] = []
-        if report.image is not None and report.image.file is not None:
-            if report.image.file.parent == folder.resolve():
-                wanted.append(report.image.file)
+        image = report.image
+        if image is not None and image.file is not None and image.file.parent == folder.resolve():
+            wanted.append(image.file)
         for link in report.rendered.links if report.rendered else ():
             target = (folder / link.target).resolve()
             if (

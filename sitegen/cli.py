@@ -1,5 +1,7 @@
 """The `sitegen` command: parse flags, load config, call the library, print diagnostics.
-The only module that prints or exits."""
+
+The only module that prints or exits.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ class Output:
         self.out = Console(highlight=False, soft_wrap=True)
 
     def diagnostics(self, diagnostics: tuple[Diagnostic, ...], strict: bool) -> None:
+        """Print diagnostics as `path:line: level: message (hint)`; warnings unless quiet."""
         for diagnostic in diagnostics:
             error = diagnostic.level is Level.ERROR or strict
             if not error and self.quiet:
@@ -51,15 +54,18 @@ class Output:
             self.err.print(text)
 
     def info(self, message: str) -> None:
+        """Print a summary line, unless quiet."""
         if not self.quiet:
             self.err.print(Text(message))
 
     def detail(self, message: str) -> None:
+        """Print a line only when verbose."""
         if self.verbose and not self.quiet:
             self.err.print(Text(message, style="dim"))
 
     @contextmanager
     def progress(self) -> Iterator[Callable[[str, int, int], None] | None]:
+        """A progress callback for long stages, shown only on a terminal."""
         if self.quiet or not self.err.is_terminal:
             yield None
             return
@@ -101,10 +107,14 @@ def _config_or_exit(site: Path, output: Output, overrides: dict[str, Any]) -> Si
         return load_config(site, overrides)
     except ConfigErrors as errors:
         for error in errors.errors:
-            output.diagnostics((Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False)
+            output.diagnostics(
+                (Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False
+            )
         raise SystemExit(1) from None
     except SitegenError as error:
-        output.diagnostics((Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False)
+        output.diagnostics(
+            (Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False
+        )
         raise SystemExit(1) from None
 
 
@@ -115,15 +125,21 @@ def _run_build(
     started = time.perf_counter()
     try:
         with output.progress() as progress:
-            result = build(config, options, reporter, write=write, output=out_dir, progress=progress)
+            result = build(
+                config, options, reporter, write=write, output=out_dir, progress=progress
+            )
     except BuildFailed:
         output.diagnostics(reporter.diagnostics, options.strict)
         count = len(reporter.errors)
-        output.err.print(Text(f"failed: {count} error{'s' if count != 1 else ''}", style="bold red"))
+        output.err.print(
+            Text(f"failed: {count} error{'s' if count != 1 else ''}", style="bold red")
+        )
         return 1
     except SitegenError as error:
         output.diagnostics(reporter.diagnostics, options.strict)
-        output.diagnostics((Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False)
+        output.diagnostics(
+            (Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False
+        )
         return 1
     except KeyboardInterrupt:
         output.err.print(Text("interrupted; the previous output is unchanged", style="yellow"))
@@ -132,9 +148,13 @@ def _run_build(
     elapsed = time.perf_counter() - started
     reports = len(result.site.reports)
     if write:
-        output.info(f"built {reports} reports, {result.pages} pages into {result.output} in {elapsed:.2f} s")
+        output.info(
+            f"built {reports} reports, {result.pages} pages into {result.output} in {elapsed:.2f} s"
+        )
     else:
-        output.info(f"checked {reports} reports and {result.pages} pages in {elapsed:.2f} s: no errors")
+        output.info(
+            f"checked {reports} reports and {result.pages} pages in {elapsed:.2f} s: no errors"
+        )
     return 0
 
 
@@ -214,15 +234,21 @@ def new_command(site: Path, output: Output, title: str, section: str, author: st
     config = _config_or_exit(site, output, {})
     slug = slugify_text(title)
     if not title.strip() or not slug:
-        output.err.print(Text("error: the title makes no file name; use letters or digits", style="bold red"))
+        output.err.print(
+            Text("error: the title makes no file name; use letters or digits", style="bold red")
+        )
         raise SystemExit(1)
     if slugify_text(section) != section:
-        output.err.print(Text(f"error: section {section!r} must be a plain folder name", style="bold red"))
+        output.err.print(
+            Text(f"error: section {section!r} must be a plain folder name", style="bold red")
+        )
         raise SystemExit(1)
     today = dt.datetime.now(config.zone).date()
     path = config.content_path / section / str(today.year) / f"{slug}.md"
     if path.exists():
-        output.err.print(Text(f"error: {path} already exists; choose another title", style="bold red"))
+        output.err.print(
+            Text(f"error: {path} already exists; choose another title", style="bold red")
+        )
         raise SystemExit(1)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(

@@ -147,8 +147,10 @@ class _ConfigReader:
             name = prefix + key
             if key not in known:
                 close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-                hint = f"did you mean '{prefix}{close[0]}'?" if close else (
-                    "known keys: " + ", ".join(prefix + k for k in sorted(known))
+                hint = (
+                    f"did you mean '{prefix}{close[0]}'?"
+                    if close
+                    else ("known keys: " + ", ".join(prefix + k for k in sorted(known)))
                 )
                 self.fail(key, f"unknown setting '{name}'", hint)
                 continue
@@ -162,7 +164,7 @@ class _ConfigReader:
             expected: Any = {"str": str, "int": int, "bool": bool}.get(str(kind), tuple)
             if expected is tuple:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    self.fail(key, f"'{name}' must be a list of text, like [\"a\", \"b\"]")
+                    self.fail(key, f'\'{name}\' must be a list of text, like ["a", "b"]')
                     continue
                 value = tuple(value)
             elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):

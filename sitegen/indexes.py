@@ -1,5 +1,7 @@
 """Build the site model from validated reports: editions, taxonomies, timeline, translations.
-Pure functions; problems are returned as diagnostics."""
+
+Pure functions; problems are returned as diagnostics.
+"""
 
 from __future__ import annotations
 
@@ -41,15 +43,11 @@ def _where(report: Report, key: str = "title") -> SourceLocation:
     return SourceLocation(report.file, report.line_of(key) or 1)
 
 
-def select_published(
-    reports: Iterable[Report], options: BuildOptions
-) -> tuple[Report, ...]:
+def select_published(reports: Iterable[Report], options: BuildOptions) -> tuple[Report, ...]:
     """Drop drafts and reports dated in the future, unless asked for."""
     now = options.current_time()
     return tuple(
-        r
-        for r in reports
-        if (options.drafts or not r.draft) and (options.future or r.date <= now)
+        r for r in reports if (options.drafts or not r.draft) and (options.future or r.date <= now)
     )
 
 
@@ -84,9 +82,10 @@ def group_translations(
         original = by_lang.get(config.language) or min(
             by_lang.values(), key=lambda r: (r.date, r.key)
         )
-        ordered = [original] + sorted(
-            (r for r in by_lang.values() if r is not original), key=lambda r: r.lang
-        )
+        ordered = [
+            original,
+            *sorted((r for r in by_lang.values() if r is not original), key=lambda r: r.lang),
+        ]
         group = TranslationGroup(key, tuple((r.lang, r.key) for r in ordered))
         for report in ordered:
             groups[report.key] = group
@@ -146,9 +145,7 @@ def build_taxonomy(
     return Taxonomy(name, lang, f"{prefix}/{name}/", tuple(terms)), diagnostics
 
 
-def build_timeline(
-    reports: tuple[Report, ...], base_url: str
-) -> tuple[TimelineYear, ...]:
+def build_timeline(reports: tuple[Report, ...], base_url: str) -> tuple[TimelineYear, ...]:
     """Years and months by event date, newest first; partial dates after full ones."""
     years: dict[int, list[Report]] = defaultdict(list)
     for report in reports:
@@ -176,7 +173,9 @@ def build_timeline(
             TimelineYear(
                 year,
                 f"{base_url}{year}/",
-                tuple(TimelineMonth(year, m, order(months[m])) for m in sorted(months, reverse=True)),
+                tuple(
+                    TimelineMonth(year, m, order(months[m])) for m in sorted(months, reverse=True)
+                ),
                 order(year_only),
             )
         )
@@ -217,7 +216,7 @@ def build_site(
     if config.language not in by_lang:
         by_lang[config.language] = []
     editions: list[Edition] = []
-    languages = [config.language] + sorted(lang for lang in by_lang if lang != config.language)
+    languages = [config.language, *sorted(lang for lang in by_lang if lang != config.language)]
     for lang in languages:
         ordered = newest_first(by_lang[lang])
         taxonomies: list[Taxonomy] = []

@@ -1,5 +1,8 @@
-"""Render a report body to HTML: CommonMark plus tables, footnotes, strikethrough and
-heading anchors; links made safe and made to follow base_url."""
+"""Render a report body to HTML.
+
+CommonMark plus tables, footnotes, strikethrough and heading anchors; links are made safe
+and made to follow base_url.
+"""
 
 from __future__ import annotations
 
@@ -150,7 +153,7 @@ def render_markdown(
         BodyWarning(
             body_line + line,
             "raw HTML is shown as text",
-            )
+        )
         for line in sorted(set(env["raw_html_lines"]))
     )
     links = tuple(

@@ -13,9 +13,9 @@ import jinja2
 
 from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError, SourceLocation, TemplateError
-from sitegen.model import Edition, Heading, Image, PartialDate, Report, Site, TimelineYear
+from sitegen.model import Edition, Heading, Image, PartialDate, Site, TimelineYear
 from sitegen.theme import language_name, template_error
-from sitegen.urls import output_file, page_path
+from sitegen.urls import fold_term, output_file, page_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +170,6 @@ def _report_views(site: Site, config: SiteConfig) -> dict[str, ReportView]:
                 link = TermLink(term.name, term.url, len(term.report_keys))
                 for key in term.report_keys:
                     term_index[(key, taxonomy.name, term.key)] = link
-    from sitegen.urls import fold_term
-
     views: dict[str, ReportView] = {}
     for key, report in site.reports.items():
         group = site.translations.get(key)
@@ -192,13 +190,13 @@ def _report_views(site: Site, config: SiteConfig) -> dict[str, ReportView]:
                 first = site.reports[group.original_key]
                 original = LanguageLink(first.lang, language_name(first.lang), first.url)
         terms: list[TermGroup] = []
-        for taxonomy in config.taxonomies:
+        for taxonomy_name in config.taxonomies:
             links: list[TermLink] = []
-            for written in report.terms_of(taxonomy):
-                link = term_index.get((key, taxonomy, fold_term(written)))
-                if link is not None and link not in links:
-                    links.append(link)
-            terms.append(TermGroup(taxonomy, tuple(links)))
+            for written in report.terms_of(taxonomy_name):
+                found = term_index.get((key, taxonomy_name, fold_term(written)))
+                if found is not None and found not in links:
+                    links.append(found)
+            terms.append(TermGroup(taxonomy_name, tuple(links)))
         source = report.source
         views[key] = ReportView(
             key=key,
@@ -301,7 +299,9 @@ class _Planner:
             "page": PageView(kind, url, title, edition.lang, alternates),
             **values,
         }
-        self.jobs.append(PageJob(url, output_file(url), template, MappingProxyType(context), sources))
+        self.jobs.append(
+            PageJob(url, output_file(url), template, MappingProxyType(context), sources)
+        )
 
     def per_edition_urls(self, path_of: Any) -> dict[str, str]:
         urls: dict[str, str] = {}
@@ -378,9 +378,7 @@ class _Planner:
             year.year,
             year.url,
             year.count,
-            tuple(
-                MonthView(m.year, m.month, self.reports_of(m.report_keys)) for m in year.months
-            ),
+            tuple(MonthView(m.year, m.month, self.reports_of(m.report_keys)) for m in year.months),
             self.reports_of(year.year_only_keys),
         )
 
@@ -416,7 +414,10 @@ def find_collisions(jobs: Sequence[PageJob], config: SiteConfig) -> list[Sitegen
             seen[job.output] = job
             continue
         mine = job.sources[0] if job.sources else None
-        theirs = ", ".join(p.as_posix() for p in other.sources) or f"the {other.context['page'].kind} page"
+        theirs = (
+            ", ".join(p.as_posix() for p in other.sources)
+            or f"the {other.context['page'].kind} page"
+        )
         errors.append(
             SitegenError(
                 f"{job.url} would be written twice: also by {theirs}",
@@ -434,5 +435,5 @@ def render_page(env: jinja2.Environment, job: PageJob, config: SiteConfig) -> by
         return template.render(job.context).encode("utf-8")
     except TemplateError:
         raise
-    except Exception as error:  # noqa: BLE001 - any template failure is the user's to fix
+    except Exception as error:
         raise template_error(error, config) from None

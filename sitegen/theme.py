@@ -60,10 +60,12 @@ def load_theme(config: SiteConfig) -> Theme:
             raise ConfigError(
                 f"theme {name!r} not found",
                 SourceLocation(Path("sitegen.toml")),
-                f"put it in themes/{name}/templates/, or use theme = \"default\"",
+                f'put it in themes/{name}/templates/, or use theme = "default"',
             )
         if folder in folders:
-            raise ConfigError(f"theme {name!r} extends itself", SourceLocation(folder / "theme.toml"))
+            raise ConfigError(
+                f"theme {name!r} extends itself", SourceLocation(folder / "theme.toml")
+            )
         folders.append(folder)
         settings = folder / "theme.toml"
         name = None
@@ -197,7 +199,9 @@ def create_environment(
             return format_partial_date(value, str(locale))
         if isinstance(value, dt.datetime) and style.startswith("datetime"):
             local = value.astimezone(config.zone) if value.tzinfo else value
-            return format_datetime(local, style.removeprefix("datetime-") or "medium", locale=locale)
+            return format_datetime(
+                local, style.removeprefix("datetime-") or "medium", locale=locale
+            )
         if isinstance(value, dt.datetime):
             value = value.date()
         return format_date(value, style, locale=locale)

@@ -13,15 +13,23 @@ from markdown_it import MarkdownIt
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import discover_sources
 from sitegen.content.report import ReportErrors, parse_report
-from sitegen.diagnostics import BuildFailed, Reporter
+from sitegen.diagnostics import BuildFailed, Diagnostic, Reporter
 from sitegen.errors import SitegenError, SourceLocation
 from sitegen.indexes import build_site
-from sitegen.links import find_broken_links
+from sitegen.links import (
+    ScannedPage,
+    find_broken_links,
+    find_broken_page_links,
+    resolve_link,
+    scan_page,
+)
 from sitegen.markdown import create_markdown, render_markdown
 from sitegen.model import Report, Site
 from sitegen.output import OutputFile, check_output_folder, write_output
 from sitegen.render import PageJob, find_collisions, plan_pages, render_page
 from sitegen.theme import Theme, create_environment, load_strings, load_theme
+from sitegen.urls import output_file
+from sitegen.vocabulary import load_vocabulary
 
 Progress = Callable[[str, int, int], None]
 """Told (stage, done, total) as long work goes on."""
@@ -156,6 +164,51 @@ def render_pages(
     return pages
 
 
+def check_page_links(
+    jobs: tuple[PageJob, ...],
+    pages: list[OutputFile],
+    outputs: set[str],
+    site: Site,
+    config: SiteConfig,
+    theme: Theme,
+) -> list[Diagnostic]:
+    """Every link and #anchor in bodies and in rendered pages.
+
+    Body links are named by their lines, the rest by the template that rendered them.
+    """
+    urls = {job.output: job.url for job in jobs}
+    scanned = [scan_page(urls[p.path], p.content) for p in pages if p.content is not None]
+    ids = {output_file(page.url): page.ids for page in scanned}
+    body_problems = find_broken_links(site.reports.values(), outputs, ids)
+    body_links = {
+        (report.url, resolve_link(link.target, report.url))
+        for report in site.reports.values()
+        for link in (report.rendered.links if report.rendered else ())
+    }
+    template_links = [
+        ScannedPage(
+            page.url,
+            page.ids,
+            tuple(
+                link
+                for link in page.links
+                if (page.url, resolve_link(link, page.url, config.base_path)) not in body_links
+            ),
+        )
+        for page in scanned
+    ]
+    env = create_environment(theme, config, load_strings(theme, config))
+    templates: dict[str, Path] = {}
+    for job in jobs:
+        file = Path(env.get_template(job.template).filename or job.template)
+        if file.is_relative_to(config.root):
+            file = file.relative_to(config.root)
+        templates[job.url] = file
+    return body_problems + find_broken_page_links(
+        template_links, outputs, config.base_path, templates
+    )
+
+
 def _fail_if_errors(reporter: Reporter) -> None:
     if reporter.has_errors():
         raise BuildFailed(reporter.errors)
@@ -169,8 +222,12 @@ def build(
     write: bool = True,
     output: Path | None = None,
     progress: Progress | None = None,
+    check_pages: bool = False,
 ) -> BuildResult:
-    """Run every stage; raise BuildFailed with every problem if any stage found errors."""
+    """Run every stage; raise BuildFailed with every problem if any stage found errors.
+
+    With `check_pages`, every link and #anchor of every rendered page is checked too.
+    """
     output = output or config.output_path
     if write:
         check_output_folder(output, config.root, config.content_path)
@@ -178,7 +235,7 @@ def build(
     reports = load_reports(config, reporter)
     _fail_if_errors(reporter)
     reports = render_bodies(reports, config, reporter)
-    site_result = build_site(reports, config, options)
+    site_result = build_site(reports, config, options, load_vocabulary(config))
     reporter.extend(site_result.diagnostics)
     _fail_if_errors(reporter)
     site = site_result.site
@@ -197,7 +254,10 @@ def build(
                 "rename or move it",
             )
     outputs = page_paths | {a.path for a in assets}
-    reporter.extend(find_broken_links(site.reports.values(), outputs))
+    if check_pages:
+        reporter.extend(check_page_links(jobs, pages, outputs, site, config, theme))
+    else:
+        reporter.extend(find_broken_links(site.reports.values(), outputs))
     _fail_if_errors(reporter)
     files = pages + assets
     if write:

@@ -126,7 +126,13 @@ def _run_build(
     try:
         with output.progress() as progress:
             result = build(
-                config, options, reporter, write=write, output=out_dir, progress=progress
+                config,
+                options,
+                reporter,
+                write=write,
+                output=out_dir,
+                progress=progress,
+                check_pages=not write,
             )
     except BuildFailed:
         output.diagnostics(reporter.diagnostics, options.strict)

@@ -23,6 +23,7 @@ from sitegen.model import (
     TranslationGroup,
 )
 from sitegen.urls import fill_pattern, fold_term, language_prefix, slugify_text
+from sitegen.vocabulary import EMPTY_VOCABULARY, Vocabulary, VocabularyTerm
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,38 +111,88 @@ def _display_name(spellings: Counter[str]) -> str:
 
 
 def build_taxonomy(
-    name: str, reports: tuple[Report, ...], lang: str, config: SiteConfig
+    name: str,
+    reports: tuple[Report, ...],
+    lang: str,
+    config: SiteConfig,
+    vocabulary: Vocabulary = EMPTY_VOCABULARY,
 ) -> tuple[Taxonomy, list[Diagnostic]]:
-    """One taxonomy's terms in one language; spellings that fold alike share one term."""
+    """One taxonomy's terms in one language.
+
+    Spellings that fold alike share one term, and so do a vocabulary term's names and aliases.
+    """
     diagnostics: list[Diagnostic] = []
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     members: dict[str, list[str]] = defaultdict(list)
+    known: dict[str, VocabularyTerm] = {}
     first_report: dict[str, Report] = {}
     for report in reports:
         for written in report.terms_of(name):
             folded = fold_term(written)
-            spellings[folded][written] += 1
-            if report.key not in members[folded]:
-                members[folded].append(report.key)
-            first_report.setdefault(folded, report)
+            entry = vocabulary.find(name, written)
+            key = folded
+            if entry is not None:
+                key = "=" + entry.slug
+                known[key] = entry
+            elif vocabulary.covers(name):
+                nearest = vocabulary.nearest(name, written)
+                diagnostics.append(
+                    Diagnostic(
+                        Level.WARNING,
+                        f"{name} term {written!r} is not in data/terms.toml",
+                        _where(report, name),
+                        f"did you mean {nearest!r}?" if nearest else "add it to data/terms.toml",
+                    )
+                )
+            spellings[key][written] += 1
+            if report.key not in members[key]:
+                members[key].append(report.key)
+            first_report.setdefault(key, report)
     prefix = language_prefix(lang, config.language)
     terms: list[Term] = []
-    for folded in spellings:
-        display = _display_name(spellings[folded])
-        slug = slugify_text(display)
+    by_slug: dict[str, str] = {}
+    for key in spellings:
+        entry = known.get(key)
+        display = entry.name_in(lang) if entry else _display_name(spellings[key])
+        slug = entry.slug if entry else slugify_text(display)
+        where = _where(first_report[key], name)
         if not slug:
             diagnostics.append(
                 Diagnostic(
                     Level.ERROR,
                     f"{name} term {display!r} makes no URL",
-                    _where(first_report[folded], name),
+                    where,
                     "use letters or digits in the term",
                 )
             )
             continue
+        if slug in by_slug:
+            diagnostics.append(
+                Diagnostic(
+                    Level.ERROR,
+                    f"{name} terms {display!r} and {by_slug[slug]!r} both make the slug {slug!r}",
+                    where,
+                    "spell them alike, or give them slugs in data/terms.toml",
+                )
+            )
+            continue
+        by_slug[slug] = display
         url = prefix + fill_pattern(config.permalinks.term, taxonomy=name, slug=slug)
-        terms.append(Term(name, folded, display, slug, lang, url, tuple(members[folded])))
-    terms.sort(key=lambda t: (t.key, t.slug))
+        folded_spellings = tuple(sorted({fold_term(s) for s in spellings[key]}))
+        terms.append(
+            Term(
+                name,
+                key,
+                display,
+                slug,
+                lang,
+                url,
+                tuple(members[key]),
+                folded_spellings,
+                entry.description if entry else "",
+            )
+        )
+    terms.sort(key=lambda t: (fold_term(t.name), t.slug))
     return Taxonomy(name, lang, f"{prefix}/{name}/", tuple(terms)), diagnostics
 
 
@@ -203,7 +254,10 @@ def check_report_urls(reports: tuple[Report, ...]) -> list[Diagnostic]:
 
 
 def build_site(
-    reports: tuple[Report, ...], config: SiteConfig, options: BuildOptions
+    reports: tuple[Report, ...],
+    config: SiteConfig,
+    options: BuildOptions,
+    vocabulary: Vocabulary = EMPTY_VOCABULARY,
 ) -> SiteResult:
     """The whole site model from every validated report."""
     published = select_published(reports, options)
@@ -221,7 +275,7 @@ def build_site(
         ordered = newest_first(by_lang[lang])
         taxonomies: list[Taxonomy] = []
         for name in config.taxonomies:
-            taxonomy, problems = build_taxonomy(name, ordered, lang, config)
+            taxonomy, problems = build_taxonomy(name, ordered, lang, config, vocabulary)
             taxonomies.append(taxonomy)
             diagnostics.extend(problems)
         prefix = language_prefix(lang, config.language)

@@ -156,6 +156,9 @@ class Term:
     lang: str
     url: str
     report_keys: tuple[str, ...]
+    spellings: tuple[str, ...] = ()
+    """The folded spellings reports use for it."""
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)

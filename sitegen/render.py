@@ -36,6 +36,7 @@ class TermLink:
     name: str
     url: str
     count: int
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,8 @@ def _report_views(site: Site, config: SiteConfig) -> dict[str, ReportView]:
             for term in taxonomy.terms:
                 link = TermLink(term.name, term.url, len(term.report_keys))
                 for key in term.report_keys:
-                    term_index[(key, taxonomy.name, term.key)] = link
+                    for spelling in term.spellings:
+                        term_index[(key, taxonomy.name, spelling)] = link
     views: dict[str, ReportView] = {}
     for key, report in site.reports.items():
         group = site.translations.get(key)
@@ -370,7 +372,7 @@ class _Planner:
                 self.paged_list(
                     "term", term.url, "term.html", term.name, edition, term.report_keys,
                     self.alternates(term_urls), taxonomy=taxonomy.name,
-                    term=TermLink(term.name, term.url, len(term.report_keys)),
+                    term=TermLink(term.name, term.url, len(term.report_keys), term.description),
                 )  # fmt: skip
 
     def year_view(self, year: TimelineYear) -> YearView:

@@ -168,6 +168,18 @@ def template_error(error: BaseException, config: SiteConfig) -> TemplateError:
     return TemplateError(f"template failed: {message}", location)
 
 
+MAX_RANGE = 100_000
+"""The longest range() a template may loop over."""
+
+
+def bounded_range(*args: int) -> range:
+    """range() for templates, refusing loops so long they would hang the build."""
+    result = range(*args)
+    if len(result) > MAX_RANGE:
+        raise OverflowError(f"range() of {len(result)} items is too long (at most {MAX_RANGE})")
+    return result
+
+
 def create_environment(
     theme: Theme, config: SiteConfig, strings: ThemeStrings
 ) -> jinja2.Environment:
@@ -210,7 +222,7 @@ def create_environment(
     def month_filter(context: jinja2.runtime.Context, month: Any) -> str:
         return month_label(month.year, month.month, context.get("lang", config.language))
 
-    env.globals.update(t=translate, link=urls.link, absolute_url=urls.absolute)
+    env.globals.update(t=translate, link=urls.link, absolute_url=urls.absolute, range=bounded_range)
     filters: dict[str, Callable[..., Any]] = {
         "date": date_filter,
         "month_label": month_filter,

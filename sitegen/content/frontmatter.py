@@ -45,7 +45,48 @@ class FrontMatter:
     body_line: int
 
 
+MAX_EXPANDED_NODES = 10_000
+"""How many values front matter may hold once anchors and aliases are expanded."""
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document holds with every alias expanded; a value that holds
+    itself counts as too many."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            open_nodes.discard(id(node))
+            total = 1 + sum(sizes[id(c)] for c in _children(node))
+            sizes[id(node)] = min(total, MAX_EXPANDED_NODES + 1)
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in open_nodes:
+            return MAX_EXPANDED_NODES + 1
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+    return sizes[id(root)]
+
+
 def _check_mapping_keys(node: yaml.Node, where: Path, first_line: int) -> None:
+    if _expanded_size(node) > MAX_EXPANDED_NODES:
+        raise ContentError(
+            "front matter expands to too many values through anchors and aliases",
+            SourceLocation(where, node.start_mark.line + first_line),
+            "write the values out; front matter needs no anchors",
+        )
     seen_nodes: set[int] = set()
     stack = [node]
     while stack:
@@ -91,6 +132,10 @@ def _parse_yaml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str,
         ) from None
     except yaml.YAMLError as error:
         raise ContentError(f"invalid front matter: {error}", SourceLocation(where)) from None
+    except RecursionError:
+        raise ContentError(
+            "front matter nests too deeply", SourceLocation(where, first_line)
+        ) from None
     finally:
         loader.dispose()
     key_lines: dict[str, int] = {}

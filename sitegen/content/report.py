@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ BASE_KEYS = (
 IMAGE_KEYS = ("src", "alt", "caption", "credit")
 SOURCE_KEYS = ("name", "url", "lang")
 TRANSLATION_KEYS = ("lang", "url", "name")
+MAX_REPORT_BYTES = 8_000_000
+"""The largest report file sitegen reads."""
 _HTTP_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 
@@ -238,6 +241,7 @@ def _slug(check: _Checker, value: Any, stem: str) -> str | None:
     text = check.text("slug", value)
     if text is None:
         return None
+    text = unicodedata.normalize("NFC", text)
     if not is_valid_slug(text):
         suggestion = slugify_text(text)
         hint = f"try slug: {suggestion}" if suggestion else "use letters, digits and hyphens"
@@ -264,9 +268,18 @@ def parse_report(
 ) -> Report:
     """Read and validate one report file; raise ReportErrors listing every problem in it."""
     try:
-        text = source.path.read_bytes().decode("utf-8-sig")
+        size = source.path.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            raise ContentError(
+                f"the file is {size / 1_000_000:.1f} MB; a report may be at most "
+                f"{MAX_REPORT_BYTES // 1_000_000} MB",
+                SourceLocation(source.display, 1),
+                "split it, or move data out of the body",
+            )
+        raw = source.path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = source.path.read_bytes()[: error.start].count(b"\n") + 1
+        line = raw[: error.start].count(b"\n") + 1
         raise ContentError(
             "the file is not UTF-8 text", SourceLocation(source.display, line),
             "save it as UTF-8",

@@ -22,6 +22,7 @@ from sitegen.build import build
 from sitegen.config import BuildOptions, ConfigErrors, SiteConfig, load_config
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
+from sitegen.external import check_external_links
 from sitegen.urls import slugify_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -119,7 +120,13 @@ def _config_or_exit(site: Path, output: Output, overrides: dict[str, Any]) -> Si
 
 
 def _run_build(
-    config: SiteConfig, options: BuildOptions, output: Output, *, write: bool, out_dir: Path | None
+    config: SiteConfig,
+    options: BuildOptions,
+    output: Output,
+    *,
+    write: bool,
+    out_dir: Path | None,
+    external: bool = False,
 ) -> int:
     reporter = Reporter(strict=options.strict)
     started = time.perf_counter()
@@ -134,6 +141,11 @@ def _run_build(
                 progress=progress,
                 check_pages=not write,
             )
+        if external:
+            output.info("asking every source and translation URL (answers cached for a week)")
+            reporter.extend(check_external_links(result.site.reports.values(), config.root))
+            if reporter.has_errors():
+                raise BuildFailed(reporter.errors)
     except BuildFailed:
         output.diagnostics(reporter.diagnostics, options.strict)
         count = len(reporter.errors)
@@ -193,11 +205,16 @@ def build_command(
 @click.option("--drafts", is_flag=True, help="Include reports with draft: true.")
 @click.option("--future", is_flag=True, help="Include reports dated in the future.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def check_command(site: Path, output: Output, drafts: bool, future: bool, strict: bool) -> None:
-    """Validate content, front matter, templates and internal links without writing."""
+@click.option("--external", is_flag=True, help="Also ask every source and translation URL.")
+def check_command(
+    site: Path, output: Output, drafts: bool, future: bool, strict: bool, external: bool
+) -> None:
+    """Validate content, front matter, templates, links and anchors without writing."""
     config = _config_or_exit(site, output, {})
     options = BuildOptions(drafts=drafts, future=future, strict=strict)
-    raise SystemExit(_run_build(config, options, output, write=False, out_dir=None))
+    raise SystemExit(
+        _run_build(config, options, output, write=False, out_dir=None, external=external)
+    )
 
 
 NEW_REPORT = """---

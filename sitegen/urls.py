@@ -78,3 +78,8 @@ def output_file(path: str) -> str:
     if relative == "" or relative.endswith("/"):
         return relative + "index.html"
     return relative
+
+
+def language_tag(code: str) -> str:
+    """The BCP 47 tag of a language code, for hreflang and xml:lang (`zh_Hant` -> `zh-Hant`)."""
+    return code.replace("_", "-")

@@ -33,8 +33,11 @@ def _check_day(year: int, month: int, day: int) -> None:
 
 
 def parse_datetime(value: object, zone: zoneinfo.ZoneInfo) -> dt.datetime:
-    """A timezone-aware datetime from front matter: a date, a date with time, with or
-    without an offset (the site's zone where none is given)."""
+    """A timezone-aware datetime from front matter.
+
+    A date, or a date with a time, with or without an offset (the site's zone where none
+    is given).
+    """
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=zone)
     if isinstance(value, dt.date):

@@ -14,9 +14,8 @@ REPORT_SUFFIXES = (".md", ".markdown")
 
 def is_editor_litter(name: str) -> bool:
     """Whether a file name is an editor's swap, backup or lock file, or hidden."""
-    return (
-        name.startswith((".", "#", "~"))
-        or name.endswith(("~", ".swp", ".swo", ".swx", ".tmp", ".bak"))
+    return name.startswith((".", "#", "~")) or name.endswith(
+        ("~", ".swp", ".swo", ".swx", ".tmp", ".bak")
     )
 
 
@@ -76,7 +75,9 @@ def discover_sources(config: SiteConfig) -> tuple[tuple[SourceFile, ...], tuple[
                 try:
                     target = path.resolve(strict=True)
                 except (OSError, RuntimeError):
-                    problems.append(ContentError("a link that leads nowhere", SourceLocation(display)))
+                    problems.append(
+                        ContentError("a link that leads nowhere", SourceLocation(display))
+                    )
                     continue
                 if not target.is_relative_to(content_real):
                     problems.append(

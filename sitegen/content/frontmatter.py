@@ -18,8 +18,11 @@ _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _FrontMatterLoader(_BaseLoader):  # type: ignore[misc]
-    """PyYAML's safe loader (C where present), reading only `true`/`false` as booleans
-    and leaving dates as text, so sitegen can check them with the file's line."""
+    """PyYAML's safe loader (C where present), reading as YAML 1.2 would.
+
+    Only `true`/`false` are booleans, and dates stay text, so sitegen can check them and
+    name the file's line.
+    """
 
 
 _FrontMatterLoader.yaml_implicit_resolvers = {
@@ -58,8 +61,10 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _expanded_size(root: yaml.Node) -> int:
-    """How many nodes the document holds with every alias expanded; a value that holds
-    itself counts as too many."""
+    """How many nodes the document holds with every alias expanded.
+
+    A value that holds itself counts as too many.
+    """
     sizes: dict[int, int] = {}
     open_nodes: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -153,7 +158,9 @@ def _parse_toml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str,
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         line = int(match.group(1)) + first_line if match else None
         message = re.sub(r"\s*\(at line.*\)$", "", str(error))
-        raise ContentError(f"invalid front matter: {message}", SourceLocation(where, line)) from None
+        raise ContentError(
+            f"invalid front matter: {message}", SourceLocation(where, line)
+        ) from None
     key_lines: dict[str, int] = {}
     for number, line_text in enumerate(text.split("\n")):
         match = re.match(r"\s*([A-Za-z_][\w-]*)\s*=", line_text)
@@ -166,7 +173,9 @@ def split_front_matter(text: str, where: Path) -> FrontMatter:
     """Parse the front matter (YAML between `---`, or TOML between `+++`) of a report's text."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise ContentError("the file is empty", SourceLocation(where, 1), "start it with front matter")
+        raise ContentError(
+            "the file is empty", SourceLocation(where, 1), "start it with front matter"
+        )
     for handler, parse in ((YAMLHandler(), _parse_yaml), (_TOML_HANDLER, _parse_toml)):
         if not handler.detect(text):
             continue
@@ -193,8 +202,9 @@ def split_front_matter(text: str, where: Path) -> FrontMatter:
             )
         return FrontMatter(data, key_lines, body, body_line)
     raise ContentError(
-        "no front matter", SourceLocation(where, 1), "start the file with a line of --- "
-        "and the fields title and date, then another line of ---"
+        "no front matter",
+        SourceLocation(where, 1),
+        "start the file with a line of --- and the fields title and date, then another line of ---",
     )
 
 

@@ -151,9 +151,7 @@ def _date(check: _Checker, key: str, value: Any, config: SiteConfig) -> Any:
     return None
 
 
-def _image(
-    check: _Checker, value: Any, config: SiteConfig, report_url: str
-) -> Image | None:
+def _image(check: _Checker, value: Any, config: SiteConfig, report_url: str) -> Image | None:
     fields = check.mapping("image", value, IMAGE_KEYS)
     if fields is None:
         return None
@@ -263,10 +261,8 @@ def _warn_unknown_keys(check: _Checker, data: dict[str, Any], known: tuple[str, 
             )
 
 
-def parse_report(
-    source: SourceFile, config: SiteConfig, warn: Callable[[Diagnostic], None]
-) -> Report:
-    """Read and validate one report file; raise ReportErrors listing every problem in it."""
+def read_report_text(source: SourceFile) -> str:
+    """A report file's text; a file too large, unreadable or not UTF-8 is a ContentError."""
     try:
         size = source.path.stat().st_size
         if size > MAX_REPORT_BYTES:
@@ -281,11 +277,28 @@ def parse_report(
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise ContentError(
-            "the file is not UTF-8 text", SourceLocation(source.display, line),
+            "the file is not UTF-8 text",
+            SourceLocation(source.display, line),
             "save it as UTF-8",
         ) from None
     except OSError as error:
-        raise ContentError(f"cannot read the file: {error.strerror}", SourceLocation(source.display)) from None
+        raise ContentError(
+            f"cannot read the file: {error.strerror}", SourceLocation(source.display)
+        ) from None
+    return text
+
+
+def parse_report(
+    source: SourceFile, config: SiteConfig, warn: Callable[[Diagnostic], None]
+) -> Report:
+    """Read and validate one report file; raise ReportErrors listing every problem in it."""
+    return validate_report(read_report_text(source), source, config, warn)
+
+
+def validate_report(
+    text: str, source: SourceFile, config: SiteConfig, warn: Callable[[Diagnostic], None]
+) -> Report:
+    """Validate a report's text; raise ReportErrors (or a ContentError) naming every problem."""
     matter = split_front_matter(text, source.display)
     data = matter.data
     check = _Checker(source, matter)
@@ -364,7 +377,9 @@ def parse_report(
     for warning in check.warnings:
         warn(warning)
     if check.errors or title is None or date is None or slug is None:
-        raise ReportErrors(tuple(check.errors) or (ContentError("invalid report", check.at("title")),))
+        raise ReportErrors(
+            tuple(check.errors) or (ContentError("invalid report", check.at("title")),)
+        )
 
     extra = tuple((str(k), v) for k, v in data.items() if k not in known)
     return Report(

@@ -54,10 +54,14 @@ class SiteConfig:
     """The theme's name: `themes/<name>/` in the site, or a theme shipped with sitegen."""
     per_page: int = 10
     """Reports per page on the home page and term pages."""
+    feed_entries: int = 20
+    """The newest reports each Atom feed holds (the site's, each language's, each term's)."""
     taxonomies: tuple[str, ...] = ("tags", "places")
     """Front-matter keys that hold terms; each gets index and term pages."""
     allow_raw_html: bool = False
     """Let raw HTML in Markdown through (sanitised); otherwise it is shown as text."""
+    search: bool = True
+    """Make a /search/ page with a full-text index of every report (needs `pagefind[bin]`)."""
     permalinks: Permalinks = field(default_factory=Permalinks)
     """URL patterns."""
     content_dir: str = "content"
@@ -115,10 +119,10 @@ def is_known_language(code: str) -> bool:
 
 
 def _key_line(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=", re.MULTILINE)
+    pattern = re.compile(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*=", re.MULTILINE)
     match = pattern.search(text)
     if match is None:
-        pattern = re.compile(rf"^\s*\[\s*{re.escape(key)}\s*\]", re.MULTILINE)
+        pattern = re.compile(rf"^[ \t]*\[[ \t]*{re.escape(key)}[ \t]*\]", re.MULTILINE)
         match = pattern.search(text)
     return None if match is None else text.count("\n", 0, match.start()) + 1
 
@@ -127,17 +131,30 @@ def _type_name(kind: Any) -> str:
     return {str: "text", int: "a whole number", bool: "true or false"}.get(kind, "a list of text")
 
 
+def setting_location(root: Path, key: str) -> SourceLocation:
+    """Where sitegen.toml sets a key (its line, where it is set there)."""
+    try:
+        text = (root / CONFIG_NAME).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    return SourceLocation(Path(CONFIG_NAME), _key_line(text, key))
+
+
 class _ConfigReader:
-    def __init__(self, path: Path, text: str, display: Path) -> None:
-        self.path = path
+    def __init__(self, text: str, display: Path, overridden: frozenset[str]) -> None:
         self.text = text
         self.display = display
+        self.overridden = overridden
         self.errors: list[ConfigError] = []
 
     def where(self, key: str) -> SourceLocation:
         return SourceLocation(self.display, _key_line(self.text, key))
 
     def fail(self, key: str, message: str, hint: str | None = None) -> None:
+        if key in self.overridden:
+            option = "--" + key.replace("_", "-")
+            self.errors.append(ConfigError(f"{option}: {message}", None, hint))
+            return
         self.errors.append(ConfigError(message, self.where(key), hint))
 
     def fields(self, table: dict[str, Any], cls: type, prefix: str = "") -> dict[str, Any]:
@@ -192,6 +209,8 @@ def _check_values(config: SiteConfig, reader: _ConfigReader) -> None:
         reader.fail("timezone", f"unknown timezone {config.timezone!r}", "e.g. Asia/Seoul, UTC")
     if config.per_page < 1:
         reader.fail("per_page", "per_page must be 1 or more")
+    if config.feed_entries < 1:
+        reader.fail("feed_entries", "feed_entries must be 1 or more")
     for tax in config.taxonomies:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", tax):
             reader.fail("taxonomies", f"taxonomy name {tax!r} must be lower-case letters")
@@ -225,11 +244,9 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
             raise ConfigError(
                 f"invalid TOML: {message}", SourceLocation(display, line, col)
             ) from None
-    reader = _ConfigReader(path, text, display)
+    reader = _ConfigReader(text, display, frozenset(overrides or {}))
     kwargs = reader.fields(data, SiteConfig)
     kwargs.update(overrides or {})
-    if reader.errors:
-        raise ConfigErrors(tuple(reader.errors))
     config = SiteConfig(root=root, **kwargs)
     _check_values(config, reader)
     if reader.errors:

@@ -66,6 +66,9 @@ def _rewrite_links(state: StateCore) -> None:
             continue
         line = _block_line(state.tokens, index)
         for child in token.children:
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+                continue
             attr = "href" if child.type == "link_open" else "src" if child.type == "image" else None
             if attr is None:
                 continue
@@ -96,10 +99,23 @@ class _BodyRenderer(RendererHTML):
     ) -> str:
         return self._raw(tokens[idx].content, None, env, block=False)
 
+    def renderInline(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
+        """Render inline tokens, keeping count of the line each one is on."""
+        env["inline_line"] = env.get("current_line", 0)
+        parts: list[str] = []
+        for index, token in enumerate(tokens):
+            if token.type in self.rules:
+                parts.append(self.rules[token.type](tokens, index, options, env))
+            else:
+                parts.append(self.renderToken(tokens, index, options, env))
+            if token.type in ("softbreak", "hardbreak"):
+                env["inline_line"] += 1
+        return "".join(parts)
+
     def _raw(self, content: str, where: list[int] | None, env: EnvType, *, block: bool) -> str:
         if env["allow_raw_html"]:
             return content
-        line = where[0] if where else env.get("current_line", 0)
+        line = where[0] if where else env.get("inline_line", env.get("current_line", 0))
         env["raw_html_lines"].append(line)
         text = escape(content)
         return f"<p>{text.rstrip()}</p>\n" if block else text

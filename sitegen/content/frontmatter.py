@@ -13,7 +13,10 @@ from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
 from sitegen.errors import ContentError, SourceLocation
 
-_TOML_HANDLER = BaseHandler(re.compile(r"^\+{3,}\s*$", re.MULTILINE), "+++", "+++")
+# python-frontmatter's own boundaries end in \s*, which swallows a blank line after the
+# delimiter and shifts every line number; these stop at the end of the line.
+_YAML_HANDLER = YAMLHandler(re.compile(r"^-{3,}[ \t]*$", re.MULTILINE))
+_TOML_HANDLER = BaseHandler(re.compile(r"^\+{3,}[ \t]*$", re.MULTILINE), "+++", "+++")
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -127,8 +130,12 @@ def _parse_yaml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str,
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "invalid YAML"
-        if error.context_mark is not None and "quoted scalar" in (error.context or ""):
+        context = error.context or ""
+        if error.context_mark is not None and "quoted scalar" in context:
             mark, problem = error.context_mark, "a quote opened here is never closed"
+        elif error.context_mark is not None and "flow" in context:
+            opener = "[" if "sequence" in context else "{"
+            mark, problem = error.context_mark, f"the {opener} opened here is never closed"
         line = None if mark is None else mark.line + first_line
         if "could not determine a constructor" in problem:
             problem = "YAML tags like '!!python/...' are not allowed in front matter"
@@ -156,7 +163,7 @@ def _parse_toml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str,
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
-        line = int(match.group(1)) + first_line if match else None
+        line = int(match.group(1)) + first_line - 1 if match else None
         message = re.sub(r"\s*\(at line.*\)$", "", str(error))
         raise ContentError(
             f"invalid front matter: {message}", SourceLocation(where, line)
@@ -176,7 +183,7 @@ def split_front_matter(text: str, where: Path) -> FrontMatter:
         raise ContentError(
             "the file is empty", SourceLocation(where, 1), "start it with front matter"
         )
-    for handler, parse in ((YAMLHandler(), _parse_yaml), (_TOML_HANDLER, _parse_toml)):
+    for handler, parse in ((_YAML_HANDLER, _parse_yaml), (_TOML_HANDLER, _parse_toml)):
         if not handler.detect(text):
             continue
         try:

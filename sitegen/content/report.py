@@ -6,7 +6,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sitegen.config import SiteConfig, is_known_language
@@ -129,7 +129,7 @@ def _terms(check: _Checker, taxonomy: str, value: Any) -> tuple[str, ...]:
     terms: list[str] = []
     for item in value:
         if isinstance(item, str) and item.strip():
-            terms.append(" ".join(item.split()))
+            terms.append(unicodedata.normalize("NFC", " ".join(item.split())))
         elif isinstance(item, (int, float)) and not isinstance(item, bool):
             check.fail(
                 taxonomy,
@@ -309,15 +309,19 @@ def validate_report(
         check.errors.append(
             ContentError("title is required", SourceLocation(source.display, 1), "add title: ...")
         )
+    elif data["title"] is None:
+        check.fail("title", "title is empty", "write the headline after title:")
     date = None
-    if "date" in data:
-        date = _date(check, "date", data["date"], config)
-    else:
+    if "date" not in data:
         check.errors.append(
             ContentError(
                 "date is required", SourceLocation(source.display, 1), "add date: 2024-03-18"
             )
         )
+    elif data["date"] is None:
+        check.fail("date", "date is empty", "write it as 2024-03-18")
+    else:
+        date = _date(check, "date", data["date"], config)
     updated = _date(check, "updated", data["updated"], config) if "updated" in data else None
     if date is not None and updated is not None and updated < date:
         check.warn("updated", "updated is before date")
@@ -345,7 +349,7 @@ def validate_report(
             check.fail("lang", f"lang {given!r} differs from the file name's .{source.lang_suffix}")
         lang = given or lang
 
-    translation_key = source.section + "/" + source.stem
+    translation_key = str(PurePosixPath(source.key).parent / source.stem)
     if "translation_key" in data:
         translation_key = check.text("translation_key", data["translation_key"]) or translation_key
 

@@ -23,6 +23,7 @@ from sitegen.config import BuildOptions, ConfigErrors, SiteConfig, load_config
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.external import check_external_links
+from sitegen.publish import write_workflow
 from sitegen.urls import slugify_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -284,3 +285,23 @@ def new_command(site: Path, output: Output, title: str, section: str, author: st
         encoding="utf-8",
     )
     output.out.print(Text(str(path.relative_to(config.root))))
+
+
+@main.command("init")
+@common_options
+@click.option("--force", is_flag=True, help="Replace a workflow that is already there.")
+@click.option(
+    "--package", default="", metavar="REQUIREMENT",
+    help="Where pip finds sitegen when the repository has no pyproject.toml.",
+)  # fmt: skip
+def init_command(site: Path, output: Output, force: bool, package: str) -> None:
+    """Write .github/workflows/publish.yml: build and publish to GitHub Pages on push."""
+    try:
+        path = write_workflow(site, package=package, force=force)
+    except SitegenError as error:
+        output.diagnostics(
+            (Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False
+        )
+        raise SystemExit(1) from None
+    output.out.print(Text(str(path)))
+    output.info("in the repository's Settings > Pages, set Source to GitHub Actions")

@@ -36,6 +36,25 @@ class PartialDate:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageVariant:
+    """A copy of a report's image at one width, in one format."""
+
+    url: str
+    """Its site path (`/reports/x/photo-480w.webp`)."""
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSource:
+    """The variants of an image in one format, narrowest first (one `srcset`)."""
+
+    media_type: str
+    """`image/webp`, `image/jpeg`, `image/png`."""
+    variants: tuple[ImageVariant, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Image:
     """A report's photo: where it is, what it shows, who took it."""
 
@@ -50,6 +69,8 @@ class Image:
     """Its site path (`/reports/x/photo.jpg` or `/images/photo.jpg`)."""
     width: int | None = None
     height: int | None = None
+    sources: tuple[ImageSource, ...] = ()
+    """Responsive variants by format; the last is the original's own format (the `<img>`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,9 @@ import jinja2
 
 from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError, SourceLocation, TemplateError
-from sitegen.model import Edition, Heading, Image, PartialDate, Site, TimelineYear
-from sitegen.theme import language_name, template_error
-from sitegen.urls import fold_term, output_file, page_path
+from sitegen.model import Edition, Heading, Image, PartialDate, Report, Site, TimelineYear
+from sitegen.theme import language_name, language_name_in, script_json, template_error
+from sitegen.urls import SiteUrls, feed_path, fold_term, language_tag, output_file, page_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,8 @@ class ReportView:
     """A translation whose original changed after it."""
     original: LanguageLink | None
     """For a translation, the original it translates."""
+    jsonld: str = ""
+    """Its schema.org NewsArticle as JSON, safe inside `<script type="application/ld+json">`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,10 @@ class EditionView:
     timeline_url: str
     taxonomies: tuple[tuple[str, str], ...]
     """(taxonomy name, index URL)."""
+    search_url: str | None = None
+    """The search page, where the site has search."""
+    feed_url: str = ""
+    """The language's Atom feed (`/feed.xml`, `/ko/feed.xml`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +169,65 @@ class PageJob:
     """The content files the page comes from, to name in messages."""
 
 
+def news_article(
+    report: Report, site: Site, config: SiteConfig, terms: Sequence[TermGroup] = ()
+) -> dict[str, Any]:
+    """A report as a schema.org NewsArticle, for JSON-LD; every URL absolute."""
+    absolute = SiteUrls(config.base_url, config.base_path).absolute
+    url = absolute(report.url)
+    publisher = {"@type": "Organization", "name": config.title, "url": absolute("/")}
+    article: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "@id": url,
+        "url": url,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "headline": report.title,
+        "inLanguage": language_tag(report.lang),
+        "datePublished": report.date.isoformat(),
+        "dateModified": report.last_changed.isoformat(),
+        "author": [{"@type": "Person", "name": name} for name in report.authors] or publisher,
+        "publisher": publisher,
+    }
+    if report.summary:
+        article["description"] = report.summary
+    keywords = [term.name for group in terms for term in group.terms]
+    if keywords:
+        article["keywords"] = keywords
+    image = report.image
+    if image is not None:
+        picture: dict[str, Any] = {"@type": "ImageObject", "url": absolute(image.url)}
+        if image.width and image.height:
+            picture |= {"width": image.width, "height": image.height}
+        picture["caption"] = image.caption or image.alt
+        if image.credit:
+            picture["creditText"] = image.credit
+        article["image"] = picture
+    source = report.source
+    if source is not None:
+        based_on: dict[str, Any] = {"@type": "CreativeWork", "name": source.name, "url": source.url}
+        if source.lang:
+            based_on["inLanguage"] = language_tag(source.lang)
+        based_on["publisher"] = {"@type": "Organization", "name": source.name}
+        article["isBasedOn"] = based_on
+    group = site.translations.get(report.key)
+    if group is not None:
+        versions = [
+            {
+                "@type": "NewsArticle",
+                "@id": absolute(site.reports[key].url),
+                "url": absolute(site.reports[key].url),
+                "inLanguage": language_tag(lang),
+            }
+            for lang, key in group.members
+        ]
+        if group.original_key == report.key:
+            article["workTranslation"] = versions[1:]
+        else:
+            article["translationOfWork"] = versions[0]
+    return article
+
+
 def _report_views(site: Site, config: SiteConfig) -> dict[str, ReportView]:
     term_index: dict[tuple[str, str, str], TermLink] = {}
     for edition in site.editions:
@@ -217,7 +282,7 @@ def _report_views(site: Site, config: SiteConfig) -> dict[str, ReportView]:
                 source.name,
                 source.url,
                 source.lang,
-                language_name(source.lang) if source.lang else None,
+                language_name_in(source.lang, report.lang) if source.lang else None,
             ),
             versions=versions,
             external_translations=tuple(
@@ -230,17 +295,20 @@ def _report_views(site: Site, config: SiteConfig) -> dict[str, ReportView]:
             extra=MappingProxyType(dict(report.extra)),
             stale=key in site.stale_translations,
             original=original,
+            jsonld=script_json(news_article(report, site, config, terms)),
         )
     return views
 
 
-def _edition_view(edition: Edition) -> EditionView:
+def _edition_view(edition: Edition, search: bool = False) -> EditionView:
     return EditionView(
         edition.lang,
         language_name(edition.lang),
         edition.prefix + "/",
         edition.timeline_url,
         tuple((t.name, t.url) for t in edition.taxonomies),
+        edition.prefix + "/search/" if search else None,
+        feed_url=feed_path(edition.prefix + "/"),
     )
 
 
@@ -268,7 +336,7 @@ class _Planner:
         self.site = site
         self.config = config
         self.views = _report_views(site, config)
-        self.editions = {e.lang: _edition_view(e) for e in site.editions}
+        self.editions = {e.lang: _edition_view(e, config.search) for e in site.editions}
         self.site_view = SiteView(
             config.title,
             config.description,
@@ -351,9 +419,18 @@ class _Planner:
                 )  # fmt: skip
             self.plan_taxonomies(edition)
             self.plan_timeline(edition)
+            self.plan_search(edition)
         default = self.site.editions[0]
         self.add("404", "/404.html", "404.html", "404", default)
         return tuple(self.jobs)
+
+    def plan_search(self, edition: Edition) -> None:
+        search_urls = {
+            lang: view.search_url for lang, view in self.editions.items() if view.search_url
+        }
+        url = search_urls.get(edition.lang)
+        if url is not None:
+            self.add("search", url, "search.html", "search", edition, self.alternates(search_urls))
 
     def plan_taxonomies(self, edition: Edition) -> None:
         for index, taxonomy in enumerate(edition.taxonomies):
@@ -373,6 +450,7 @@ class _Planner:
                     "term", term.url, "term.html", term.name, edition, term.report_keys,
                     self.alternates(term_urls), taxonomy=taxonomy.name,
                     term=TermLink(term.name, term.url, len(term.report_keys), term.description),
+                    feed_url=feed_path(term.url),
                 )  # fmt: skip
 
     def year_view(self, year: TimelineYear) -> YearView:
@@ -406,24 +484,26 @@ def plan_pages(site: Site, config: SiteConfig) -> tuple[PageJob, ...]:
     return _Planner(site, config).plan()
 
 
+def _describe_job(job: PageJob) -> str:
+    if job.sources:
+        return ", ".join(p.as_posix() for p in job.sources)
+    return f"the {job.context['page'].kind} page {job.url}"
+
+
 def find_collisions(jobs: Sequence[PageJob], config: SiteConfig) -> list[SitegenError]:
     """Two pages that would be written to one file, named by the files they come from."""
     errors: list[SitegenError] = []
     seen: dict[str, PageJob] = {}
     for job in jobs:
-        other = seen.get(job.output)
-        if other is None:
-            seen[job.output] = job
+        other = seen.setdefault(job.output, job)
+        if other is job:
             continue
-        mine = job.sources[0] if job.sources else None
-        theirs = (
-            ", ".join(p.as_posix() for p in other.sources)
-            or f"the {other.context['page'].kind} page"
-        )
+        located = job if job.sources else other
         errors.append(
             SitegenError(
-                f"{job.url} would be written twice: also by {theirs}",
-                SourceLocation(mine, 1) if mine else None,
+                f"{job.output} would be written twice: by {_describe_job(other)} "
+                f"and by {_describe_job(job)}",
+                SourceLocation(located.sources[0], 1) if located.sources else None,
                 "give the report another slug, or rename its section",
             )
         )

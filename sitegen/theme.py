@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tomllib
 import traceback
 from collections.abc import Callable, Mapping
@@ -12,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.dates import format_date, format_datetime, format_skeleton
 
-from sitegen.config import SiteConfig
+from sitegen.config import SiteConfig, setting_location
 from sitegen.errors import ConfigError, SourceLocation, TemplateError
 from sitegen.model import PartialDate
 from sitegen.urls import SiteUrls
@@ -59,7 +62,7 @@ def load_theme(config: SiteConfig) -> Theme:
         if folder is None:
             raise ConfigError(
                 f"theme {name!r} not found",
-                SourceLocation(Path("sitegen.toml")),
+                setting_location(config.root, "theme"),
                 f'put it in themes/{name}/templates/, or use theme = "default"',
             )
         if folder in folders:
@@ -121,6 +124,40 @@ def language_name(code: str) -> str:
     """A language's name in that language (`ko` -> 한국어, `en` -> English)."""
     name = _locale(code).get_display_name(_locale(code)) or code
     return name[:1].upper() + name[1:]
+
+
+def og_locale(code: str) -> str:
+    """A language as Open Graph writes locales, language_TERRITORY (`ko` -> `ko_KR`)."""
+    locale = _locale(code)
+    territory = locale.territory
+    if territory is None:
+        likely = get_global("likely_subtags")
+        tag = likely.get(str(locale)) or likely.get(locale.language)
+        try:
+            territory = Locale.parse(tag).territory if tag else None
+        except (UnknownLocaleError, ValueError):
+            territory = None
+    return f"{locale.language}_{territory}" if territory else locale.language
+
+
+_SCRIPT_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def script_json(value: Any) -> str:
+    r"""JSON safe inside a `<script>` element, such as JSON-LD.
+
+    `<`, `>` and `&` are written as \u003c, \u003e and \u0026 (and U+2028, U+2029 as
+    escapes too), so no value can close the script or open a comment in it.
+    """
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
+
+
+def language_name_in(code: str, display_lang: str) -> str:
+    """A language's name in another language (`ko` in `en` -> Korean)."""
+    name = _locale(code).get_display_name(_locale(display_lang)) or code
+    return name[:1].upper() + name[1:] if display_lang.startswith("en") else name
 
 
 def format_partial_date(value: PartialDate, lang: str) -> str:
@@ -230,6 +267,8 @@ def create_environment(
         "link": urls.link,
         "absolute_url": urls.absolute,
         "isoformat": lambda value: value.isoformat(),
+        "jsonld": lambda value: markupsafe.Markup(script_json(value)),
+        "og_locale": og_locale,
     }
     env.filters.update(filters)
     return env

@@ -80,6 +80,11 @@ def output_file(path: str) -> str:
     return relative
 
 
+def feed_path(page: str) -> str:
+    """The Atom feed of a list page: `/` -> `/feed.xml`, `/tags/x/` -> `/tags/x/feed.xml`."""
+    return page.rstrip("/") + "/feed.xml"
+
+
 def language_tag(code: str) -> str:
     """The BCP 47 tag of a language code, for hreflang and xml:lang (`zh_Hant` -> `zh-Hant`)."""
     return code.replace("_", "-")

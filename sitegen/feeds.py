@@ -1,0 +1,226 @@
+"""Atom feeds: one per language, and one per tag and place in each language. Pure.
+
+Every feed holds the newest `feed_entries` reports of its page, newest first. Nothing in a
+feed depends on the clock: a feed's `updated` is its newest entry's, so the same content
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import lxml.html
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from sitegen.config import SiteConfig
+from sitegen.indexes import newest_first
+from sitegen.model import Edition, Report, Site, Term
+from sitegen.output import OutputFile
+from sitegen.theme import language_name
+from sitegen.urls import SiteUrls, feed_path, fold_term, language_tag
+
+ATOM_TYPE = "application/atom+xml"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text with the characters XML cannot hold (most control characters) left out."""
+    return _NOT_XML.sub("", value)
+
+
+def absolute_body(body_html: str, page_url: str) -> str:
+    """A report's HTML with every link and image made absolute against its page's URL."""
+    if not body_html.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(body_html, create_parent="div")
+    root.make_links_absolute(page_url, resolve_base_href=False)
+    parts = [html.escape(root.text or "", quote=False)]
+    parts += [lxml.html.tostring(child, encoding="unicode") for child in root]
+    return "".join(parts)
+
+
+class _EntryLinks:
+    """An entry's links, written by feedgen as an extension.
+
+    feedgen 1.0's own entry links lose their rel, type and hreflang (it reads them back from
+    the new element), so a source link would read as another alternate.
+    """
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+
+    def add(self, **attributes: str | None) -> None:
+        """A link with these attributes; None leaves one out; one alternate per language."""
+        link = {k: v for k, v in attributes.items() if v is not None}
+        if link.get("rel") == "alternate" and any(
+            known.get("rel") == "alternate" and known.get("hreflang") == link.get("hreflang")
+            for known in self.links
+        ):
+            return
+        self.links.append(link)
+
+    def extend_ns(self) -> dict[str, str]:
+        """No namespace of its own."""
+        return {}
+
+    def extend_rss(self, item: Any) -> Any:
+        """Nothing in RSS."""
+        return item
+
+    def extend_atom(self, entry: Any) -> Any:
+        """Add the links to the entry's element (in the feed's default namespace, as feedgen's)."""
+        for link in self.links:
+            etree.SubElement(entry, "link", link)
+        return entry
+
+
+class _FeedWriter:
+    """Turns reports into Atom entries, with the site's URLs and terms at hand."""
+
+    def __init__(self, site: Site, config: SiteConfig) -> None:
+        self.site = site
+        self.config = config
+        self.urls = SiteUrls(config.base_url, config.base_path)
+        self.terms: dict[tuple[str, str, str, str], Term] = {}
+        """(lang, report key, taxonomy, folded spelling) -> the term in that language."""
+        for edition in site.editions:
+            for taxonomy in edition.taxonomies:
+                for term in taxonomy.terms:
+                    for key in term.report_keys:
+                        for spelling in term.spellings or (term.key,):
+                            self.terms[(edition.lang, key, taxonomy.name, spelling)] = term
+        self.taxonomy_urls = {
+            (edition.lang, taxonomy.name): taxonomy.url
+            for edition in site.editions
+            for taxonomy in edition.taxonomies
+        }
+        self.site_updated = max((r.last_changed for r in site.reports.values()), default=_EPOCH)
+        """An empty feed's `updated`: the site's newest change."""
+
+    def absolute(self, path: str) -> str:
+        return self.urls.absolute(path)
+
+    def report_terms(self, report: Report, lang: str) -> list[tuple[str, Term]]:
+        found: list[tuple[str, Term]] = []
+        for taxonomy in self.config.taxonomies:
+            for written in report.terms_of(taxonomy):
+                term = self.terms.get((lang, report.key, taxonomy, fold_term(written)))
+                if term is not None and (taxonomy, term) not in found:
+                    found.append((taxonomy, term))
+        return found
+
+    def content(self, report: Report, page_url: str) -> str:
+        parts: list[str] = []
+        image = report.image
+        if image is not None:
+            size = f' width="{image.width}" height="{image.height}"' if image.width else ""
+            parts.append(
+                f'<figure><img src="{html.escape(self.absolute(image.url))}"'
+                f' alt="{html.escape(image.alt)}"{size}>'
+            )
+            caption = " ".join(t for t in (image.caption, image.credit) if t)
+            if caption:
+                parts.append(f"<figcaption>{html.escape(caption)}</figcaption>")
+            parts.append("</figure>\n")
+        body = report.rendered.html if report.rendered else ""
+        parts.append(absolute_body(body, page_url))
+        return xml_text("".join(parts))
+
+    def feed(
+        self,
+        path: str,
+        title: str,
+        page_path: str,
+        lang: str,
+        keys: Sequence[str],
+        subtitle: str = "",
+    ) -> OutputFile:
+        """One feed of the newest reports among keys (given newest first)."""
+        chosen = newest_first(self.site.reports[k] for k in keys)
+        reports = chosen[: self.config.feed_entries]
+        feed_url = self.absolute(path)
+        generator = FeedGenerator()
+        generator.id(feed_url)
+        generator.title(xml_text(title))
+        if subtitle:
+            generator.subtitle(xml_text(subtitle))
+        generator.link(href=feed_url, rel="self", type=ATOM_TYPE)
+        generator.link(href=self.absolute(page_path), rel="alternate", type="text/html")
+        generator.language(language_tag(lang))
+        generator.author({"name": xml_text(self.config.title)})
+        generator.generator("sitegen")
+        generator.updated(max((r.last_changed for r in reports), default=self.site_updated))
+        for report in reports:
+            self.add_entry(generator, report, lang)
+        return OutputFile(path.lstrip("/"), generator.atom_str(pretty=True))
+
+    def add_entry(self, generator: FeedGenerator, report: Report, lang: str) -> None:
+        page_url = self.absolute(report.url)
+        entry = generator.add_entry(order="append")
+        entry.id(page_url)
+        entry.title(xml_text(report.title))
+        links = _EntryLinks()
+        links.add(
+            href=page_url, rel="alternate", type="text/html", hreflang=language_tag(report.lang)
+        )
+        group = self.site.translations.get(report.key)
+        for other_lang, other_key in group.members if group else ():
+            other = self.absolute(self.site.reports[other_key].url)
+            links.add(
+                href=other, rel="alternate", type="text/html", hreflang=language_tag(other_lang)
+            )
+        if report.source is not None:
+            source = report.source
+            links.add(
+                href=xml_text(source.url),
+                rel="related",
+                hreflang=language_tag(source.lang) if source.lang else None,
+                title=xml_text(source.name),
+            )
+        entry.register_extension("sitegen_links", lambda: links, atom=True, rss=False)
+        entry.published(report.date)
+        entry.updated(report.last_changed)
+        for author in report.authors:
+            entry.author({"name": xml_text(author)})
+        if report.summary:
+            entry.summary(xml_text(report.summary))
+        entry.content(self.content(report, page_url), type="html")
+        for taxonomy, term in self.report_terms(report, lang):
+            scheme = self.absolute(self.taxonomy_urls[(lang, taxonomy)])
+            entry.category(term=xml_text(term.name), scheme=scheme, label=xml_text(term.name))
+
+    def edition_feeds(self, edition: Edition) -> Iterable[OutputFile]:
+        default = edition.lang == self.config.language
+        title = self.config.title
+        if not default:
+            title = f"{title} · {language_name(edition.lang)}"
+        yield self.feed(
+            feed_path(edition.prefix + "/"),
+            title,
+            edition.prefix + "/",
+            edition.lang,
+            edition.report_keys,
+            self.config.description,
+        )
+        for taxonomy in edition.taxonomies:
+            for term in taxonomy.terms:
+                yield self.feed(
+                    feed_path(term.url),
+                    f"{term.name} · {title}",
+                    term.url,
+                    edition.lang,
+                    term.report_keys,
+                    term.description,
+                )
+
+
+def build_feeds(site: Site, config: SiteConfig) -> list[OutputFile]:
+    """Every Atom feed of the site: per language, and per tag and place in each language."""
+    writer = _FeedWriter(site, config)
+    return [file for edition in site.editions for file in writer.edition_feeds(edition)]

@@ -42,14 +42,17 @@ class Output:
     def diagnostics(self, diagnostics: tuple[Diagnostic, ...], strict: bool) -> None:
         """Print diagnostics as `path:line: level: message (hint)`; warnings unless quiet."""
         for diagnostic in diagnostics:
-            error = diagnostic.level is Level.ERROR or strict
+            error = diagnostic.level is Level.ERROR or (
+                strict and diagnostic.level is Level.WARNING
+            )
             if not error and self.quiet:
                 continue
-            style = "bold red" if error else "yellow"
+            level = "error" if error else diagnostic.level.value
+            style = {"error": "bold red", "warning": "yellow", "note": "cyan"}[level]
             text = Text()
             if diagnostic.location is not None:
                 text.append(f"{diagnostic.location}: ", style="bold")
-            text.append("error" if error else "warning", style=style)
+            text.append(level, style=style)
             text.append(f": {diagnostic.message}")
             if diagnostic.hint:
                 text.append(f" ({diagnostic.hint})", style="dim")

@@ -12,6 +12,8 @@ from sitegen.errors import SitegenError, SourceLocation
 class Level(enum.Enum):
     """How serious a diagnostic is."""
 
+    NOTE = "note"
+    """Something an editor may want to act on that is no mistake (a stale translation)."""
     WARNING = "warning"
     ERROR = "error"
 
@@ -80,8 +82,12 @@ class Reporter:
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
-        """The diagnostics that fail the build (warnings too, under --strict)."""
-        return tuple(d for d in self.diagnostics if d.level is Level.ERROR or self.strict)
+        """The diagnostics that fail the build (warnings too, under --strict; never notes)."""
+        return tuple(
+            d
+            for d in self.diagnostics
+            if d.level is Level.ERROR or (self.strict and d.level is Level.WARNING)
+        )
 
     def has_errors(self) -> bool:
         """Whether the build must fail."""

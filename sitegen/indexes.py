@@ -95,7 +95,7 @@ def group_translations(
                 stale.add(report.key)
                 diagnostics.append(
                     Diagnostic(
-                        Level.WARNING,
+                        Level.NOTE,
                         f"translation may be stale: {original.file} was updated "
                         f"{original.last_changed.date().isoformat()}, after this version "
                         f"({report.last_changed.date().isoformat()})",

@@ -88,8 +88,10 @@ def _expanded_size(root: yaml.Node) -> int:
     return sizes[id(root)]
 
 
-def _check_mapping_keys(node: yaml.Node, where: Path, first_line: int) -> None:
-    if _expanded_size(node) > MAX_EXPANDED_NODES:
+def _check_mapping_keys(
+    node: yaml.Node, where: Path, first_line: int, *, has_aliases: bool
+) -> None:
+    if has_aliases and _expanded_size(node) > MAX_EXPANDED_NODES:
         raise ContentError(
             "front matter expands to too many values through anchors and aliases",
             SourceLocation(where, node.start_mark.line + first_line),
@@ -125,7 +127,7 @@ def _parse_yaml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str,
         node = loader.get_single_node()
         if node is None:
             return None, {}
-        _check_mapping_keys(node, where, first_line)
+        _check_mapping_keys(node, where, first_line, has_aliases="*" in text)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import functools
+import hashlib
+import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import imagesize
+import babel
+import jinja2
 from markdown_it import MarkdownIt
 
+from sitegen import __version__
+from sitegen.cache import (
+    CACHE_DIR,
+    CacheProblem,
+    FileStamp,
+    LoadedReport,
+    OutputMemo,
+    PageMemo,
+    load_output_memo,
+    load_report_cache,
+    save_output_memo,
+    save_report_cache,
+)
 from sitegen.config import BuildOptions, SiteConfig
-from sitegen.content.discover import discover_sources
+from sitegen.content.discover import SourceFile, discover_sources
 from sitegen.content.report import ReportErrors, parse_report
-from sitegen.diagnostics import BuildFailed, Diagnostic, Reporter
+from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError, SourceLocation
+from sitegen.feeds import build_feeds
+from sitegen.fingerprint import Fingerprinter, Unfingerprintable
+from sitegen.images import image_size, make_variants, prepare_images, variant_paths
 from sitegen.indexes import build_site
 from sitegen.links import (
     ScannedPage,
@@ -25,11 +45,27 @@ from sitegen.links import (
 )
 from sitegen.markdown import create_markdown, render_markdown
 from sitegen.model import Report, Site
-from sitegen.output import OutputFile, check_output_folder, write_output
+from sitegen.output import (
+    LazyFile,
+    OutputFile,
+    SiteWriter,
+    check_output_folder,
+    content_digest,
+)
 from sitegen.render import PageJob, find_collisions, plan_pages, render_page
-from sitegen.theme import Theme, create_environment, load_strings, load_theme
+from sitegen.search import BUNDLE_FOLDER, UI_FILES, prepare_search
+from sitegen.sitemap import build_robots, build_sitemap
+from sitegen.theme import (
+    TemplateDigests,
+    Theme,
+    ThemeStrings,
+    create_environment,
+    load_strings,
+    load_theme,
+)
 from sitegen.urls import output_file
 from sitegen.vocabulary import load_vocabulary
+from sitegen.workers import parallel_map
 
 Progress = Callable[[str, int, int], None]
 """Told (stage, done, total) as long work goes on."""
@@ -43,70 +79,116 @@ class BuildResult:
     pages: int
     files: int
     output: Path | None
-
-
-def load_reports(config: SiteConfig, reporter: Reporter) -> tuple[Report, ...]:
-    """Discover and validate every report; problems go to the reporter."""
-    sources, problems = discover_sources(config)
-    for problem in problems:
-        reporter.exception(problem)
-    reports: list[Report] = []
-    for source in sources:
-        try:
-            reports.append(parse_report(source, config, reporter.add))
-        except ReportErrors as errors:
-            for error in errors.errors:
-                reporter.exception(error)
-        except SitegenError as error:
-            reporter.exception(error)
-    return tuple(reports)
+    rendered: int = 0
+    """Pages rendered in this build (the rest were unchanged)."""
 
 
 def _with_image_size(report: Report, reporter: Reporter) -> Report:
     image = report.image
     if image is None or image.file is None:
         return report
-    try:
-        width, height = imagesize.get(image.file)
-    except (OSError, ValueError):
-        width, height = -1, -1
-    if width <= 0 or height <= 0:
+    size = image_size(image.file)
+    if size is None:
         reporter.warning(
             f"cannot read the size of image {image.src!r}",
             SourceLocation(report.file, report.line_of("image")),
             "is it a JPEG, PNG, GIF, WebP or SVG file?",
         )
         return report
+    width, height = size
     return dataclasses.replace(report, image=dataclasses.replace(image, width=width, height=height))
 
 
-def render_bodies(
-    reports: tuple[Report, ...],
+def _image_stamp(report: Report) -> list[tuple[str, FileStamp | None]]:
+    if report.image is None or report.image.file is None:
+        return []
+    return [(str(report.image.file), FileStamp.of(report.image.file))]
+
+
+def load_report_file(source: SourceFile, config: SiteConfig) -> LoadedReport:
+    """Load one report file: validate its front matter, render its body, size its image."""
+    stamp = FileStamp.of(source.path)
+    collected = Reporter()
+    report: Report | None = None
+    try:
+        report = parse_report(source, config, collected.add)
+    except ReportErrors as errors:
+        for error in errors.errors:
+            collected.exception(error)
+    except SitegenError as error:
+        collected.exception(error)
+    stamps: list[tuple[str, FileStamp | None]] = [(str(source.path), stamp)]
+    if report is not None:
+        report = _with_image_size(render_body(report, config, collected), collected)
+        stamps += _image_stamp(report)
+    return LoadedReport(source.key, report, collected.diagnostics, tuple(stamps))
+
+
+_MARKDOWN: MarkdownIt | None = None
+
+
+def render_body(report: Report, config: SiteConfig, reporter: Reporter) -> Report:
+    """Render a report's Markdown body (raw HTML warnings go to the reporter)."""
+    global _MARKDOWN
+    if _MARKDOWN is None:
+        _MARKDOWN = create_markdown()
+    result = render_markdown(
+        _MARKDOWN,
+        report.body,
+        base_path=config.base_path,
+        body_line=report.body_line,
+        allow_raw_html=config.allow_raw_html,
+    )
+    for warning in result.warnings:
+        reporter.warning(
+            warning.message,
+            SourceLocation(report.file, warning.line),
+            "set allow_raw_html = true in sitegen.toml to let it through, sanitised",
+        )
+    return dataclasses.replace(report, rendered=result.body)
+
+
+def load_reports(
     config: SiteConfig,
     reporter: Reporter,
-    md: MarkdownIt | None = None,
+    *,
+    use_cache: bool = True,
+    save_cache: bool = True,
+    progress: Progress | None = None,
 ) -> tuple[Report, ...]:
-    """Render every report's Markdown body, and read its image's size."""
-    md = md or create_markdown()
-    rendered: list[Report] = []
-    for report in reports:
-        result = render_markdown(
-            md,
-            report.body,
-            base_path=config.base_path,
-            body_line=report.body_line,
-            allow_raw_html=config.allow_raw_html,
-        )
-        for warning in result.warnings:
-            reporter.warning(
-                warning.message,
-                SourceLocation(report.file, warning.line),
-                "set allow_raw_html = true in sitegen.toml to let it through, sanitised",
-            )
-        rendered.append(
-            _with_image_size(dataclasses.replace(report, rendered=result.body), reporter)
-        )
-    return tuple(rendered)
+    """Discover, validate and render every report; problems go to the reporter.
+
+    Unchanged files come from the cache; the rest are loaded on every core.
+    """
+    sources, problems = discover_sources(config)
+    for problem in problems:
+        reporter.exception(problem)
+    cached: dict[str, LoadedReport] = {}
+    if use_cache:
+        try:
+            cached = load_report_cache(config)
+        except CacheProblem as problem:
+            if problem.worth_saying:
+                reporter.add(Diagnostic(Level.NOTE, f"cache not used and made anew: {problem}"))
+    current: dict[str, LoadedReport] = {}
+    stale: list[SourceFile] = []
+    for source in sources:
+        entry = cached.get(source.key)
+        if entry is not None and entry.is_current():
+            current[source.key] = entry
+        else:
+            stale.append(source)
+    loaded = parallel_map(
+        functools.partial(load_report_file, config=config),
+        stale,
+        progress=None if progress is None else functools.partial(progress, "loading"),
+    )
+    current.update((entry.key, entry) for entry in loaded)
+    for key in sorted(current):
+        reporter.extend(current[key].diagnostics)
+    if use_cache and save_cache and (stale or set(cached) != set(current)):
+        save_report_cache(config, current)
+    return tuple(report for key in sorted(current) if (report := current[key].report) is not None)
 
 
 def collect_assets(site: Site, config: SiteConfig, theme: Theme) -> list[OutputFile]:
@@ -144,24 +226,76 @@ def collect_assets(site: Site, config: SiteConfig, theme: Theme) -> list[OutputF
     return [files[k] for k in sorted(files)]
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedPage:
+    """A page job and the digest of its inputs (None where they cannot be fingerprinted)."""
+
+    job: PageJob
+    digest: str | None
+
+
+def page_digests(
+    jobs: Sequence[PageJob], templates: TemplateDigests, config: SiteConfig
+) -> list[PlannedPage]:
+    """Fingerprint each page's template and context, so unchanged pages are not rendered."""
+    fingerprinter = Fingerprinter()
+    for job in jobs:
+        report = job.context.get("report")
+        if report is not None:
+            fingerprinter.share(report)
+    planned: list[PlannedPage] = []
+    for job in jobs:
+        try:
+            context = fingerprinter.digest(job.context)
+            template = templates.digest(job.template)
+        except (Unfingerprintable, jinja2.TemplateError):
+            planned.append(PlannedPage(job, None))
+            continue
+        digest = hashlib.blake2b(template + context, digest_size=16).hexdigest()
+        planned.append(PlannedPage(job, digest))
+    return planned
+
+
+def _render_one(job: PageJob, env: jinja2.Environment, config: SiteConfig) -> bytes | Diagnostic:
+    try:
+        return render_page(env, job, config)
+    except SitegenError as error:
+        return Diagnostic(Level.ERROR, error.message, error.location, error.hint)
+
+
 def render_pages(
-    jobs: tuple[PageJob, ...],
+    jobs: Sequence[PageJob],
+    env: jinja2.Environment,
     config: SiteConfig,
-    theme: Theme,
     reporter: Reporter,
     progress: Progress | None = None,
-) -> list[OutputFile]:
-    """Render every planned page; a template error is reported once per template and line."""
-    env = create_environment(theme, config, load_strings(theme, config))
-    pages: list[OutputFile] = []
-    for done, job in enumerate(jobs, 1):
+) -> list[bytes | None]:
+    """Render pages on every core; a template error is reported once per template and line."""
+    for name in sorted({job.template for job in jobs}):
         try:
-            pages.append(OutputFile(job.output, render_page(env, job, config)))
-        except SitegenError as error:
-            reporter.exception(error)
-        if progress is not None:
-            progress("rendering", done, len(jobs))
+            env.get_template(name)
+        except Exception as error:  # compiled here, before forking; errors show per page
+            del error
+    results = parallel_map(
+        functools.partial(_render_one, env=env, config=config),
+        jobs,
+        progress=None if progress is None else functools.partial(progress, "rendering"),
+    )
+    pages: list[bytes | None] = []
+    for result in results:
+        if isinstance(result, Diagnostic):
+            reporter.add(result)
+            pages.append(None)
+        else:
+            pages.append(result)
     return pages
+
+
+def environment_digest(config: SiteConfig, strings: ThemeStrings) -> bytes:
+    """What every page's rendering depends on beyond its template and context."""
+    return Fingerprinter().digest(
+        (__version__, jinja2.__version__, babel.__version__, config, strings)
+    )
 
 
 def check_page_links(
@@ -223,18 +357,31 @@ def build(
     output: Path | None = None,
     progress: Progress | None = None,
     check_pages: bool = False,
+    use_cache: bool = True,
+    search_index: bool = True,
 ) -> BuildResult:
     """Run every stage; raise BuildFailed with every problem if any stage found errors.
 
-    With `check_pages`, every link and #anchor of every rendered page is checked too.
+    Only pages whose inputs changed since output/ was written are rendered, and only files
+    that changed are written. With `check_pages`, every page is rendered and every link and
+    #anchor in it is checked. Without `search_index`, Pagefind does not run and output/ gets
+    no search index (the dev server indexes in the background).
     """
     output = output or config.output_path
+    writer: SiteWriter | None = None
+    previous = OutputMemo({}, {})
     if write:
         check_output_folder(output, config.root, config.content_path)
+        if use_cache:
+            previous = load_output_memo(config, output)
+        writer = SiteWriter(output, previous.folders or None, previous.foreign)
+    index_search = prepare_search(config) if write and search_index else None
     theme = load_theme(config)
-    reports = load_reports(config, reporter)
+    reports = load_reports(
+        config, reporter, use_cache=use_cache, save_cache=write, progress=progress
+    )
     _fail_if_errors(reporter)
-    reports = render_bodies(reports, config, reporter)
+    reports = tuple(prepare_images(report, config, reporter) for report in reports)
     site_result = build_site(reports, config, options, load_vocabulary(config))
     reporter.extend(site_result.diagnostics)
     _fail_if_errors(reporter)
@@ -243,9 +390,52 @@ def build(
     for error in find_collisions(jobs, config):
         reporter.exception(error)
     _fail_if_errors(reporter)
-    pages = render_pages(jobs, config, theme, reporter, progress)
+
+    strings = load_strings(theme, config)
+    compiled = config.root / CACHE_DIR / "templates" if use_cache and write else None
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
+    env = create_environment(theme, config, strings, compiled)
+    planned = page_digests(jobs, TemplateDigests(env, environment_digest(config, strings)), config)
+    memo = previous.pages
+    unchanged: dict[str, str] = {}
+    to_render: list[PlannedPage] = []
+    for page in planned:
+        known = memo.get(page.job.output)
+        if (
+            writer is not None
+            and known is not None
+            and known[0] == page.digest
+            and writer.holds(page.job.output, known[1])
+        ):
+            unchanged[page.job.output] = known[1]
+        else:
+            to_render.append(page)
+    rendered = render_pages([p.job for p in to_render], env, config, reporter, progress)
+    _fail_if_errors(reporter)
+    made = {p.job.output: content for p, content in zip(to_render, rendered, strict=True)}
+    pages: list[OutputFile] = []
+    new_memo: PageMemo = {}
+    for page in planned:
+        path = page.job.output
+        content = made.get(path)
+        digest = unchanged[path] if content is None else content_digest(content)
+        pages.append(OutputFile(path, content, digest=digest))
+        if page.digest is not None:
+            new_memo[path] = (page.digest, digest)
+
+    report_digests = {
+        page.job.context["report"].key: page.digest
+        for page in planned
+        if page.job.context["page"].kind == "report" and page.digest is not None
+    }
+    generated = [
+        *_make_changed(build_feeds(site, config, report_digests), writer, memo, new_memo),
+        build_sitemap(site, config, jobs),
+        *build_robots(config),
+    ]
     assets = collect_assets(site, config, theme)
-    page_paths = {p.path for p in pages}
+    page_paths = {p.path for p in pages} | {g.path for g in generated}
     for asset in assets:
         if asset.path in page_paths:
             reporter.error(
@@ -253,13 +443,85 @@ def build(
                 SourceLocation(asset.copy_from or Path(asset.path)),
                 "rename or move it",
             )
-    outputs = page_paths | {a.path for a in assets}
+    outputs = page_paths | {a.path for a in assets} | variant_paths(site.reports.values())
+    outputs |= set(UI_FILES) if config.search else set()
     if check_pages:
         reporter.extend(check_page_links(jobs, pages, outputs, site, config, theme))
     else:
         reporter.extend(find_broken_links(site.reports.values(), outputs))
     _fail_if_errors(reporter)
-    files = pages + assets
-    if write:
-        write_output(files, output)
-    return BuildResult(site, len(pages), len(files), output if write else None)
+    files = pages + generated + assets
+    if writer is not None:
+        files += make_variants(site.reports.values(), config, reporter)
+        _fail_if_errors(reporter)
+        writer.refuse_clashes(f.path for f in files)
+        search_files, before_swap = _search_step(planned, writer, index_search, memo, new_memo)
+        writer.prepare()
+        writer.commit(files + search_files, before_swap=before_swap)
+        if use_cache:
+            memo_now = OutputMemo(new_memo, writer.stamps, tuple(writer.foreign))
+            save_output_memo(config, output, memo_now)
+    return BuildResult(site, len(pages), len(files), output if write else None, len(to_render))
+
+
+def _make_changed(
+    files: Sequence[LazyFile], writer: SiteWriter | None, memo: PageMemo, new_memo: PageMemo
+) -> list[OutputFile]:
+    """Make the generated files whose inputs changed; take the rest from output/."""
+    made: list[OutputFile] = []
+    for file in files:
+        known = memo.get(file.path)
+        if (
+            writer is not None
+            and file.digest is not None
+            and known is not None
+            and known[0] == file.digest
+            and writer.holds(file.path, known[1])
+        ):
+            made.append(OutputFile(file.path, digest=known[1]))
+            new_memo[file.path] = known
+            continue
+        content = file.make()
+        made.append(OutputFile(file.path, content, digest=content_digest(content)))
+        if file.digest is not None:
+            new_memo[file.path] = (file.digest, content_digest(content))
+    return made
+
+
+SEARCH_MEMO_KEY = "#search"
+
+
+def _search_step(
+    planned: Sequence[PlannedPage],
+    writer: SiteWriter,
+    index_search: Callable[[Path], None] | None,
+    memo: PageMemo,
+    new_memo: PageMemo,
+) -> tuple[list[OutputFile], Callable[[Path], dict[str, str]] | None]:
+    """Reuse output/'s search index when no page changed; otherwise index the new site."""
+    if index_search is None:
+        return [], None
+    hasher = hashlib.blake2b(b"search", digest_size=16)
+    for page in planned:
+        hasher.update((page.digest or "none").encode() + page.job.output.encode())
+    digest = hasher.hexdigest()
+    known = memo.get(SEARCH_MEMO_KEY)
+    if known is not None and known[0] == digest and all(page.digest for page in planned):
+        previous = [line.split("\t") for line in known[1].splitlines()]
+        if previous and all(writer.is_current(path, d) for path, d in previous):
+            new_memo[SEARCH_MEMO_KEY] = known
+            return [OutputFile(path, digest=d) for path, d in previous], None
+
+    def run(tree: Path) -> dict[str, str]:
+        shutil.rmtree(tree / BUNDLE_FOLDER, ignore_errors=True)
+        index_search(tree)
+        folder = tree / BUNDLE_FOLDER
+        made = {
+            path.relative_to(tree).as_posix(): content_digest(path.read_bytes())
+            for path in sorted(folder.rglob("*"))
+            if path.is_file()
+        }
+        new_memo[SEARCH_MEMO_KEY] = (digest, "".join(f"{p}\t{d}\n" for p, d in made.items()))
+        return made
+
+    return [], run

@@ -8,9 +8,11 @@ gives the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import lxml.html
@@ -20,7 +22,7 @@ from lxml import etree
 from sitegen.config import SiteConfig
 from sitegen.indexes import newest_first
 from sitegen.model import Edition, Report, Site, Term
-from sitegen.output import OutputFile
+from sitegen.output import LazyFile
 from sitegen.theme import language_name
 from sitegen.urls import SiteUrls, feed_path, fold_term, language_tag
 
@@ -83,9 +85,10 @@ class _EntryLinks:
 class _FeedWriter:
     """Turns reports into Atom entries, with the site's URLs and terms at hand."""
 
-    def __init__(self, site: Site, config: SiteConfig) -> None:
+    def __init__(self, site: Site, config: SiteConfig, report_digests: Mapping[str, str]) -> None:
         self.site = site
         self.config = config
+        self.report_digests = report_digests
         self.urls = SiteUrls(config.base_url, config.base_path)
         self.terms: dict[tuple[str, str, str, str], Term] = {}
         """(lang, report key, taxonomy, folded spelling) -> the term in that language."""
@@ -140,10 +143,37 @@ class _FeedWriter:
         lang: str,
         keys: Sequence[str],
         subtitle: str = "",
-    ) -> OutputFile:
-        """One feed of the newest reports among keys (given newest first)."""
+    ) -> LazyFile:
+        """One feed of the newest reports among keys (given newest first), made on demand.
+
+        Its digest stands for the feed's settings and the digests of its reports' pages,
+        which stand for everything an entry shows.
+        """
         chosen = newest_first(self.site.reports[k] for k in keys)
         reports = chosen[: self.config.feed_entries]
+        digests = [self.report_digests.get(r.key) for r in reports]
+        digest: str | None = None
+        if all(digests):
+            hasher = hashlib.blake2b(digest_size=16)
+            for part in (path, title, page_path, lang, subtitle, *digests):
+                hasher.update(str(part).encode("utf-8", "surrogatepass") + b"\0")
+            digest = hasher.hexdigest()
+        return LazyFile(
+            path.lstrip("/"),
+            digest,
+            functools.partial(self.atom, path, title, page_path, lang, reports, subtitle),
+        )
+
+    def atom(
+        self,
+        path: str,
+        title: str,
+        page_path: str,
+        lang: str,
+        reports: Sequence[Report],
+        subtitle: str,
+    ) -> bytes:
+        """The Atom document of one feed."""
         feed_url = self.absolute(path)
         generator = FeedGenerator()
         generator.id(feed_url)
@@ -158,7 +188,7 @@ class _FeedWriter:
         generator.updated(max((r.last_changed for r in reports), default=self.site_updated))
         for report in reports:
             self.add_entry(generator, report, lang)
-        return OutputFile(path.lstrip("/"), generator.atom_str(pretty=True))
+        return bytes(generator.atom_str(pretty=True))
 
     def add_entry(self, generator: FeedGenerator, report: Report, lang: str) -> None:
         page_url = self.absolute(report.url)
@@ -195,7 +225,7 @@ class _FeedWriter:
             scheme = self.absolute(self.taxonomy_urls[(lang, taxonomy)])
             entry.category(term=xml_text(term.name), scheme=scheme, label=xml_text(term.name))
 
-    def edition_feeds(self, edition: Edition) -> Iterable[OutputFile]:
+    def edition_feeds(self, edition: Edition) -> Iterable[LazyFile]:
         default = edition.lang == self.config.language
         title = self.config.title
         if not default:
@@ -220,7 +250,13 @@ class _FeedWriter:
                 )
 
 
-def build_feeds(site: Site, config: SiteConfig) -> list[OutputFile]:
-    """Every Atom feed of the site: per language, and per tag and place in each language."""
-    writer = _FeedWriter(site, config)
+def build_feeds(
+    site: Site, config: SiteConfig, report_digests: Mapping[str, str] | None = None
+) -> list[LazyFile]:
+    """Every Atom feed of the site: per language, and per tag and place in each language.
+
+    `report_digests` gives the digest of each report's page inputs; with them, a feed is
+    made only when one of its reports or its settings changed.
+    """
+    writer = _FeedWriter(site, config, report_digests or {})
     return [file for edition in site.editions for file in writer.edition_feeds(edition)]

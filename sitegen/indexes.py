@@ -35,9 +35,13 @@ class SiteResult:
 
 
 def newest_first(reports: Iterable[Report]) -> tuple[Report, ...]:
-    """Reports by date, newest first; the file's key breaks ties so order never varies."""
-    by_key = sorted(reports, key=lambda r: r.key)
-    return tuple(sorted(by_key, key=lambda r: r.date, reverse=True))
+    """Reports by date, newest first.
+
+    Their URLs break ties, so the order never depends on the folders the files sit in or
+    the order they are read in.
+    """
+    by_url = sorted(reports, key=lambda r: (r.url, r.key))
+    return tuple(sorted(by_url, key=lambda r: r.date, reverse=True))
 
 
 def _where(report: Report, key: str = "title") -> SourceLocation:
@@ -63,7 +67,7 @@ def group_translations(
     groups: dict[str, TranslationGroup] = {}
     stale: set[str] = set()
     for key in sorted(by_key):
-        members = sorted(by_key[key], key=lambda r: r.key)
+        members = sorted(by_key[key], key=lambda r: (r.url, r.key))
         if len(members) < 2:
             continue
         by_lang: dict[str, Report] = {}
@@ -81,7 +85,7 @@ def group_translations(
                 continue
             by_lang[report.lang] = report
         original = by_lang.get(config.language) or min(
-            by_lang.values(), key=lambda r: (r.date, r.key)
+            by_lang.values(), key=lambda r: (r.date, r.url, r.key)
         )
         ordered = [
             original,
@@ -203,8 +207,7 @@ def build_timeline(reports: tuple[Report, ...], base_url: str) -> tuple[Timeline
         years[report.event_date.year].append(report)
 
     def order(group: Iterable[Report]) -> tuple[str, ...]:
-        by_key = sorted(group, key=lambda r: r.key)
-        by_date = sorted(by_key, key=lambda r: r.date, reverse=True)
+        by_date = newest_first(group)
         ranked = sorted(
             by_date,
             key=lambda r: (r.event_date.day is None, -(r.event_date.day or 0)),

@@ -1,23 +1,36 @@
-"""The only writer: builds the new site beside output/ and swaps it in whole.
+"""The only writer: keeps output/ whole while the next site is written beside it.
 
-Files in output/ that sitegen did not make (a CNAME, a publishing worktree's .git) are
-carried into the new site untouched; one that stands where a page must go stops the build.
+sitegen keeps two trees: output/ (what readers see) and a hidden twin beside it,
+`.output.back-sitegen/`, holding the site before last. A build brings the twin up to date,
+writing only the files that changed and hard-linking the ones output/ already has right
+(so their times are kept), then swaps the two folders in one step. A build that fails or is
+killed leaves output/ as it was.
+
+Each tree lists what sitegen made in it, with a digest of each file's bytes and its size,
+in `.sitegen-manifest` (a file edited by hand to another size is made anew). Files in
+output/ that sitegen did not make (a CNAME, a publishing worktree's .git) move with the
+site and are never touched; one that stands where a page must go stops the build.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from sitegen.errors import SitegenError, SourceLocation
 
 MANIFEST = ".sitegen-manifest"
+_DIRTY = ".sitegen-dirty"
+_MANIFEST_HEADER = "sitegen-manifest 2"
 _RENAME_EXCHANGE = 2
+_INTERNAL = frozenset({MANIFEST, _DIRTY})
 
 
 class OutputError(SitegenError):
@@ -26,14 +39,61 @@ class OutputError(SitegenError):
 
 @dataclass(frozen=True, slots=True)
 class OutputFile:
-    """A file of the built site: its path under output/ and its bytes or the file to copy."""
+    """A file of the built site: its path under output/, and its bytes or the file to copy.
+
+    `digest` is a digest of its bytes (`content_digest`), given where they are known
+    without being at hand: a file with a digest and neither bytes nor a file to copy must
+    already be in output/ or its twin with those bytes.
+    """
 
     path: str
     content: bytes | None = None
     copy_from: Path | None = None
+    digest: str | None = None
+
+    def content_digest(self) -> str:
+        """The digest of the file's bytes."""
+        if self.digest is not None:
+            return self.digest
+        if self.content is not None:
+            return content_digest(self.content)
+        if self.copy_from is not None:
+            with self.copy_from.open("rb") as source:
+                return str(hashlib.file_digest(source, _new_hash).hexdigest())
+        raise OutputError(f"{self.path}: no bytes, no file and no digest (a bug in sitegen)")
 
 
-def _safe_relative(path: str) -> PurePosixPath:
+@dataclass(frozen=True, slots=True)
+class LazyFile:
+    """A generated file that is made only when its inputs changed.
+
+    `digest` stands for its inputs (None where they cannot be told: always made).
+    """
+
+    path: str
+    digest: str | None
+    make: Callable[[], bytes]
+
+
+def _new_hash() -> Any:
+    return hashlib.blake2b(digest_size=16)
+
+
+def content_digest(content: bytes) -> str:
+    """The digest sitegen keeps of a file's bytes."""
+    return hashlib.blake2b(content, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    """What sitegen wrote at one path: the digest of its bytes and its size."""
+
+    digest: str
+    size: int
+
+
+def safe_relative(path: str) -> PurePosixPath:
+    """A path inside the output folder, or an OutputError."""
     relative = PurePosixPath(path)
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise OutputError(f"refusing to write {path!r}: it is not inside the output folder")
@@ -53,60 +113,111 @@ def check_output_folder(output: Path, root: Path, content: Path) -> None:
         )
 
 
-def _read_manifest(output: Path) -> set[str] | None:
+def back_folder(output: Path) -> Path:
+    """The hidden twin of an output folder."""
+    return output.parent / f".{output.name}.back-sitegen"
+
+
+def read_manifest(tree: Path) -> dict[str, ManifestEntry] | None:
+    """What sitegen made in a tree, or None where it has no manifest (or a damaged one)."""
     try:
-        return set((output / MANIFEST).read_text(encoding="utf-8").splitlines())
-    except FileNotFoundError:
-        return None
+        lines = (tree / MANIFEST).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return set()
+        return None
+    entries: dict[str, ManifestEntry] = {}
+    if not lines or lines[0] != _MANIFEST_HEADER:
+        # An older sitegen's list of paths: they are sitegen's, but none is known current.
+        return {line: ManifestEntry("", -1) for line in lines if line and "\t" not in line}
+    for line in lines[1:]:
+        parts = line.split("\t")
+        if len(parts) != 3 or not parts[1].isdigit():
+            return None
+        entries[parts[2]] = ManifestEntry(parts[0], int(parts[1]))
+    return entries
 
 
-def _foreign_entries(output: Path, made: set[str]) -> list[str]:
-    """Top-most paths in output/ that sitegen did not make."""
-    made_dirs = {str(PurePosixPath(p).parent) for p in made}
-    made_dirs |= {str(parent) for p in made for parent in PurePosixPath(p).parents}
+def _write_manifest(tree: Path, entries: Mapping[str, ManifestEntry]) -> None:
+    lines = [_MANIFEST_HEADER]
+    lines += [f"{e.digest}\t{e.size}\t{p}" for p, e in sorted(entries.items())]
+    temporary = tree / (MANIFEST + ".tmp")
+    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temporary.replace(tree / MANIFEST)
+
+
+def _stamp(path: Path, digest: str) -> ManifestEntry | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return ManifestEntry(digest, stat.st_size)
+
+
+def made_folders(made: Iterable[str]) -> set[str]:
+    """The folders that hold what sitegen made ("" for the tree itself)."""
+    folders = {""}
+    for path in made:
+        parent = path.rpartition("/")[0]
+        while parent not in folders:
+            folders.add(parent)
+            parent = parent.rpartition("/")[0]
+    return folders
+
+
+def folder_stamps(tree: Path, folders: Iterable[str]) -> dict[str, int]:
+    """The modification time of each folder.
+
+    A folder whose time is unchanged has had nothing added or removed.
+    """
+    stamps: dict[str, int] = {}
+    for folder in folders:
+        try:
+            stamps[folder] = os.stat(tree / folder).st_mtime_ns
+        except OSError:
+            continue
+    return stamps
+
+
+def _foreign_entries(
+    tree: Path, made: Iterable[str], stamps: Mapping[str, int] | None = None
+) -> list[str]:
+    """Top-most paths in a tree that sitegen did not make.
+
+    With the folders' stamps from when the tree was written, only folders changed since
+    are listed.
+    """
+    made = set(made)
+    folders = made_folders(made)
     foreign: list[str] = []
-    for folder, dirnames, filenames in os.walk(output):
-        relative = Path(folder).relative_to(output).as_posix()
-        prefix = "" if relative == "." else relative + "/"
-        keep: list[str] = []
-        for name in sorted(dirnames):
-            path = prefix + name
-            if path in made_dirs and not (Path(folder) / name).is_symlink():
-                keep.append(name)
-            else:
-                foreign.append(path)
-        dirnames[:] = keep
-        for name in sorted(filenames):
-            path = prefix + name
-            if path not in made and path != MANIFEST:
+    for folder in sorted(folders):
+        where = tree / folder if folder else tree
+        if stamps is not None and folder in stamps:
+            try:
+                if os.stat(where).st_mtime_ns == stamps[folder]:
+                    continue
+            except OSError:
+                continue
+        prefix = folder + "/" if folder else ""
+        try:
+            entries = sorted(os.scandir(where), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            path = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if path not in folders:
+                    foreign.append(path)
+            elif path not in made and not (folder == "" and entry.name.startswith(MANIFEST)):
                 foreign.append(path)
     return foreign
 
 
-def _link_tree(source: Path, target: Path) -> None:
-    """Hard-link (or copy) source into target, leaving source untouched."""
-    if source.is_dir() and not source.is_symlink():
-        target.mkdir(parents=True, exist_ok=True)
-        for child in sorted(source.iterdir()):
-            _link_tree(child, target / child.name)
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(source, target, follow_symlinks=False)
-
-
 def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one step where the system allows it (Linux renameat2)."""
+    """Swap two folders in one step where the system allows it (Linux renameat2)."""
     name = ctypes.util.find_library("c")
     if name is None:
         return False
     try:
-        libc = ctypes.CDLL(name, use_errno=True)
-        renameat2 = libc.renameat2
+        renameat2 = ctypes.CDLL(name, use_errno=True).renameat2
     except (OSError, AttributeError):
         return False
     at_fdcwd = -100
@@ -114,73 +225,219 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
-def _remove_leftovers(output: Path) -> None:
-    for leftover in output.parent.glob(f".{output.name}.*-sitegen"):
-        shutil.rmtree(leftover, ignore_errors=True)
+def write_file(tree: Path, path: str, content: bytes) -> None:
+    """Write one file into a tree (replacing what is there, never through a link)."""
+    target = tree / safe_relative(path)
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except IsADirectoryError:
+        shutil.rmtree(target)
+    target.write_bytes(content)
 
 
-def write_output(files: Sequence[OutputFile], output: Path) -> None:
-    """Write the whole site into a fresh folder, then swap it in for output/ at once."""
-    output = output.absolute()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(output)
-    made_before = _read_manifest(output) if output.is_dir() else set()
-    new_paths = {str(_safe_relative(f.path)) for f in files}
-    foreign: list[str] = []
-    if output.is_dir():
-        if made_before is None:
-            entries = sorted(p.name for p in output.iterdir())
-            if entries:
-                raise OutputError(
-                    f"{output} was not made by sitegen and is not empty "
-                    f"(it holds {', '.join(entries[:3])}{'...' if len(entries) > 3 else ''})",
-                    SourceLocation(output),
-                    "empty it, or build elsewhere with --output DIR",
-                )
-            made_before = set()
-        foreign = _foreign_entries(output, made_before)
-        for path in foreign:
-            clash = path in new_paths or any(p.startswith(path + "/") for p in new_paths)
-            if clash:
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except IsADirectoryError:
+        shutil.rmtree(target)
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _replace_with_copy(source: Path, target: Path) -> None:
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def _remove_file(tree: Path, path: str) -> None:
+    target = tree / path
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        shutil.rmtree(target, ignore_errors=True)
+    for parent in PurePosixPath(path).parents:
+        if str(parent) == ".":
+            break
+        try:
+            (tree / parent).rmdir()
+        except OSError:
+            break
+
+
+class SiteWriter:
+    """Writes one build into the hidden twin of output/ and swaps it in."""
+
+    def __init__(
+        self,
+        output: Path,
+        stamps: Mapping[str, int] | None = None,
+        foreign: Iterable[str] = (),
+    ) -> None:
+        """Read what output/ holds.
+
+        `stamps` are its folders' times after the last build, and `foreign` what it then
+        held that sitegen did not make; with them only folders changed since are listed.
+        """
+        self.output = output.absolute()
+        self.stamps: dict[str, int] = {}
+        """After commit: the new output/'s folders' times, for the next build."""
+        self.back = back_folder(self.output)
+        self.front_made: dict[str, ManifestEntry] = {}
+        self.back_made: dict[str, ManifestEntry] = {}
+        self.foreign: list[str] = []
+        if self.output.is_dir():
+            made = read_manifest(self.output)
+            if made is None:
+                entries = sorted(p.name for p in self.output.iterdir())
+                if entries:
+                    shown = ", ".join(entries[:3]) + ("..." if len(entries) > 3 else "")
+                    raise OutputError(
+                        f"{self.output} was not made by sitegen and is not empty "
+                        f"(it holds {shown})",
+                        SourceLocation(self.output),
+                        "empty it, or build elsewhere with --output DIR",
+                    )
+                made = {}
+            self.front_made = made
+            found = _foreign_entries(self.output, made, stamps)
+            still = [p for p in foreign if os.path.lexists(self.output / p)] if stamps else []
+            self.foreign = sorted(set(found) | set(still))
+        elif self.output.exists():
+            raise OutputError(f"{self.output} is a file, not a folder", SourceLocation(self.output))
+        if self.back.is_dir() and not (self.back / _DIRTY).exists():
+            self.back_made = read_manifest(self.back) or {}
+
+    def _put(self, path: str, digest: str, file: OutputFile) -> ManifestEntry | None:
+        target = self.back / path
+        if self.is_current(path, digest):
+            _link_or_copy(self.output / path, target)
+        elif file.content is not None:
+            write_file(self.back, path, file.content)
+        elif file.copy_from is not None:
+            _replace_with_copy(file.copy_from, target)
+        else:
+            raise OutputError(f"{path}: nothing to write (a bug in sitegen)")
+        return _stamp(target, digest)
+
+    def holds(self, path: str, digest: str) -> bool:
+        """Whether output/ or its twin holds this file with these bytes."""
+        entry = self.back_made.get(path)
+        if (
+            entry is not None
+            and entry.digest == digest
+            and _stamp(self.back / path, digest) == entry
+        ):
+            return True
+        return self.is_current(path, digest)
+
+    def is_current(self, path: str, digest: str) -> bool:
+        """Whether output/ holds this file with these bytes."""
+        entry = self.front_made.get(path)
+        return (
+            entry is not None
+            and entry.digest == digest
+            and _stamp(self.output / path, digest) == entry
+        )
+
+    def refuse_clashes(self, paths: Iterable[str]) -> None:
+        """Stop where a file sitegen did not make stands where the site writes one."""
+        if not self.foreign:
+            return
+        wanted = set(paths)
+        folders = {str(parent) for p in wanted for parent in PurePosixPath(p).parents}
+        for path in self.foreign:
+            if path in wanted or path in folders:
                 raise OutputError(
                     f"output/{path} was not made by sitegen and stands where the site "
                     "writes a page",
-                    SourceLocation(output / path),
+                    SourceLocation(self.output / path),
                     "move or delete it, or rename the report",
                 )
-    elif output.exists():
-        raise OutputError(f"{output} is a file, not a folder", SourceLocation(output))
 
-    staging = output.parent / f".{output.name}.{os.getpid()}.new-sitegen"
-    try:
-        staging.mkdir()
-        _write_files(files, staging)
-        for path in foreign:
-            _link_tree(output / path, staging / path)
-        (staging / MANIFEST).write_text("\n".join(sorted(new_paths)) + "\n", encoding="utf-8")
-        if not output.exists():
-            os.rename(staging, output)
+    def prepare(self) -> Path:
+        """Ready the twin for writing and return it.
+
+        A twin left by a build that was stopped is not trusted: it is made anew from output/.
+        """
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        for stale in self.output.parent.glob(f".{self.output.name}.*.new-sitegen"):
+            shutil.rmtree(stale, ignore_errors=True)
+        made = read_manifest(self.back) if self.back.is_dir() else None
+        if made is not None and (self.back / _DIRTY).exists():
+            made = None
+        if made is None:
+            self._restore_foreign_from_back()
+            shutil.rmtree(self.back, ignore_errors=True)
+            self.back.mkdir()
+            made = {}
+        self.back_made = made
+        (self.back / _DIRTY).write_text("a build is writing here\n", encoding="utf-8")
+        return self.back
+
+    def _restore_foreign_from_back(self) -> None:
+        """Put back into output/ what a stopped build had moved out of it."""
+        try:
+            moved = (self.back / _DIRTY).read_text(encoding="utf-8").splitlines()[1:]
+        except (OSError, UnicodeDecodeError):
             return
-        if _exchange(staging, output):
-            shutil.rmtree(staging, ignore_errors=True)
+        for path in moved:
+            if (self.back / path).exists() and not (self.output / path).exists():
+                (self.output / path).parent.mkdir(parents=True, exist_ok=True)
+                os.rename(self.back / path, self.output / path)
+
+    def commit(
+        self,
+        files: Sequence[OutputFile],
+        *,
+        before_swap: Callable[[Path], Mapping[str, str]] | None = None,
+    ) -> None:
+        """Make the twin hold exactly `files`, then swap it in for output/.
+
+        What output/ holds that sitegen did not make moves across with it. `before_swap`
+        may add files to the twin, and returns their paths and digests.
+        """
+        wanted: dict[str, ManifestEntry | None] = {}
+        for file in files:
+            path = str(safe_relative(file.path))
+            digest = file.content_digest()
+            old = self.back_made.get(path)
+            if old is not None and old.digest == digest and _stamp(self.back / path, digest) == old:
+                wanted[path] = old
+            else:
+                wanted[path] = self._put(path, digest, file)
+        for path in set(self.back_made) - set(wanted):
+            _remove_file(self.back, path)
+        if before_swap is not None:
+            for path, digest in before_swap(self.back).items():
+                wanted[path] = _stamp(self.back / path, digest)
+        self.refuse_clashes(wanted)
+        entries = {p: e for p, e in wanted.items() if e is not None}
+        _write_manifest(self.back, entries)
+        if not self.output.exists():
+            (self.back / _DIRTY).unlink()
+            os.rename(self.back, self.output)
+            self.stamps = folder_stamps(self.output, made_folders(entries))
             return
-        retired = output.parent / f".{output.name}.{os.getpid()}.old-sitegen"
-        os.rename(output, retired)
-        os.rename(staging, output)
-        shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-def _write_files(files: Iterable[OutputFile], root: Path) -> None:
-    made: set[Path] = set()
-    for file in files:
-        target = root / _safe_relative(file.path)
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        if file.content is not None:
-            target.write_bytes(file.content)
-        elif file.copy_from is not None:
-            shutil.copyfile(file.copy_from, target)
+        marker = "a build is swapping in; moved here from output/:\n"
+        (self.back / _DIRTY).write_text(marker + "".join(p + "\n" for p in self.foreign))
+        for path in self.foreign:
+            (self.back / path).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(self.output / path, self.back / path)
+        (self.back / _DIRTY).unlink()
+        if not _exchange(self.back, self.output):
+            retired = self.output.parent / f".{self.output.name}.{os.getpid()}.new-sitegen"
+            os.rename(self.output, retired)
+            os.rename(self.back, self.output)
+            os.rename(retired, self.back)
+        self.stamps = folder_stamps(self.output, made_folders(entries))

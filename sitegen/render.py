@@ -122,7 +122,8 @@ class Pagination:
     total: int
     previous_url: str | None
     next_url: str | None
-    page_urls: tuple[str, ...]
+    first_url: str
+    last_url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,13 +322,13 @@ def _paginate(base_url: str, count: int, per_page: int) -> list[tuple[int, str, 
 
 
 def _pagination(base_url: str, number: int, total: int) -> Pagination:
-    urls = tuple(page_path(base_url, n) for n in range(1, total + 1))
     return Pagination(
         number,
         total,
-        urls[number - 2] if number > 1 else None,
-        urls[number] if number < total else None,
-        urls,
+        page_path(base_url, number - 1) if number > 1 else None,
+        page_path(base_url, number + 1) if number < total else None,
+        base_url,
+        page_path(base_url, total),
     )
 
 

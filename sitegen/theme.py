@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import tomllib
 import traceback
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
+import jinja2.nodes
 import markupsafe
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
@@ -185,6 +188,29 @@ def _display(path: str | None, config: SiteConfig) -> Path:
     return file
 
 
+def _self_reference_line(file: Path) -> int | None:
+    """The line where a template includes, extends or imports itself, if it does."""
+    try:
+        tree = jinja2.Environment().parse(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, jinja2.TemplateError):
+        return None
+    kinds = (
+        jinja2.nodes.Include,
+        jinja2.nodes.Extends,
+        jinja2.nodes.Import,
+        jinja2.nodes.FromImport,
+    )
+    for node in tree.find_all(kinds):
+        target = getattr(node, "template", None)
+        if (
+            isinstance(target, jinja2.nodes.Const)
+            and isinstance(target.value, str)
+            and file.as_posix().endswith("/" + target.value.lstrip("/"))
+        ):
+            return int(node.lineno)
+    return None
+
+
 def template_error(error: BaseException, config: SiteConfig) -> TemplateError:
     """Turn an exception raised by Jinja into a TemplateError at the template's line."""
     if isinstance(error, jinja2.TemplateSyntaxError):
@@ -195,10 +221,20 @@ def template_error(error: BaseException, config: SiteConfig) -> TemplateError:
     if isinstance(error, jinja2.TemplateNotFound):
         return TemplateError(f"template {error.name!r} not found")
     location: SourceLocation | None = None
-    for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if frame.filename.endswith((".html", ".xml", ".txt")):
-            location = SourceLocation(_display(frame.filename, config), frame.lineno)
-            break
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename.endswith((".html", ".xml", ".txt"))
+    ]
+    if isinstance(error, RecursionError):
+        for filename in dict.fromkeys(f.filename for f in frames):
+            line = _self_reference_line(Path(filename))
+            if line is not None:
+                location = SourceLocation(_display(filename, config), line)
+                break
+    if frames and location is None:
+        frame = frames[-1]
+        location = SourceLocation(_display(frame.filename, config), frame.lineno)
     message = str(error) or type(error).__name__
     if isinstance(error, RecursionError):
         message = "the template includes or calls itself without end"
@@ -218,9 +254,13 @@ def bounded_range(*args: int) -> range:
 
 
 def create_environment(
-    theme: Theme, config: SiteConfig, strings: ThemeStrings
+    theme: Theme, config: SiteConfig, strings: ThemeStrings, compiled: Path | None = None
 ) -> jinja2.Environment:
-    """The Jinja environment: site templates over the theme's, autoescaping, strict undefined."""
+    """The Jinja environment: site templates over the theme's, autoescaping, strict undefined.
+
+    With `compiled`, compiled templates are kept in that folder between builds (Jinja checks
+    each against its source).
+    """
     folders = [config.templates_path] if config.templates_path.is_dir() else []
     loader = jinja2.ChoiceLoader(
         [jinja2.FileSystemLoader(str(f)) for f in (*folders, *theme.template_folders)]
@@ -233,6 +273,7 @@ def create_environment(
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        bytecode_cache=None if compiled is None else jinja2.FileSystemBytecodeCache(str(compiled)),
     )
     urls = SiteUrls(config.base_url, config.base_path)
 
@@ -272,3 +313,52 @@ def create_environment(
     }
     env.filters.update(filters)
     return env
+
+
+class TemplateDigests:
+    """A digest per page template of everything it renders with.
+
+    Its source, the sources of the templates it extends, includes or imports, and `base`:
+    the theme's strings, the configuration and the versions of sitegen, Jinja and Babel.
+    """
+
+    def __init__(self, env: jinja2.Environment, base: bytes) -> None:
+        self._env = env
+        self._base = base
+        self._sources: dict[str, str] = {}
+        self._digests: dict[str, bytes] = {}
+
+    def _source(self, name: str) -> str:
+        if name not in self._sources:
+            assert self._env.loader is not None
+            self._sources[name] = self._env.loader.get_source(self._env, name)[0]
+        return self._sources[name]
+
+    def _closure(self, name: str) -> list[str]:
+        seen: list[str] = []
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.append(current)
+            try:
+                found = list(
+                    jinja2.meta.find_referenced_templates(self._env.parse(self._source(current)))
+                )
+            except jinja2.TemplateError:
+                found = []
+            if any(ref is None for ref in found):
+                return sorted(set(self._env.list_templates()))
+            todo.extend(ref for ref in found if ref is not None)
+        return sorted(seen)
+
+    def digest(self, name: str) -> bytes:
+        """The digest of one page template and all it draws on."""
+        if name not in self._digests:
+            hasher = hashlib.blake2b(self._base, digest_size=16)
+            for part in self._closure(name):
+                hasher.update(part.encode() + b"\0")
+                hasher.update(self._source(part).encode("utf-8", "surrogatepass") + b"\0")
+            self._digests[name] = hasher.digest()
+        return self._digests[name]

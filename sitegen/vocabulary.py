@@ -73,7 +73,11 @@ EMPTY_VOCABULARY = Vocabulary({}, frozenset())
 
 
 def _line_of(text: str, taxonomy: str, slug: str) -> int | None:
-    pattern = re.compile(rf"^\s*\[\s*{re.escape(taxonomy)}\.\"?{re.escape(slug)}\"?\s*\]", re.M)
+    if not slug:
+        pattern = re.compile(rf"^[ \t]*\[[ \t]*{re.escape(taxonomy)}[ \t]*[.\]]", re.M)
+    else:
+        name = rf"{re.escape(taxonomy)}\.\"?{re.escape(slug)}\"?"
+        pattern = re.compile(rf"^[ \t]*\[[ \t]*{name}[ \t]*\]", re.M)
     match = pattern.search(text)
     return None if match is None else text.count("\n", 0, match.start()) + 1
 

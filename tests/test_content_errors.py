@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from sitegen.cache import CACHE_DIR
+from sitegen.output import back_folder
 from tests.helpers import Run, build, make_site, report_text, run_sitegen
 
 GOOD_REPORT = report_text(title="A good report", date="2024-03-01", tags="[one]")
@@ -69,11 +71,13 @@ def read_tree(folder: Path) -> dict[str, bytes]:
 
 
 def listing(site: Path) -> set[str]:
-    """Every path in the site's folder outside output/."""
+    """Every path in the site's folder outside output/ and sitegen's own working folders
+    (the twin of output/ it swaps in, and its cache), which the README documents."""
+    own = {"output", back_folder(site / "output").name, CACHE_DIR}
     return {
         p.relative_to(site).as_posix()
         for p in site.rglob("*")
-        if p.relative_to(site).parts[0] != "output"
+        if p.relative_to(site).parts[0] not in own
     }
 
 

@@ -63,10 +63,10 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """How many nodes the document holds with every alias expanded.
+def _oversized_node(root: yaml.Node) -> yaml.Node | None:
+    """The first value that, with every alias expanded, holds too many values, if any.
 
-    A value that holds itself counts as too many.
+    A value that holds itself holds too many.
     """
     sizes: dict[int, int] = {}
     open_nodes: set[int] = set()
@@ -76,25 +76,28 @@ def _expanded_size(root: yaml.Node) -> int:
         if children_done:
             open_nodes.discard(id(node))
             total = 1 + sum(sizes[id(c)] for c in _children(node))
-            sizes[id(node)] = min(total, MAX_EXPANDED_NODES + 1)
+            if total > MAX_EXPANDED_NODES:
+                return node
+            sizes[id(node)] = total
             continue
         if id(node) in sizes:
             continue
         if id(node) in open_nodes:
-            return MAX_EXPANDED_NODES + 1
+            return node
         open_nodes.add(id(node))
         stack.append((node, True))
         stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
-    return sizes[id(root)]
+    return None
 
 
 def _check_mapping_keys(
     node: yaml.Node, where: Path, first_line: int, *, has_aliases: bool
 ) -> None:
-    if has_aliases and _expanded_size(node) > MAX_EXPANDED_NODES:
+    oversized = _oversized_node(node) if has_aliases else None
+    if oversized is not None:
         raise ContentError(
             "front matter expands to too many values through anchors and aliases",
-            SourceLocation(where, node.start_mark.line + first_line),
+            SourceLocation(where, oversized.start_mark.line + first_line),
             "write the values out; front matter needs no anchors",
         )
     seen_nodes: set[int] = set()
@@ -135,6 +138,8 @@ def _parse_yaml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str,
         context = error.context or ""
         if error.context_mark is not None and "quoted scalar" in context:
             mark, problem = error.context_mark, "a quote opened here is never closed"
+        elif "nesting depth" in problem:
+            problem = "front matter nests too deeply"
         elif error.context_mark is not None and "flow" in context:
             opener = "[" if "sequence" in context else "{"
             mark, problem = error.context_mark, f"the {opener} opened here is never closed"

@@ -1,0 +1,178 @@
+"""The persistent cache under .sitegen-cache/: loaded reports by file, safe to delete.
+
+It is keyed by sitegen's version and the site's configuration, and checksummed, so a cache
+from another version or configuration, or a damaged one, is never used: it is rebuilt.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitegen import __version__
+from sitegen.config import SiteConfig
+from sitegen.diagnostics import Diagnostic
+from sitegen.fingerprint import Fingerprinter
+from sitegen.model import Report
+from sitegen.pickling import dumps
+
+CACHE_DIR = ".sitegen-cache"
+REPORTS_FILE = "reports.pickle"
+FORMAT = 1
+_MAGIC = b"sitegen-cache\n"
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """What stat says of a file: enough to tell it has not changed."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp | None:
+        """The stamp of a file, or None where there is no file."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return cls(stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedReport:
+    """One report file as loaded, and the files it was loaded from.
+
+    `report` is None where the file has errors; `diagnostics` says what loading found.
+    """
+
+    key: str
+    report: Report | None
+    diagnostics: tuple[Diagnostic, ...]
+    stamps: tuple[tuple[str, FileStamp | None], ...]
+    """(path, stamp) of the report file and each file it reads (its image)."""
+
+    def is_current(self) -> bool:
+        """Whether every file it was loaded from is as it was."""
+        return all(FileStamp.of(Path(path)) == stamp for path, stamp in self.stamps)
+
+
+@functools.cache
+def code_digest() -> bytes:
+    """A digest of sitegen's own source, so a cache never outlives the code that wrote it."""
+    hasher = hashlib.blake2b(digest_size=16)
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        hasher.update(path.relative_to(package).as_posix().encode() + b"\0")
+        hasher.update(path.read_bytes())
+    return hasher.digest()
+
+
+def cache_key(config: SiteConfig) -> bytes:
+    """What a cache must have been made with to be used.
+
+    sitegen's version, the cache's format and the site's configuration.
+    """
+    return Fingerprinter().digest((__version__, FORMAT, code_digest(), config))
+
+
+class CacheProblem(Exception):
+    """The cache file cannot be used (missing, damaged, from another version or config)."""
+
+    def __init__(self, message: str, *, worth_saying: bool = True) -> None:
+        super().__init__(message)
+        self.worth_saying = worth_saying
+
+
+def _read_blob(path: Path, key: bytes) -> object:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CacheProblem("no cache yet", worth_saying=False) from None
+    except OSError as error:
+        raise CacheProblem(f"cannot read {path}: {error.strerror}") from None
+    head = len(_MAGIC)
+    if not data.startswith(_MAGIC) or len(data) < head + 32 + 16:
+        raise CacheProblem(f"{path} is not a sitegen cache")
+    checksum, stored_key, payload = (
+        data[head : head + 32],
+        data[head + 32 : head + 48],
+        data[head + 48 :],
+    )
+    if hashlib.blake2b(payload, digest_size=32).digest() != checksum:
+        raise CacheProblem(f"{path} is damaged")
+    if stored_key != key:
+        raise CacheProblem("the cache is from another sitegen version or configuration")
+    try:
+        return pickle.loads(payload)
+    except Exception as error:  # any unpickling failure means a bad cache
+        raise CacheProblem(f"{path} cannot be read: {error}") from None
+
+
+def _write_blob(folder: Path, name: str, key: bytes, value: object) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    gitignore = folder / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("*\n", encoding="utf-8")
+    payload = dumps(value)
+    checksum = hashlib.blake2b(payload, digest_size=32).digest()
+    temporary = folder / f"{name}.{os.getpid()}.tmp"
+    temporary.write_bytes(_MAGIC + checksum + key + payload)
+    temporary.replace(folder / name)
+
+
+def load_report_cache(config: SiteConfig) -> dict[str, LoadedReport]:
+    """The cached reports, by key; raise CacheProblem where the cache cannot be used."""
+    path = config.root / CACHE_DIR / REPORTS_FILE
+    entries = _read_blob(path, cache_key(config))
+    if not isinstance(entries, dict):
+        raise CacheProblem(f"{path} holds no reports")
+    return entries
+
+
+def save_report_cache(config: SiteConfig, entries: Mapping[str, LoadedReport]) -> None:
+    """Write the report cache atomically (a new file renamed over the old)."""
+    _write_blob(config.root / CACHE_DIR, REPORTS_FILE, cache_key(config), dict(entries))
+
+
+PageMemo = dict[str, tuple[str, str]]
+"""Output path -> (digest of the file's inputs, digest of the bytes they made)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputMemo:
+    """What sitegen knows of an output folder it wrote.
+
+    What each file was made from, and the times of its folders then (so the next build
+    lists only the folders changed since).
+    """
+
+    pages: PageMemo
+    folders: dict[str, int]
+    foreign: tuple[str, ...] = ()
+    """What output/ held that sitegen did not make."""
+
+
+def _memo_name(output: Path) -> str:
+    where = hashlib.blake2b(str(output.resolve()).encode(), digest_size=8).hexdigest()
+    return f"output-{where}.pickle"
+
+
+def load_output_memo(config: SiteConfig, output: Path) -> OutputMemo:
+    """What sitegen knows of an output folder; empty where it knows nothing."""
+    try:
+        memo = _read_blob(config.root / CACHE_DIR / _memo_name(output), cache_key(config))
+    except CacheProblem:
+        return OutputMemo({}, {})
+    return memo if isinstance(memo, OutputMemo) else OutputMemo({}, {})
+
+
+def save_output_memo(config: SiteConfig, output: Path, memo: OutputMemo) -> None:
+    """Remember what sitegen wrote into an output folder."""
+    _write_blob(config.root / CACHE_DIR, _memo_name(output), cache_key(config), memo)

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import hashlib
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,6 @@ from markdown_it import MarkdownIt
 from sitegen import __version__
 from sitegen.cache import (
     CACHE_DIR,
-    CacheProblem,
     FileStamp,
     LoadedReport,
     OutputMemo,
@@ -52,7 +51,7 @@ from sitegen.output import (
     check_output_folder,
     content_digest,
 )
-from sitegen.render import PageJob, find_collisions, plan_pages, render_page
+from sitegen.render import PageJob, ReportView, find_collisions, plan_pages, render_page
 from sitegen.search import BUNDLE_FOLDER, UI_FILES, prepare_search
 from sitegen.sitemap import build_robots, build_sitemap
 from sitegen.theme import (
@@ -121,6 +120,9 @@ def load_report_file(source: SourceFile, config: SiteConfig) -> LoadedReport:
     if report is not None:
         report = _with_image_size(render_body(report, config, collected), collected)
         stamps += _image_stamp(report)
+        hasher = hashlib.blake2b(source.path.read_bytes(), digest_size=16)
+        hasher.update(repr(stamps[1:]).encode())
+        report = dataclasses.replace(report, source_digest=hasher.hexdigest())
     return LoadedReport(source.key, report, collected.diagnostics, tuple(stamps))
 
 
@@ -165,11 +167,11 @@ def load_reports(
         reporter.exception(problem)
     cached: dict[str, LoadedReport] = {}
     if use_cache:
-        try:
-            cached = load_report_cache(config)
-        except CacheProblem as problem:
-            if problem.worth_saying:
-                reporter.add(Diagnostic(Level.NOTE, f"cache not used and made anew: {problem}"))
+        cached, cache_problems = load_report_cache(config)
+        for cache_problem in cache_problems:
+            if cache_problem.worth_saying:
+                note = f"cache not used and made anew: {cache_problem}"
+                reporter.add(Diagnostic(Level.NOTE, note))
     current: dict[str, LoadedReport] = {}
     stale: list[SourceFile] = []
     for source in sources:
@@ -186,8 +188,9 @@ def load_reports(
     current.update((entry.key, entry) for entry in loaded)
     for key in sorted(current):
         reporter.extend(current[key].diagnostics)
-    if use_cache and save_cache and (stale or set(cached) != set(current)):
-        save_report_cache(config, current)
+    if use_cache and save_cache:
+        changed = {source.key for source in stale} | (set(cached) - set(current))
+        save_report_cache(config, current, changed)
     return tuple(report for key in sorted(current) if (report := current[key].report) is not None)
 
 
@@ -203,22 +206,23 @@ def collect_assets(site: Site, config: SiteConfig, theme: Theme) -> list[OutputF
             ):
                 relative = path.relative_to(folder).as_posix()
                 files[relative] = OutputFile(relative, copy_from=path)
-    content_folder = config.content_path
+    content_folder = config.content_path.resolve()
     for report in site.reports.values():
-        folder = (config.root / report.file).parent
+        images = [
+            link.target
+            for link in (report.rendered.links if report.rendered else ())
+            if link.is_image and "/" not in link.target and ":" not in link.target
+        ]
+        if report.image is None and not images:
+            continue
+        folder = (config.root / report.file).parent.resolve()
         wanted: list[Path] = []
         image = report.image
-        if image is not None and image.file is not None and image.file.parent == folder.resolve():
+        if image is not None and image.file is not None and image.file.parent == folder:
             wanted.append(image.file)
-        for link in report.rendered.links if report.rendered else ():
-            target = (folder / link.target).resolve()
-            if (
-                link.is_image
-                and "/" not in link.target
-                and ":" not in link.target
-                and target.is_file()
-                and target.is_relative_to(content_folder.resolve())
-            ):
+        for name in images:
+            target = (folder / name).resolve()
+            if target.is_file() and target.is_relative_to(content_folder):
                 wanted.append(target)
         for file in wanted:
             relative = report.url.lstrip("/") + file.name
@@ -234,15 +238,48 @@ class PlannedPage:
     digest: str | None
 
 
+def _report_view_digest(
+    view: ReportView, fingerprinter: Fingerprinter, sources: Mapping[str, Report]
+) -> bytes | None:
+    """A report view's digest, from its report's source digest and the rest of the view.
+
+    The rest is what comes from the site around the report (its other versions, its terms)
+    and what the image stage adds (sizes in the body, image variants). None where the
+    report has no source digest.
+    """
+    report = sources.get(view.key)
+    if report is None or not report.source_digest:
+        return None
+    own = (
+        view.key,
+        view.url,
+        view.lang,
+        view.versions,
+        view.terms,
+        view.stale,
+        view.original,
+        view.image,
+        view.html,
+    )
+    return hashlib.blake2b(
+        report.source_digest.encode() + fingerprinter.digest(own), digest_size=16
+    ).digest()
+
+
 def page_digests(
-    jobs: Sequence[PageJob], templates: TemplateDigests, config: SiteConfig
+    jobs: Sequence[PageJob],
+    templates: TemplateDigests,
+    config: SiteConfig,
+    sources: Mapping[str, Report],
 ) -> list[PlannedPage]:
     """Fingerprint each page's template and context, so unchanged pages are not rendered."""
     fingerprinter = Fingerprinter()
     for job in jobs:
-        report = job.context.get("report")
-        if report is not None:
-            fingerprinter.share(report)
+        for name in ("site", "edition"):
+            fingerprinter.share(job.context[name])
+        view = job.context.get("report")
+        if view is not None:
+            fingerprinter.share(view, _report_view_digest(view, fingerprinter, sources))
     planned: list[PlannedPage] = []
     for job in jobs:
         try:
@@ -396,7 +433,8 @@ def build(
     if compiled is not None:
         compiled.mkdir(parents=True, exist_ok=True)
     env = create_environment(theme, config, strings, compiled)
-    planned = page_digests(jobs, TemplateDigests(env, environment_digest(config, strings)), config)
+    template_digests = TemplateDigests(env, environment_digest(config, strings))
+    planned = page_digests(jobs, template_digests, config, site.reports)
     memo = previous.pages
     unchanged: dict[str, str] = {}
     to_render: list[PlannedPage] = []

@@ -10,7 +10,7 @@ import functools
 import hashlib
 import os
 import pickle
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,18 +127,52 @@ def _write_blob(folder: Path, name: str, key: bytes, value: object) -> None:
     temporary.replace(folder / name)
 
 
-def load_report_cache(config: SiteConfig) -> dict[str, LoadedReport]:
-    """The cached reports, by key; raise CacheProblem where the cache cannot be used."""
-    path = config.root / CACHE_DIR / REPORTS_FILE
-    entries = _read_blob(path, cache_key(config))
-    if not isinstance(entries, dict):
-        raise CacheProblem(f"{path} holds no reports")
-    return entries
+REPORT_SHARDS = 64
+"""Loaded reports are kept in this many files, so one edit rewrites one small file."""
 
 
-def save_report_cache(config: SiteConfig, entries: Mapping[str, LoadedReport]) -> None:
-    """Write the report cache atomically (a new file renamed over the old)."""
-    _write_blob(config.root / CACHE_DIR, REPORTS_FILE, cache_key(config), dict(entries))
+def _shard_of(key: str) -> int:
+    return hashlib.blake2b(key.encode(), digest_size=2).digest()[0] % REPORT_SHARDS
+
+
+def _shard_name(shard: int) -> str:
+    return f"{REPORTS_FILE}.{shard:02d}"
+
+
+def load_report_cache(config: SiteConfig) -> tuple[dict[str, LoadedReport], list[CacheProblem]]:
+    """The cached reports, by key, and the problems of the parts that could not be used."""
+    folder = config.root / CACHE_DIR
+    entries: dict[str, LoadedReport] = {}
+    problems: list[CacheProblem] = []
+    key = cache_key(config)
+    for shard in range(REPORT_SHARDS):
+        path = folder / _shard_name(shard)
+        try:
+            found = _read_blob(path, key)
+        except CacheProblem as problem:
+            problems.append(problem)
+            continue
+        if isinstance(found, dict):
+            entries.update(found)
+        else:
+            problems.append(CacheProblem(f"{path} holds no reports"))
+    return entries, problems
+
+
+def save_report_cache(
+    config: SiteConfig, entries: Mapping[str, LoadedReport], changed: Iterable[str]
+) -> None:
+    """Rewrite (atomically) the parts of the report cache that hold changed keys."""
+    shards = {_shard_of(key) for key in changed}
+    if not shards:
+        return
+    grouped: dict[int, dict[str, LoadedReport]] = {shard: {} for shard in shards}
+    for name, entry in entries.items():
+        shard = _shard_of(name)
+        if shard in grouped:
+            grouped[shard][name] = entry
+    for shard, part in grouped.items():
+        _write_blob(config.root / CACHE_DIR, _shard_name(shard), cache_key(config), part)
 
 
 PageMemo = dict[str, tuple[str, str]]

@@ -55,11 +55,15 @@ class Fingerprinter:
             raise Unfingerprintable(str(error)) from None
         return hashlib.blake2b(buffer.getbuffer(), digest_size=DIGEST_SIZE).digest()
 
-    def share(self, value: object) -> bytes:
-        """Fingerprint a value that many others hold, once; return its digest."""
+    def share(self, value: object, digest: bytes | None = None) -> bytes:
+        """Fingerprint a value that many others hold, once; return its digest.
+
+        A digest known to stand for the value may be given instead of computing one.
+        """
         found = self._shared.get(id(value))
         if found is not None and found[0] is value:
             return found[1]
-        digest = self.digest(value)
+        if digest is None:
+            digest = self.digest(value)
         self._shared[id(value)] = (value, digest)
         return digest

@@ -151,6 +151,11 @@ class Report:
     url: str = ""
     """The report's site path, e.g. `/reports/slug/` or `/ko/reports/slug/`."""
     rendered: RenderedBody | None = None
+    source_digest: str = ""
+    """A digest of the report's file and its image's stamp.
+
+    Under one configuration and one sitegen, equal digests mean equal reports.
+    """
 
     def terms_of(self, taxonomy: str) -> tuple[str, ...]:
         """The terms given for one taxonomy."""

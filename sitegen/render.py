@@ -40,11 +40,19 @@ class TermLink:
 
 
 @dataclass(frozen=True, slots=True)
+class TermRef:
+    """A report's link to one of its terms' pages."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class TermGroup:
     """A report's terms in one taxonomy."""
 
     taxonomy: str
-    terms: tuple[TermLink, ...]
+    terms: tuple[TermRef, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,11 +238,11 @@ def news_article(
 
 
 def _report_views(site: Site, config: SiteConfig) -> dict[str, ReportView]:
-    term_index: dict[tuple[str, str, str], TermLink] = {}
+    term_index: dict[tuple[str, str, str], TermRef] = {}
     for edition in site.editions:
         for taxonomy in edition.taxonomies:
             for term in taxonomy.terms:
-                link = TermLink(term.name, term.url, len(term.report_keys))
+                link = TermRef(term.name, term.url)
                 for key in term.report_keys:
                     for spelling in term.spellings:
                         term_index[(key, taxonomy.name, spelling)] = link
@@ -259,7 +267,7 @@ def _report_views(site: Site, config: SiteConfig) -> dict[str, ReportView]:
                 original = LanguageLink(first.lang, language_name(first.lang), first.url)
         terms: list[TermGroup] = []
         for taxonomy_name in config.taxonomies:
-            links: list[TermLink] = []
+            links: list[TermRef] = []
             for written in report.terms_of(taxonomy_name):
                 found = term_index.get((key, taxonomy_name, fold_term(written)))
                 if found is not None and found not in links:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import tomllib
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,7 @@ def load_strings(theme: Theme, config: SiteConfig) -> ThemeStrings:
     return ThemeStrings(tables)
 
 
-@cache
+@functools.cache
 def _locale(lang: str) -> Locale:
     try:
         return Locale.parse(lang.replace("-", "_"))
@@ -163,11 +163,18 @@ def language_name_in(code: str, display_lang: str) -> str:
     return name[:1].upper() + name[1:] if display_lang.startswith("en") else name
 
 
+@functools.lru_cache(maxsize=65536)
+def format_day(day: dt.date, style: str, lang: str) -> str:
+    """A date in a language, in one of Babel's styles (short, medium, long, full)."""
+    return str(format_date(day, style, locale=_locale(lang)))
+
+
+@functools.lru_cache(maxsize=65536)
 def format_partial_date(value: PartialDate, lang: str) -> str:
     """A day, month or year in the page's language."""
     day = dt.date(value.year, value.month or 1, value.day or 1)
     if value.day is not None:
-        return format_date(day, "long", locale=_locale(lang))
+        return format_day(day, "long", lang)
     if value.month is not None:
         return format_skeleton("yMMMM", day, locale=_locale(lang))
     return format_skeleton("y", day, locale=_locale(lang))
@@ -294,7 +301,7 @@ def create_environment(
             )
         if isinstance(value, dt.datetime):
             value = value.date()
-        return format_date(value, style, locale=locale)
+        return format_day(value, style, str(locale))
 
     @jinja2.pass_context
     def month_filter(context: jinja2.runtime.Context, month: Any) -> str:

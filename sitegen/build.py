@@ -506,7 +506,8 @@ def _make_changed(
     files: Sequence[LazyFile], writer: SiteWriter | None, memo: PageMemo, new_memo: PageMemo
 ) -> list[OutputFile]:
     """Make the generated files whose inputs changed; take the rest from output/."""
-    made: list[OutputFile] = []
+    made: dict[str, OutputFile] = {}
+    to_make: list[LazyFile] = []
     for file in files:
         known = memo.get(file.path)
         if (
@@ -516,14 +517,19 @@ def _make_changed(
             and known[0] == file.digest
             and writer.holds(file.path, known[1])
         ):
-            made.append(OutputFile(file.path, digest=known[1]))
+            made[file.path] = OutputFile(file.path, digest=known[1])
             new_memo[file.path] = known
-            continue
-        content = file.make()
-        made.append(OutputFile(file.path, content, digest=content_digest(content)))
+        else:
+            to_make.append(file)
+    for file, content in zip(to_make, parallel_map(_make, to_make), strict=True):
+        made[file.path] = OutputFile(file.path, content, digest=content_digest(content))
         if file.digest is not None:
             new_memo[file.path] = (file.digest, content_digest(content))
-    return made
+    return [made[file.path] for file in files]
+
+
+def _make(file: LazyFile) -> bytes:
+    return file.make()
 
 
 SEARCH_MEMO_KEY = "#search"

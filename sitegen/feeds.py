@@ -89,6 +89,7 @@ class _FeedWriter:
         self.site = site
         self.config = config
         self.report_digests = report_digests
+        self.contents: dict[str, str] = {}
         self.urls = SiteUrls(config.base_url, config.base_path)
         self.terms: dict[tuple[str, str, str, str], Term] = {}
         """(lang, report key, taxonomy, folded spelling) -> the term in that language."""
@@ -119,6 +120,13 @@ class _FeedWriter:
         return found
 
     def content(self, report: Report, page_url: str) -> str:
+        """An entry's HTML content, made once per report however many feeds hold it."""
+        made = self.contents.get(report.key)
+        if made is None:
+            made = self.contents[report.key] = self._content(report, page_url)
+        return made
+
+    def _content(self, report: Report, page_url: str) -> str:
         parts: list[str] = []
         image = report.image
         if image is not None:

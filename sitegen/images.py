@@ -34,6 +34,8 @@ from sitegen.output import OutputFile
 
 VARIANT_WIDTHS = (480, 960, 1440)
 """The widths variants are made at, where the original is wider."""
+NEAR = 0.9
+"""A width is skipped when within a tenth of the original's: it would save little."""
 CACHE_FOLDER = Path(".sitegen-cache") / "images"
 """Where made variants are kept, under the site's folder."""
 WEBP_QUALITY = 80
@@ -88,8 +90,8 @@ def image_size(path: Path) -> tuple[int, int] | None:
 def plan_variants(image: Image) -> Image:
     """The image with the variants it will have, and its displayed size.
 
-    None for GIF, SVG or an image whose size cannot be read. The largest variant is at most
-    1440 px wide; an original no wider than that is itself the largest of its own format.
+    No variants for GIF, SVG or an image whose size cannot be read. The largest is 1440 px
+    wide at most; an original no wider than that is itself the largest of its own format.
     """
     if image.file is None:
         return image
@@ -101,9 +103,11 @@ def plan_variants(image: Image) -> Image:
     image = dataclasses.replace(image, width=width, height=height)
     if fmt is None:
         return image
-    widths = [w for w in VARIANT_WIDTHS if w < width]
+    widths = [w for w in VARIANT_WIDTHS if w < width * NEAR]
     if width <= VARIANT_WIDTHS[-1]:
         widths.append(width)
+    elif VARIANT_WIDTHS[-1] not in widths:
+        widths.append(VARIANT_WIDTHS[-1])
     stem = posixpath.splitext(image.url)[0]
     sources: list[ImageSource] = []
     for each in (_WEBP, fmt) if fmt is not _WEBP else (fmt,):

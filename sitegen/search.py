@@ -1,8 +1,9 @@
-"""Full-text search: Pagefind indexes the rendered pages inside the staging folder.
+"""Full-text search: Pagefind indexes the rendered pages in the folder about to go live.
 
 Reports mark what is indexed (`data-pagefind-body`, `-meta`, `-filter`); Pagefind writes its
 index and its default search UI under `pagefind/`, split by each page's `<html lang>`. It
-runs on the staging folder before output.py swaps it in, so the swap stays atomic.
+runs on the folder output.py then swaps in for output/, so readers never see pages without
+their index, and a failure leaves output/ as it was.
 """
 
 from __future__ import annotations
@@ -211,7 +212,7 @@ def index_site(folder: Path, binary: Path) -> None:
         said = " ".join((result.stderr + result.stdout).split())[-500:]
         raise SearchError(
             f"Pagefind failed (exit {result.returncode}): {said or 'no message'}",
-            hint="run the build with --verbose, or set search = false in sitegen.toml",
+            hint="set search = false in sitegen.toml to build without search",
         )
     _sort_bundle(folder)
 

@@ -149,3 +149,21 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+"""WCAG 2.1 A and AA."""
+
+
+def axe_violations(page: Any) -> list[str]:
+    """Run axe-core on a Playwright page; one line per violation and element."""
+    page.add_script_tag(path=str(need_node_module(AXE_JS)))
+    violations = page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            return result.violations.flatMap(v => v.nodes.map(n =>
+                `${v.id}: ${n.target.join(" ")}: ${n.failureSummary.replace(/\\s+/g, " ")}`));
+        }""",
+        AXE_TAGS,
+    )
+    return [str(v) for v in violations]

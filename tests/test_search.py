@@ -1,0 +1,232 @@
+"""Search: a /search/ page per language over a Pagefind index of every report, made in the
+staging folder before the swap; off with `search = false`; a clear error without Pagefind."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitegen.output import read_manifest
+from tests.conftest import Served, serve_site
+from tests.helpers import build, make_site, report_text, run_sitegen, texts
+
+REPORTS = {
+    "content/reports/rice.md": report_text(
+        "Traders stacked the sacks beside the quayside granary.\n",
+        title="Rice prices climb",
+        date="2024-03-01",
+        summary="Rice costs more at the market.",
+        tags="[markets, food]",
+        places="[Hyesan]",
+    ),
+    "content/reports/fuel.md": report_text(
+        "Diesel arrives by lorry from the port.\n",
+        title="Fuel prices ease",
+        date="2024-03-02",
+        summary="Fuel costs less.",
+        tags="[markets, transport]",
+        places="[Rason]",
+    ),
+    "content/reports/rail.md": report_text(
+        "Freight wagons wait at the junction.\n",
+        title="Rail freight delays",
+        date="2024-03-03",
+        tags="[transport]",
+        places="[Sinuiju]",
+    ),
+    "content/reports/rice.ko.md": report_text(
+        "상인들이 부두 곡물창고 옆에 자루를 쌓았다.\n",
+        title="쌀값 오름세",
+        date="2024-03-01",
+        tags="[markets]",
+        places="[Hyesan]",
+    ),
+}
+
+
+def read_entry(output: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(
+        (output / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8")
+    )
+    return data
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return make_site(tmp_path / "site", REPORTS, 'title = "Search Test"\n')
+
+
+def test_search_page_in_every_language_with_nav_link(site: Path) -> None:
+    run = build(site)
+    for prefix, lang in (("", "en"), ("/ko", "ko")):
+        page = run.page(f"{prefix}/search/")
+        assert page.get("lang") == lang
+        assert page.xpath("//div[@id='search']")
+        assert page.xpath("//script[@src='/pagefind/pagefind-ui.js']")
+        assert page.xpath("//link[@rel='stylesheet'][@href='/pagefind/pagefind-ui.css']")
+        assert page.xpath("//noscript//p")
+        home = run.page(f"{prefix}/")
+        assert home.xpath(f"//nav//a[@href='{prefix}/search/']")
+    assert texts(run.page("/search/"), "//nav//a[@aria-current='page']") == ["Search"]
+    assert (site / "output" / "js" / "search.js").is_file()
+
+
+def test_index_holds_every_report_by_language_and_is_recorded_as_made(site: Path) -> None:
+    build(site)
+    output = site / "output"
+    entry = read_entry(output)
+    assert {lang: v["page_count"] for lang, v in entry["languages"].items()} == {"en": 3, "ko": 1}
+    assert (output / "pagefind" / "pagefind-ui.js").is_file()
+    made = read_manifest(output)
+    assert made is not None
+    assert "pagefind/pagefind-ui.js" in made
+    assert "pagefind/pagefind-entry.json" in made
+    build(site)  # the index of the last build is sitegen's own: no clash with it
+
+
+def test_report_marks_what_is_indexed(site: Path) -> None:
+    page = build(site).page("/reports/rice/")
+    (article,) = page.xpath("//article[@data-pagefind-body]")
+    assert article.get("data-pagefind-filter") == "Language:English"
+    assert texts(article, ".//*[@data-pagefind-meta='title']") == ["Rice prices climb"]
+    assert texts(article, ".//*[@data-pagefind-meta='summary']") == [
+        "Rice costs more at the market."
+    ]
+    assert texts(article, ".//*[@data-pagefind-filter='Tags']") == ["markets", "food"]
+    assert texts(article, ".//*[@data-pagefind-filter='Places']") == ["Hyesan"]
+    assert not build(site).page("/search/").xpath("//*[@data-pagefind-body]")
+
+
+def test_builds_are_byte_identical_search_index_included(site: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    build(site, "--output", str(first))
+    build(site, "--output", str(second))
+    assert any(p.startswith("pagefind/filter/") for p in tree(first))
+    assert tree(first) == tree(second)
+
+
+def test_search_off(site: Path) -> None:
+    build(site)
+    assert (site / "output" / "pagefind").is_dir()
+    (site / "sitegen.toml").write_text('title = "Search Test"\nsearch = false\n', "utf-8")
+    run = build(site)
+    assert not (site / "output" / "pagefind").exists()
+    assert not (site / "output" / "search").exists()
+    assert not run.page("/").xpath("//a[contains(@href, 'search')]")
+
+
+def test_search_must_be_true_or_false(site: Path) -> None:
+    (site / "sitegen.toml").write_text('search = "no"\n', "utf-8")
+    run = run_sitegen(site, "build")
+    assert run.exit_code == 1
+    assert "sitegen.toml:1: error: 'search' must be true or false" in run.output
+
+
+@pytest.fixture
+def no_pagefind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    missing = tmp_path / "nowhere" / "pagefind"
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(missing))
+    return missing
+
+
+def test_missing_pagefind_is_one_clear_error(site: Path, no_pagefind: Path) -> None:
+    run = run_sitegen(site, "build")
+    assert run.exit_code == 1
+    assert "Traceback" not in run.output
+    errors = [line for line in run.output.splitlines() if "error" in line]
+    assert len(errors) == 1, run.output
+    assert "Pagefind binary was not found" in errors[0]
+    assert "pip install 'pagefind[bin]'" in errors[0]
+    assert "search = false" in errors[0]
+    assert not (site / "output").exists()
+
+
+def test_without_pagefind_a_site_with_search_off_builds(site: Path, no_pagefind: Path) -> None:
+    (site / "sitegen.toml").write_text("search = false\n", "utf-8")
+    build(site)
+    assert run_sitegen(site, "check").exit_code == 0
+
+
+def test_failing_pagefind_leaves_the_old_site(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(site)
+    before = tree(site / "output")
+    broken = tmp_path / "pagefind"
+    broken.write_text("#!/bin/sh\necho 'index exploded' >&2\nexit 3\n", "utf-8")
+    broken.chmod(broken.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(broken))
+    (site / "content" / "reports" / "rail.md").unlink()
+    run = run_sitegen(site, "build")
+    assert run.exit_code == 1
+    assert "Pagefind failed (exit 3): index exploded" in run.output
+    assert "Traceback" not in run.output
+    assert tree(site / "output") == before
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    build(site)
+    assert read_entry(site / "output")["languages"]["en"]["page_count"] == 2
+
+
+# In the browser: the index is searched as readers search it, under a sub-path.
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    base = tmp_path_factory.mktemp("search")
+    site = make_site(base / "site", REPORTS, 'title = "Search Test"\n')
+    yield from serve_site(site, base / "www", "digest/")
+
+
+def search(page: Any, url: str, words: str) -> list[str]:
+    page.goto(url)
+    page.fill(".pagefind-ui__search-input", words)
+    page.wait_for_selector(".pagefind-ui__result-link")
+    return results(page)
+
+
+def results(page: Any) -> list[str]:
+    page.wait_for_load_state("networkidle")
+    return sorted(
+        str(link.get_attribute("href"))
+        for link in page.query_selector_all(".pagefind-ui__result-link")
+    )
+
+
+def test_browser_finds_a_report_by_a_word_of_its_body(browser: Any, served: Served) -> None:
+    page = browser.new_page()
+    assert search(page, served.url + "search/", "granary") == ["/digest/reports/rice/"]
+    assert search(page, served.url + "search/", "junction") == ["/digest/reports/rail/"]
+    assert search(page, served.url + "ko/search/", "곡물창고") == ["/digest/ko/reports/rice/"]
+    page.close()
+
+
+def test_browser_filters_by_tag_and_place(browser: Any, served: Served) -> None:
+    page = browser.new_page()
+    both = ["/digest/reports/fuel/", "/digest/reports/rice/"]
+    assert search(page, served.url + "search/", "prices") == both
+    page.click("summary:has-text('Tags')")
+    page.check("input[type=checkbox][id='Tags-food']")
+    page.wait_for_function("document.querySelectorAll('.pagefind-ui__result-link').length == 1")
+    assert results(page) == ["/digest/reports/rice/"]
+    page.uncheck("input[type=checkbox][id='Tags-food']")
+    page.click("summary:has-text('Places')")
+    page.check("input[type=checkbox][id='Places-Rason']")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.pagefind-ui__result-link')]"
+        ".every(a => a.href.includes('fuel'))"
+    )
+    assert results(page) == ["/digest/reports/fuel/"]
+    page.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import pickle
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,7 +51,9 @@ from sitegen.output import (
     SiteWriter,
     check_output_folder,
     content_digest,
+    write_file,
 )
+from sitegen.pickling import dumps
 from sitegen.render import PageJob, ReportView, find_collisions, plan_pages, render_page
 from sitegen.search import BUNDLE_FOLDER, UI_FILES, prepare_search
 from sitegen.sitemap import build_robots, build_sitemap
@@ -126,6 +129,11 @@ def load_report_file(source: SourceFile, config: SiteConfig) -> LoadedReport:
     return LoadedReport(source.key, report, collected.diagnostics, tuple(stamps))
 
 
+def _load_pickled(source: SourceFile, config: SiteConfig) -> bytes:
+    """load_report_file, its result pickled the fast way to cross from a worker."""
+    return dumps(load_report_file(source, config))
+
+
 _MARKDOWN: MarkdownIt | None = None
 
 
@@ -181,11 +189,11 @@ def load_reports(
         else:
             stale.append(source)
     loaded = parallel_map(
-        functools.partial(load_report_file, config=config),
+        functools.partial(_load_pickled, config=config),
         stale,
         progress=None if progress is None else functools.partial(progress, "loading"),
     )
-    current.update((entry.key, entry) for entry in loaded)
+    current.update((entry.key, entry) for entry in map(pickle.loads, loaded))
     for key in sorted(current):
         reporter.extend(current[key].diagnostics)
     if use_cache and save_cache:
@@ -293,11 +301,25 @@ def page_digests(
     return planned
 
 
-def _render_one(job: PageJob, env: jinja2.Environment, config: SiteConfig) -> bytes | Diagnostic:
+@dataclass(frozen=True, slots=True)
+class WrittenPage:
+    """A page a worker rendered and wrote into the output's twin: its digest and size."""
+
+    digest: str
+    size: int
+
+
+def _render_one(
+    job: PageJob, env: jinja2.Environment, config: SiteConfig, tree: Path | None
+) -> bytes | WrittenPage | Diagnostic:
     try:
-        return render_page(env, job, config)
+        content = render_page(env, job, config)
     except SitegenError as error:
         return Diagnostic(Level.ERROR, error.message, error.location, error.hint)
+    if tree is None:
+        return content
+    write_file(tree, job.output, content)
+    return WrittenPage(content_digest(content), len(content))
 
 
 def render_pages(
@@ -306,19 +328,23 @@ def render_pages(
     config: SiteConfig,
     reporter: Reporter,
     progress: Progress | None = None,
-) -> list[bytes | None]:
-    """Render pages on every core; a template error is reported once per template and line."""
+    tree: Path | None = None,
+) -> list[bytes | WrittenPage | None]:
+    """Render pages on every core; a template error is reported once per template and line.
+
+    With `tree`, each worker writes its pages there itself and tells only their digests.
+    """
     for name in sorted({job.template for job in jobs}):
         try:
             env.get_template(name)
         except Exception as error:  # compiled here, before forking; errors show per page
             del error
     results = parallel_map(
-        functools.partial(_render_one, env=env, config=config),
+        functools.partial(_render_one, env=env, config=config, tree=tree),
         jobs,
         progress=None if progress is None else functools.partial(progress, "rendering"),
     )
-    pages: list[bytes | None] = []
+    pages: list[bytes | WrittenPage | None] = []
     for result in results:
         if isinstance(result, Diagnostic):
             reporter.add(result)
@@ -449,16 +475,26 @@ def build(
             unchanged[page.job.output] = known[1]
         else:
             to_render.append(page)
-    rendered = render_pages([p.job for p in to_render], env, config, reporter, progress)
+    tree = writer.prepare() if writer is not None and to_render else None
+    rendered = render_pages([p.job for p in to_render], env, config, reporter, progress, tree)
     _fail_if_errors(reporter)
     made = {p.job.output: content for p, content in zip(to_render, rendered, strict=True)}
     pages: list[OutputFile] = []
     new_memo: PageMemo = {}
     for page in planned:
         path = page.job.output
-        content = made.get(path)
-        digest = unchanged[path] if content is None else content_digest(content)
-        pages.append(OutputFile(path, content, digest=digest))
+        result = made.get(path)
+        if isinstance(result, WrittenPage):
+            assert writer is not None
+            writer.record_written(path, result.digest, result.size)
+            pages.append(OutputFile(path, digest=result.digest))
+            digest = result.digest
+        elif isinstance(result, bytes):
+            digest = content_digest(result)
+            pages.append(OutputFile(path, result, digest=digest))
+        else:
+            digest = unchanged[path]
+            pages.append(OutputFile(path, digest=digest))
         if page.digest is not None:
             new_memo[path] = (page.digest, digest)
 
@@ -494,7 +530,8 @@ def build(
         _fail_if_errors(reporter)
         writer.refuse_clashes(f.path for f in files)
         search_files, before_swap = _search_step(planned, writer, index_search, memo, new_memo)
-        writer.prepare()
+        if tree is None:
+            writer.prepare()
         writer.commit(files + search_files, before_swap=before_swap)
         if use_cache:
             memo_now = OutputMemo(new_memo, writer.stamps, tuple(writer.foreign))

@@ -295,6 +295,8 @@ class SiteWriter:
         self.back = back_folder(self.output)
         self.front_made: dict[str, ManifestEntry] = {}
         self.back_made: dict[str, ManifestEntry] = {}
+        self.written: dict[str, ManifestEntry] = {}
+        """Files written into the twin during this build, before commit."""
         self.foreign: list[str] = []
         if self.output.is_dir():
             made = read_manifest(self.output)
@@ -329,6 +331,10 @@ class SiteWriter:
         else:
             raise OutputError(f"{path}: nothing to write (a bug in sitegen)")
         return _stamp(target, digest)
+
+    def record_written(self, path: str, digest: str, size: int) -> None:
+        """Note a file written into the twin with write_file during this build."""
+        self.written[path] = ManifestEntry(digest, size)
 
     def holds(self, path: str, digest: str) -> bool:
         """Whether output/ or its twin holds this file with these bytes."""
@@ -412,7 +418,12 @@ class SiteWriter:
             path = str(safe_relative(file.path))
             digest = file.content_digest()
             old = self.back_made.get(path)
-            if old is not None and old.digest == digest and _stamp(self.back / path, digest) == old:
+            fresh = self.written.get(path)
+            if fresh is not None and fresh.digest == digest:
+                wanted[path] = fresh
+            elif (
+                old is not None and old.digest == digest and _stamp(self.back / path, digest) == old
+            ):
                 wanted[path] = old
             else:
                 wanted[path] = self._put(path, digest, file)

@@ -530,9 +530,12 @@ def build(
         _fail_if_errors(reporter)
         writer.refuse_clashes(f.path for f in files)
         search_files, before_swap = _search_step(planned, writer, index_search, memo, new_memo)
+        everything = files + search_files
+        if tree is None and before_swap is None and writer.holds_exactly(everything):
+            return BuildResult(site, len(pages), len(files), output, 0)
         if tree is None:
             writer.prepare()
-        writer.commit(files + search_files, before_swap=before_swap)
+        writer.commit(everything, before_swap=before_swap)
         if use_cache:
             memo_now = OutputMemo(new_memo, writer.stamps, tuple(writer.foreign))
             save_output_memo(config, output, memo_now)

@@ -332,6 +332,15 @@ class SiteWriter:
             raise OutputError(f"{path}: nothing to write (a bug in sitegen)")
         return _stamp(target, digest)
 
+    def holds_exactly(self, files: Sequence[OutputFile]) -> bool:
+        """Whether output/ already is exactly these files, so nothing need be written.
+
+        Never so while a stopped build's unfinished twin is waiting to be cleared.
+        """
+        if len(files) != len(self.front_made) or (self.back / _DIRTY).exists():
+            return False
+        return all(self.is_current(file.path, file.content_digest()) for file in files)
+
     def record_written(self, path: str, digest: str, size: int) -> None:
         """Note a file written into the twin with write_file during this build."""
         self.written[path] = ManifestEntry(digest, size)
@@ -420,6 +429,9 @@ class SiteWriter:
             old = self.back_made.get(path)
             fresh = self.written.get(path)
             if fresh is not None and fresh.digest == digest:
+                if self.is_current(path, digest):
+                    # Rendered again to the same bytes: keep output/'s file and its time.
+                    _link_or_copy(self.output / path, self.back / path)
                 wanted[path] = fresh
             elif (
                 old is not None and old.digest == digest and _stamp(self.back / path, digest) == old

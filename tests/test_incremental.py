@@ -1,0 +1,241 @@
+"""Rebuilds with the cache: after every kind of change, the output equals a cold build of the
+same files byte for byte, unchanged files are not rewritten, and a damaged cache is noticed
+and rebuilt, never used."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sitegen.cache import CACHE_DIR
+from sitegen.output import back_folder
+from tests.helpers import Run, build, make_site, report_text
+
+CONFIG = """\
+title = "Incremental"
+base_url = "https://example.org/news/"
+per_page = 2
+search = false
+"""
+
+PAGE_TEMPLATE = """\
+{% extends "base.html" %}
+{% block content %}
+<h1>{{ t(taxonomy) }}</h1>
+<ul class="term-index">
+{% for term in terms %}
+<li><a href="{{ term.url | link }}">{{ term.name }}</a> {{ term.count }}</li>
+{% endfor %}
+</ul>
+{% endblock %}
+"""
+
+
+def site_files() -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = {
+        "templates/taxonomy.html": PAGE_TEMPLATE,
+        "static/notes.txt": "first\n",
+    }
+    for number in range(1, 7):
+        files[f"content/reports/2024/report-{number}.md"] = report_text(
+            f"Body of report {number}.\n\nSee [the timeline](/timeline/).\n",
+            title=f"Report {number}",
+            date=f"2024-0{number}-1{number}",
+            summary=f"Summary {number}.",
+            tags=f"[tag {number % 3}, shared]",
+            places="[Sinuiju]" if number % 2 else "[Hyesan]",
+        )
+    return files
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file of a built site with its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file's inode and modification time."""
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def cold_build(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    """Build a copy of the site's sources, with no cache and no output, elsewhere."""
+    copy = tmp_path / "cold"
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(
+        site,
+        copy,
+        ignore=shutil.ignore_patterns("output", back_folder(site / "output").name, CACHE_DIR),
+    )
+    build(copy)
+    return tree(copy / "output")
+
+
+def rendered(run: Run) -> int:
+    found = re.search(r"\((\d+) rendered\)", run.output)
+    assert found, run.output
+    return int(found.group(1))
+
+
+def edit_body(site: Path) -> None:
+    path = site / "content/reports/2024/report-3.md"
+    path.write_text(path.read_text().replace("Body of report 3.", "Body of report three."))
+
+
+def edit_front_matter(site: Path) -> None:
+    path = site / "content/reports/2024/report-2.md"
+    path.write_text(path.read_text().replace("Summary 2.", "A new summary."))
+
+
+def edit_tags(site: Path) -> None:
+    path = site / "content/reports/2024/report-4.md"
+    path.write_text(path.read_text().replace("[tag 1, shared]", "[tag 2, brand new]"))
+
+
+def edit_date(site: Path) -> None:
+    path = site / "content/reports/2024/report-1.md"
+    path.write_text(path.read_text().replace("2024-01-11", "2024-06-30"))
+
+
+def add_report(site: Path) -> None:
+    (site / "content/reports/2024/report-9.md").write_text(
+        report_text(title="Report 9", date="2024-09-19", tags="[shared]", places="[Rason]")
+    )
+
+
+def delete_report(site: Path) -> None:
+    (site / "content/reports/2024/report-5.md").unlink()
+
+
+def edit_template(site: Path) -> None:
+    path = site / "templates/taxonomy.html"
+    path.write_text(path.read_text().replace("<ul class", "<p>All of them.</p>\n<ul class"))
+
+
+def edit_config(site: Path) -> None:
+    path = site / "sitegen.toml"
+    path.write_text(path.read_text().replace('title = "Incremental"', 'title = "Renamed"'))
+
+
+def edit_static(site: Path) -> None:
+    (site / "static/notes.txt").write_text("second\n")
+
+
+def add_static(site: Path) -> None:
+    (site / "static/more/new.txt").parent.mkdir()
+    (site / "static/more/new.txt").write_text("new\n")
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "body": edit_body,
+    "front matter": edit_front_matter,
+    "tags": edit_tags,
+    "date": edit_date,
+    "new report": add_report,
+    "deleted report": delete_report,
+    "template": edit_template,
+    "config": edit_config,
+    "static file": edit_static,
+    "new static file": add_static,
+}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    made = make_site(tmp_path / "site", site_files(), CONFIG)
+    build(made)
+    build(made)  # the second build also makes the output's twin
+    return made
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_rebuild_after_a_change_equals_a_cold_build(
+    site: Path, tmp_path: Path, change: str
+) -> None:
+    before = tree(site / "output")
+    CHANGES[change](site)
+    build(site)
+    after = tree(site / "output")
+    assert after != before, "the change changed nothing"
+    assert after == cold_build(site, tmp_path)
+
+
+def test_several_changes_in_a_row_still_equal_a_cold_build(site: Path, tmp_path: Path) -> None:
+    for change in CHANGES.values():
+        change(site)
+        build(site)
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_rebuild_with_no_change_renders_and_rewrites_nothing(site: Path) -> None:
+    before = stamps(site / "output")
+    run = build(site)
+    assert rendered(run) == 0
+    assert stamps(site / "output") == before
+
+
+def test_a_body_edit_rewrites_only_the_files_it_changes(site: Path) -> None:
+    before_bytes = tree(site / "output")
+    before = stamps(site / "output")
+    edit_body(site)
+    build(site)
+    after_bytes = tree(site / "output")
+    after = stamps(site / "output")
+    changed = {p for p in after_bytes if after_bytes[p] != before_bytes.get(p)}
+    assert "reports/report-3/index.html" in changed
+    for path, stamp in after.items():
+        if path not in changed and path != ".sitegen-manifest":
+            assert stamp == before[path], f"{path} was rewritten with the same bytes"
+
+
+def test_a_template_edit_renders_only_the_pages_that_use_it(site: Path) -> None:
+    pages_using_it = {"tags/index.html", "places/index.html"}
+    edit_template(site)
+    run = build(site)
+    assert rendered(run) == len(pages_using_it)
+
+
+def test_a_damaged_cache_is_noticed_and_rebuilt(site: Path, tmp_path: Path) -> None:
+    cache = site / CACHE_DIR
+    damaged = [p for p in sorted(cache.glob("*.pickle*")) if p.is_file()]
+    assert damaged, "the build left no cache"
+    for path in damaged:
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 0xFF
+        path.write_bytes(bytes(data))
+    edit_body(site)
+    run = build(site)
+    assert "damaged" in run.output
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_cache_from_other_settings_is_not_used(site: Path, tmp_path: Path) -> None:
+    edit_config(site)
+    run = build(site)
+    assert rendered(run) == len([p for p in tree(site / "output") if p.endswith(".html")]), (
+        "pages were taken from a cache made with other settings"
+    )
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_hand_edited_output_file_is_made_anew(site: Path) -> None:
+    page = site / "output/reports/report-2/index.html"
+    original = page.read_bytes()
+    os.unlink(page)
+    page.write_bytes(b"<p>edited by hand</p>")
+    build(site)
+    assert page.read_bytes() == original

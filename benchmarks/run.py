@@ -171,6 +171,8 @@ SITEGEN_COLD = "sitegen cold build"
 SITEGEN_COLD_NO_SEARCH = "sitegen cold build, search = false"
 SITEGEN_WARM = "sitegen warm build, no change"
 SITEGEN_EDIT = "sitegen warm build, one report edited"
+SITEGEN_WARM_NO_SEARCH = "sitegen warm build, no change, search = false"
+SITEGEN_EDIT_NO_SEARCH = "sitegen warm build, one report edited, search = false"
 HUGO_FULL = "Hugo full build"
 HUGO_EDIT = "Hugo build after a one-file edit"
 PELICAN = "Pelican build"
@@ -475,6 +477,13 @@ def bench_size(
         config.write_text(config_text + "search = false\n", encoding="utf-8")
         scenario = add(SITEGEN_COLD_NO_SEARCH, "no Pagefind index")
         repeat(scenario, n, w, lambda _: remove(sitegen_out, cache), sitegen_build, None, t)
+        scenario.files = count_files(sitegen_out)
+        scenario = add(SITEGEN_WARM_NO_SEARCH)
+        repeat(scenario, n, w, nothing, sitegen_build, None, t)
+        scenario.files = count_files(sitegen_out)
+        scenario = add(SITEGEN_EDIT_NO_SEARCH, f"one word of {victim.relative_to(site)}")
+        edit = functools.partial(edit_one_word, victim, sitegen_original)
+        repeat(scenario, n, w, edit, sitegen_build, None, t)
         scenario.files = count_files(sitegen_out)
         config.write_text(config_text, encoding="utf-8")
 

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
+import signal
+import threading
 import time
+import webbrowser
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,8 +27,10 @@ from sitegen.config import BuildOptions, ConfigErrors, SiteConfig, load_config
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.external import check_external_links
-from sitegen.publish import write_workflow
+from sitegen.publish import ignore_built_folders, write_workflow
+from sitegen.serve import DevServer
 from sitegen.urls import slugify_text
+from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder, SiteWatcher, watch_site
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_THRESHOLD = 200
@@ -171,7 +177,8 @@ def _run_build(
     reports = len(result.site.reports)
     if write:
         output.info(
-            f"built {reports} reports, {result.pages} pages into {result.output} in {elapsed:.2f} s"
+            f"built {reports} reports, {result.pages} pages ({result.rendered} rendered) "
+            f"into {result.output} in {elapsed:.2f} s"
         )
     else:
         output.info(
@@ -298,7 +305,7 @@ def new_command(site: Path, output: Output, title: str, section: str, author: st
     help="Where pip finds sitegen when the repository has no pyproject.toml.",
 )  # fmt: skip
 def init_command(site: Path, output: Output, force: bool, package: str) -> None:
-    """Write .github/workflows/publish.yml: build and publish to GitHub Pages on push."""
+    """Write a GitHub Pages workflow (.github/workflows/) and ignore the built folders."""
     try:
         path = write_workflow(site, package=package, force=force)
     except SitegenError as error:
@@ -307,4 +314,171 @@ def init_command(site: Path, output: Output, force: bool, package: str) -> None:
         )
         raise SystemExit(1) from None
     output.out.print(Text(str(path)))
+    added = ignore_built_folders(site)
+    if added:
+        output.info(f"added to .gitignore: {' '.join(added)}")
     output.info("in the repository's Settings > Pages, set Source to GitHub Actions")
+
+
+class _BuildPrinter:
+    """Prints what `serve` and `watch` builds come to; a warning only when it is new."""
+
+    def __init__(self, output: Output, root: Path) -> None:
+        self.output = output
+        self.root = root
+        self.shown: set[Diagnostic] = set()
+
+    def building(self, changes: ChangeSet | None) -> None:
+        if changes is not None:
+            self.output.detail(f"changed: {changes.describe(self.root)}")
+
+    def built(self, outcome: BuildOutcome) -> None:
+        fresh = tuple(
+            d for d in outcome.diagnostics if d.level is Level.ERROR or d not in self.shown
+        )
+        self.shown = set(outcome.diagnostics)
+        self.output.diagnostics(fresh, False)
+        if outcome.crash:
+            self.output.err.print(Text(outcome.crash.rstrip(), style="red"))
+        if not outcome.ok:
+            count = len(outcome.errors)
+            self.output.err.print(
+                Text(
+                    f"build failed: {count} error{'s' if count != 1 else ''}; "
+                    "the last good site stays in place",
+                    style="bold red",
+                )
+            )
+            return
+        result = outcome.result
+        what = "indexed for search" if outcome.search_indexed and outcome.changes is None else ""
+        if outcome.number == 1 and result is not None:
+            what = f"built {len(result.site.reports)} reports, {result.pages} pages"
+        elif not what:
+            files = outcome.changed_files
+            what = "rebuilt: " + (
+                "many files changed"
+                if files is None
+                else f"{len(files)} file{'s' if len(files) != 1 else ''} changed"
+            )
+        self.output.info(f"{what} in {outcome.elapsed:.2f} s")
+
+
+@contextmanager
+def _stop_quietly() -> Iterator[None]:
+    """Ctrl-C and `kill` stop serve and watch cleanly, mid-build too.
+
+    This process gets KeyboardInterrupt. A build's forked workers inherit the handler:
+    there Ctrl-C is left to the parent, which ends them, and `kill` ends them as usual.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    parent = os.getpid()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        if signum != signal.SIGINT:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _watch_options(command: F) -> F:
+    command = click.option("--future", is_flag=True, help="Include reports dated in the future.")(
+        command
+    )
+    return click.option("--drafts", is_flag=True, help="Include reports with draft: true.")(command)
+
+
+@main.command("serve")
+@common_options
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="The port to listen on (0: any free port).",
+)
+@click.option(
+    "--bind",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on; 0.0.0.0 lets other machines in.",
+)
+@_watch_options
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in a browser.")
+def serve_command(
+    site: Path, output: Output, port: int, bind: str, drafts: bool, future: bool,
+    open_browser: bool,
+) -> None:  # fmt: skip
+    """Build, serve on this machine, rebuild on every change and reload the browser."""
+    try:
+        server = DevServer(bind, port, log=output.detail, on_search=_search_note(output))
+    except OSError as error:
+        output.err.print(
+            Text(f"error: cannot listen on {bind}:{port}: {error.strerror or error}", "bold red")
+        )
+        output.info("is another server using that port? Try --port 8001, or --port 0 for any")
+        raise SystemExit(1) from None
+    rebuilder = Rebuilder(
+        site, BuildOptions(drafts=drafts, future=future), localise=server.localise,
+        search_index=False,
+    )  # fmt: skip
+    printer = _BuildPrinter(output, rebuilder.root)
+    try:
+        with _stop_quietly(), server, SiteWatcher(rebuilder.plan()) as watcher:
+            with output.progress() as progress:
+                first = rebuilder.build(progress=progress)
+            watcher.retarget(rebuilder.plan())
+            printer.built(first)
+            server.built(first)
+            server.start()
+            output.info(f"serving {server.url} (Ctrl-C to stop)")
+            if open_browser:
+                webbrowser.open(server.url)
+            watch_site(rebuilder, watcher, [printer, server])
+    except KeyboardInterrupt:
+        output.info("stopped")
+    raise SystemExit(0)
+
+
+def _search_note(output: Output) -> Callable[[float, str | None], None]:
+    def note(seconds: float, problem: str | None) -> None:
+        if problem is None:
+            output.detail(f"search index made in {seconds:.2f} s")
+        else:
+            output.err.print(Text(f"warning: search index not made: {problem}", "yellow"))
+
+    return note
+
+
+@main.command("watch")
+@common_options
+@_watch_options
+def watch_command(site: Path, output: Output, drafts: bool, future: bool) -> None:
+    """Build, then rebuild output/ on every change (serve it with a server of your own)."""
+    rebuilder = Rebuilder(site, BuildOptions(drafts=drafts, future=future), search_index=False)
+    printer = _BuildPrinter(output, rebuilder.root)
+    try:
+        with _stop_quietly(), SiteWatcher(rebuilder.plan()) as watcher:
+            with output.progress() as progress:
+                first = rebuilder.build(progress=progress)
+            watcher.retarget(rebuilder.plan())
+            printer.built(first)
+            output.info("watching for changes (Ctrl-C to stop)")
+            watch_site(rebuilder, watcher, [printer], index_when_idle=WATCH_SEARCH_IDLE)
+    except KeyboardInterrupt:
+        output.info("stopped")
+    raise SystemExit(0)
+
+
+WATCH_SEARCH_IDLE = 2.0
+"""`sitegen watch` makes the search index once no file has changed for this many seconds."""

@@ -115,3 +115,22 @@ def write_workflow(site: Path, *, package: str = "", force: bool = False) -> Pat
             SourceLocation(path),
         ) from None
     return path
+
+
+BUILT_FOLDERS = ("/output/", "/.output.back-sitegen/", "/.sitegen-cache/")
+"""What a build writes beside the content, which no repository should hold."""
+
+
+def ignore_built_folders(site: Path) -> list[str]:
+    """Add the built folders to the site's .gitignore; return the lines added."""
+    path = site / ".gitignore"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    present = {line.strip() for line in text.splitlines()}
+    missing = [line for line in BUILT_FOLDERS if line not in present]
+    if missing:
+        prefix = "" if not text or text.endswith("\n") else "\n"
+        path.write_text(text + prefix + "\n".join(missing) + "\n", encoding="utf-8")
+    return missing

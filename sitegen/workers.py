@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -18,6 +19,11 @@ MIN_ITEMS_PER_PROCESS = 100
 """Below this many items per core, forking costs more than it saves."""
 
 _work: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
@@ -61,7 +67,7 @@ def parallel_map(
     try:
         context = multiprocessing.get_context("fork")
         results: list[R] = []
-        with context.Pool(count) as pool:
+        with context.Pool(count, initializer=_ignore_interrupts) as pool:
             for part in pool.imap(_run_chunk, bounds):
                 results.extend(part)
                 if progress is not None:

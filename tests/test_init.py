@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from tests.helpers import run_sitegen
+from tests.helpers import build, make_site, report_text, run_sitegen
 
 WORKFLOW = Path(".github") / "workflows" / "publish.yml"
 
@@ -90,7 +90,35 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert load(tmp_path)["name"] != "mine"
 
 
-def test_init_writes_nothing_else(tmp_path: Path) -> None:
+def test_init_writes_only_the_workflow_and_gitignore(tmp_path: Path) -> None:
     assert run_sitegen(tmp_path, "init").exit_code == 0
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
-    assert written == [".github", ".github/workflows", ".github/workflows/publish.yml"]
+    assert written == [
+        ".github",
+        ".github/workflows",
+        ".github/workflows/publish.yml",
+        ".gitignore",
+    ]
+
+
+def test_gitignore_covers_every_folder_a_build_writes(tmp_path: Path) -> None:
+    site = make_site(
+        tmp_path / "site",
+        {"content/reports/a.md": report_text(title="A", date="2024-03-01")},
+        "search = false\n",
+    )
+    (site / ".gitignore").write_text("notes/\n", encoding="utf-8")
+    before = {p.name for p in site.iterdir()}
+    assert run_sitegen(site, "init").exit_code == 0
+    build(site)
+    (site / "content/reports/a.md").write_text(
+        report_text(title="A, edited", date="2024-03-01"), encoding="utf-8"
+    )
+    build(site)
+    made = {p.name for p in site.iterdir()} - before - {".github"}
+    lines = (site / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "notes/"
+    ignored = {line.strip("/") for line in lines}
+    assert made and made <= ignored, (made, lines)
+    assert run_sitegen(site, "init", "--force").exit_code == 0
+    assert (site / ".gitignore").read_text(encoding="utf-8").splitlines() == lines

@@ -275,6 +275,12 @@ def _remove_file(tree: Path, path: str) -> None:
             break
 
 
+def _tree_holds(tree: Path, made: Mapping[str, ManifestEntry], path: str, digest: str) -> bool:
+    """Whether a tree's manifest lists this file with these bytes, and the file is as listed."""
+    entry = made.get(path)
+    return entry is not None and entry.digest == digest and _stamp(tree / path, digest) == entry
+
+
 class SiteWriter:
     """Writes one build into the hidden twin of output/ and swaps it in."""
 
@@ -347,23 +353,11 @@ class SiteWriter:
 
     def holds(self, path: str, digest: str) -> bool:
         """Whether output/ or its twin holds this file with these bytes."""
-        entry = self.back_made.get(path)
-        if (
-            entry is not None
-            and entry.digest == digest
-            and _stamp(self.back / path, digest) == entry
-        ):
-            return True
-        return self.is_current(path, digest)
+        return _tree_holds(self.back, self.back_made, path, digest) or self.is_current(path, digest)
 
     def is_current(self, path: str, digest: str) -> bool:
         """Whether output/ holds this file with these bytes."""
-        entry = self.front_made.get(path)
-        return (
-            entry is not None
-            and entry.digest == digest
-            and _stamp(self.output / path, digest) == entry
-        )
+        return _tree_holds(self.output, self.front_made, path, digest)
 
     def refuse_clashes(self, paths: Iterable[str]) -> None:
         """Stop where a file sitegen did not make stands where the site writes one."""

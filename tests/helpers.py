@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import struct
 import textwrap
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +82,20 @@ def parse_page(output: Path, url_path: str) -> lxml.html.HtmlElement:
 def texts(page: lxml.html.HtmlElement, css_or_xpath: str) -> list[str]:
     """Whitespace-normalised text of each element an XPath expression selects."""
     return [" ".join(e.text_content().split()) for e in page.xpath(css_or_xpath)]
+
+
+def png_bytes(width: int = 3, height: int = 2) -> bytes:
+    """A small valid PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    rows = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

@@ -6,11 +6,9 @@ query string, a report without byline, and a report whose title and byline are h
 
 from __future__ import annotations
 
-import struct
-import zlib
 from pathlib import Path
 
-from tests.helpers import make_site, report_text, run_sitegen
+from tests.helpers import make_site, png_bytes, report_text, run_sitegen
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -20,20 +18,8 @@ SOURCE_URL = "https://example.net/news/12345?a=1&b=2"
 
 
 def png(width: int, height: int) -> bytes:
-    """A valid grey PNG of the given size."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+    """A valid PNG image of the given size."""
+    return png_bytes(width, height)
 
 
 NEWS_CONFIG = f"""

@@ -4,8 +4,6 @@ without a traceback, and a failed build leaves the previous output/ exactly as i
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 
 from sitegen.cache import CACHE_DIR
 from sitegen.output import back_folder
-from tests.helpers import Run, build, make_site, report_text, run_sitegen
+from tests.helpers import Run, build, make_site, png_bytes, report_text, run_sitegen
 
 GOOD_REPORT = report_text(title="A good report", date="2024-03-01", tags="[one]")
 
@@ -79,23 +77,6 @@ def listing(site: Path) -> set[str]:
         for p in site.rglob("*")
         if p.relative_to(site).parts[0] not in own
     }
-
-
-def png_bytes(width: int = 3, height: int = 2) -> bytes:
-    """A small valid PNG image."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    rows = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def fails_cleanly(

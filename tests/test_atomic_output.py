@@ -34,6 +34,13 @@ def _many_reports(site: Path, count: int = REPORTS) -> None:
         (folder / f"r{n:04d}.md").write_text(text, encoding="utf-8")
 
 
+def _as_from_a_terminal() -> None:
+    # A build started from a terminal hears Ctrl-C even when the test runner itself was
+    # started in the background (where the shell sets SIGINT to be ignored, and children
+    # inherit that).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_build(site: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as out:
@@ -42,6 +49,7 @@ def _start_build(site: Path, log: Path) -> subprocess.Popen[bytes]:
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            preexec_fn=_as_from_a_terminal,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -29,7 +30,7 @@ from sitegen.cache import (
 )
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import SourceFile, discover_sources
-from sitegen.content.report import ReportErrors, parse_report
+from sitegen.content.report import ReportErrors, read_report_text, validate_report
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError, SourceLocation
 from sitegen.feeds import build_feeds
@@ -112,8 +113,10 @@ def load_report_file(source: SourceFile, config: SiteConfig) -> LoadedReport:
     stamp = FileStamp.of(source.path)
     collected = Reporter()
     report: Report | None = None
+    text = ""
     try:
-        report = parse_report(source, config, collected.add)
+        text = read_report_text(source)
+        report = validate_report(text, source, config, collected.add)
     except ReportErrors as errors:
         for error in errors.errors:
             collected.exception(error)
@@ -123,7 +126,7 @@ def load_report_file(source: SourceFile, config: SiteConfig) -> LoadedReport:
     if report is not None:
         report = _with_image_size(render_body(report, config, collected), collected)
         stamps += _image_stamp(report)
-        hasher = hashlib.blake2b(source.path.read_bytes(), digest_size=16)
+        hasher = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
         hasher.update(repr(stamps[1:]).encode())
         report = dataclasses.replace(report, source_digest=hasher.hexdigest())
     return LoadedReport(source.key, report, collected.diagnostics, tuple(stamps))
@@ -335,10 +338,9 @@ def render_pages(
     With `tree`, each worker writes its pages there itself and tells only their digests.
     """
     for name in sorted({job.template for job in jobs}):
-        try:
+        # Compiled here, once, before the workers fork; a template's errors show per page.
+        with contextlib.suppress(Exception):
             env.get_template(name)
-        except Exception as error:  # compiled here, before forking; errors show per page
-            del error
     results = parallel_map(
         functools.partial(_render_one, env=env, config=config, tree=tree),
         jobs,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -66,8 +66,8 @@ class SourceView:
 
 
 @dataclass(frozen=True, slots=True)
-class ReportView:
-    """What templates see of a report."""
+class ReportSummary:
+    """What list pages (home, tags, places, timeline) see of a report: all but its body."""
 
     key: str
     url: str
@@ -84,13 +84,19 @@ class ReportView:
     """This report in the site's other languages (not itself)."""
     external_translations: tuple[LanguageLink, ...]
     terms: tuple[TermGroup, ...]
-    html: str
-    headings: tuple[Heading, ...]
     extra: Mapping[str, Any]
     stale: bool
     """A translation whose original changed after it."""
     original: LanguageLink | None
     """For a translation, the original it translates."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView(ReportSummary):
+    """What the report's own page sees: its summary, and its body."""
+
+    html: str = ""
+    headings: tuple[Heading, ...] = ()
     jsonld: str = ""
     """Its schema.org NewsArticle as JSON, safe inside `<script type="application/ld+json">`."""
 
@@ -140,7 +146,7 @@ class MonthView:
 
     year: int
     month: int
-    reports: tuple[ReportView, ...]
+    reports: tuple[ReportSummary, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +157,16 @@ class YearView:
     url: str
     count: int
     months: tuple[MonthView, ...]
-    year_only: tuple[ReportView, ...]
+    year_only: tuple[ReportSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class YearLink:
+    """A year of the timeline, for navigation between years."""
+
+    year: int
+    url: str
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,76 +252,92 @@ def news_article(
     return article
 
 
-def _report_views(site: Site, config: SiteConfig) -> dict[str, ReportView]:
-    term_index: dict[tuple[str, str, str], TermRef] = {}
+TermIndex = Mapping[tuple[str, str, str], TermRef]
+"""(report key, taxonomy, folded spelling) -> the term's link."""
+
+
+def _term_index(site: Site) -> dict[tuple[str, str, str], TermRef]:
+    index: dict[tuple[str, str, str], TermRef] = {}
     for edition in site.editions:
         for taxonomy in edition.taxonomies:
             for term in taxonomy.terms:
                 link = TermRef(term.name, term.url)
                 for key in term.report_keys:
                     for spelling in term.spellings:
-                        term_index[(key, taxonomy.name, spelling)] = link
-    views: dict[str, ReportView] = {}
-    for key, report in site.reports.items():
-        group = site.translations.get(key)
-        versions: tuple[LanguageLink, ...] = ()
-        original: LanguageLink | None = None
-        if group is not None:
-            versions = tuple(
-                LanguageLink(
-                    lang,
-                    language_name(lang),
-                    site.reports[other].url,
-                    other in site.stale_translations,
-                )
-                for lang, other in group.members
-                if other != key
+                        index[(key, taxonomy.name, spelling)] = link
+    return index
+
+
+def _report_summary(
+    site: Site, config: SiteConfig, key: str, term_index: TermIndex
+) -> ReportSummary:
+    report = site.reports[key]
+    group = site.translations.get(key)
+    versions: tuple[LanguageLink, ...] = ()
+    original: LanguageLink | None = None
+    if group is not None:
+        versions = tuple(
+            LanguageLink(
+                lang,
+                language_name(lang),
+                site.reports[other].url,
+                other in site.stale_translations,
             )
-            if group.original_key != key:
-                first = site.reports[group.original_key]
-                original = LanguageLink(first.lang, language_name(first.lang), first.url)
-        terms: list[TermGroup] = []
-        for taxonomy_name in config.taxonomies:
-            links: list[TermRef] = []
-            for written in report.terms_of(taxonomy_name):
-                found = term_index.get((key, taxonomy_name, fold_term(written)))
-                if found is not None and found not in links:
-                    links.append(found)
-            terms.append(TermGroup(taxonomy_name, tuple(links)))
-        source = report.source
-        views[key] = ReportView(
-            key=key,
-            url=report.url,
-            title=report.title,
-            lang=report.lang,
-            date=report.date,
-            updated=report.updated,
-            authors=report.authors,
-            summary=report.summary,
-            event_date=report.event_date,
-            image=report.image,
-            source=None
-            if source is None
-            else SourceView(
-                source.name,
-                source.url,
-                source.lang,
-                language_name_in(source.lang, report.lang) if source.lang else None,
-            ),
-            versions=versions,
-            external_translations=tuple(
-                LanguageLink(t.lang, t.name or language_name(t.lang), t.url)
-                for t in report.translations
-            ),
-            terms=tuple(terms),
-            html=report.rendered.html if report.rendered else "",
-            headings=report.rendered.headings if report.rendered else (),
-            extra=MappingProxyType(dict(report.extra)),
-            stale=key in site.stale_translations,
-            original=original,
-            jsonld=script_json(news_article(report, site, config, terms)),
+            for lang, other in group.members
+            if other != key
         )
-    return views
+        if group.original_key != key:
+            first = site.reports[group.original_key]
+            original = LanguageLink(first.lang, language_name(first.lang), first.url)
+    terms: list[TermGroup] = []
+    for taxonomy_name in config.taxonomies:
+        links: list[TermRef] = []
+        for written in report.terms_of(taxonomy_name):
+            found = term_index.get((key, taxonomy_name, fold_term(written)))
+            if found is not None and found not in links:
+                links.append(found)
+        terms.append(TermGroup(taxonomy_name, tuple(links)))
+    source = report.source
+    return ReportSummary(
+        key=key,
+        url=report.url,
+        title=report.title,
+        lang=report.lang,
+        date=report.date,
+        updated=report.updated,
+        authors=report.authors,
+        summary=report.summary,
+        event_date=report.event_date,
+        image=report.image,
+        source=None
+        if source is None
+        else SourceView(
+            source.name,
+            source.url,
+            source.lang,
+            language_name_in(source.lang, report.lang) if source.lang else None,
+        ),
+        versions=versions,
+        external_translations=tuple(
+            LanguageLink(t.lang, t.name or language_name(t.lang), t.url)
+            for t in report.translations
+        ),
+        terms=tuple(terms),
+        extra=MappingProxyType(dict(report.extra)),
+        stale=key in site.stale_translations,
+        original=original,
+    )
+
+
+def _report_view(summary: ReportSummary, site: Site, config: SiteConfig) -> ReportView:
+    report = site.reports[summary.key]
+    fields = {name: getattr(summary, name) for name in ReportSummary.__dataclass_fields__}
+    return ReportView(
+        **fields,
+        html=report.rendered.html if report.rendered else "",
+        headings=report.rendered.headings if report.rendered else (),
+        jsonld=script_json(news_article(report, site, config, summary.terms)),
+    )
 
 
 def _edition_view(edition: Edition, search: bool = False) -> EditionView:
@@ -344,7 +375,8 @@ class _Planner:
     def __init__(self, site: Site, config: SiteConfig) -> None:
         self.site = site
         self.config = config
-        self.views = _report_views(site, config)
+        self._term_index: dict[tuple[str, str, str], TermRef] | None = None
+        self._summaries: dict[str, ReportSummary] = {}
         self.editions = {e.lang: _edition_view(e, config.search) for e in site.editions}
         self.site_view = SiteView(
             config.title,
@@ -354,6 +386,15 @@ class _Planner:
             tuple(self.editions.values()),
         )
         self.jobs: list[PageJob] = []
+
+    def summary(self, key: str) -> ReportSummary:
+        found = self._summaries.get(key)
+        if found is None:
+            if self._term_index is None:
+                self._term_index = _term_index(self.site)
+            found = _report_summary(self.site, self.config, key, self._term_index)
+            self._summaries[key] = found
+        return found
 
     def alternates(self, urls: Mapping[str, str]) -> tuple[LanguageLink, ...]:
         if len(urls) < 2:
@@ -390,8 +431,8 @@ class _Planner:
                 urls[edition.lang] = url
         return urls
 
-    def reports_of(self, keys: Sequence[str]) -> tuple[ReportView, ...]:
-        return tuple(self.views[k] for k in keys)
+    def reports_of(self, keys: Sequence[str]) -> tuple[ReportSummary, ...]:
+        return tuple(self.summary(k) for k in keys)
 
     def paged_list(
         self, kind: str, base_url: str, template: str, title: str, edition: Edition,
@@ -419,19 +460,22 @@ class _Planner:
                 edition.report_keys, self.alternates(home_urls),
             )  # fmt: skip
             for key in edition.report_keys:
-                report = self.site.reports[key]
-                view = self.views[key]
-                urls = {report.lang: report.url} | {v.lang: v.url for v in view.versions}
-                self.add(
-                    "report", report.url, "report.html", report.title, edition,
-                    self.alternates(dict(sorted(urls.items()))), (report.file,), report=view,
-                )  # fmt: skip
+                self.plan_report(edition, key)
             self.plan_taxonomies(edition)
             self.plan_timeline(edition)
             self.plan_search(edition)
         default = self.site.editions[0]
         self.add("404", "/404.html", "404.html", "404", default)
         return tuple(self.jobs)
+
+    def plan_report(self, edition: Edition, key: str) -> None:
+        report = self.site.reports[key]
+        view = _report_view(self.summary(key), self.site, self.config)
+        urls = {report.lang: report.url} | {v.lang: v.url for v in view.versions}
+        self.add(
+            "report", report.url, "report.html", report.title, edition,
+            self.alternates(dict(sorted(urls.items()))), (report.file,), report=view,
+        )  # fmt: skip
 
     def plan_search(self, edition: Edition) -> None:
         search_urls = {
@@ -474,6 +518,7 @@ class _Planner:
     def plan_timeline(self, edition: Edition) -> None:
         timeline_urls = self.per_edition_urls(lambda e: e.timeline_url)
         years = tuple(self.year_view(y) for y in edition.timeline)
+        links = tuple(YearLink(y.year, y.url, y.count) for y in years)
         self.add(
             "timeline", edition.timeline_url, "timeline.html", "timeline", edition,
             self.alternates(timeline_urls), years=years,
@@ -484,13 +529,21 @@ class _Planner:
             )
             self.add(
                 "timeline_year", year.url, "timeline_year.html", str(year.year), edition,
-                self.alternates(year_urls), year=year, years=years,
+                self.alternates(year_urls), year=year, years=links,
             )  # fmt: skip
 
 
 def plan_pages(site: Site, config: SiteConfig) -> tuple[PageJob, ...]:
     """Every page of the site: which template, with what, written where."""
     return _Planner(site, config).plan()
+
+
+def plan_report_pages(site: Site, config: SiteConfig, keys: Iterable[str]) -> tuple[PageJob, ...]:
+    """The pages of some reports only, as plan_pages plans them."""
+    planner = _Planner(site, config)
+    for key in keys:
+        planner.plan_report(site.edition(site.reports[key].lang), key)
+    return tuple(planner.jobs)
 
 
 def _describe_job(job: PageJob) -> str:

@@ -8,7 +8,7 @@ import functools
 import hashlib
 import pickle
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +50,7 @@ from sitegen.output import (
     LazyFile,
     OutputFile,
     SiteWriter,
+    TreeState,
     check_output_folder,
     content_digest,
     write_file,
@@ -75,6 +76,29 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
+class BuildState:
+    """What a build knew when it ended: the next build in this process starts from it."""
+
+    config: SiteConfig
+    options: BuildOptions
+    loaded: Mapping[str, LoadedReport]
+    """Every report file, by key, as loaded (with its problems)."""
+    site: Site
+    site_diagnostics: tuple[Diagnostic, ...]
+    planned: tuple[PlannedPage, ...]
+    page_index: Mapping[str, int]
+    """Output path -> its page's place in `planned`."""
+    report_digests: Mapping[str, str]
+    """Report key -> the digest of its page's inputs."""
+    link_diagnostics: tuple[Diagnostic, ...]
+    """What the link check found in report bodies."""
+    memo: PageMemo
+    tree: TreeState
+    environment: jinja2.Environment
+    templates: TemplateDigests
+
+
+@dataclass(frozen=True, slots=True)
 class BuildResult:
     """What a build made."""
 
@@ -84,6 +108,10 @@ class BuildResult:
     output: Path | None
     rendered: int = 0
     """Pages rendered in this build (the rest were unchanged)."""
+    state: BuildState | None = None
+    """Where output/ was written and its twin can be trusted."""
+    changed: tuple[str, ...] | None = None
+    """The paths under output/ whose bytes the build changed, made or removed (None: not known)."""
 
 
 def _with_image_size(report: Report, reporter: Reporter) -> Report:
@@ -169,15 +197,39 @@ def load_reports(
     save_cache: bool = True,
     progress: Progress | None = None,
 ) -> tuple[Report, ...]:
-    """Discover, validate and render every report; problems go to the reporter.
+    """Discover, validate and render every report; problems go to the reporter."""
+    loaded = load_report_files(
+        config, reporter, use_cache=use_cache, save_cache=save_cache, progress=progress
+    )
+    return reports_loaded(loaded)
 
-    Unchanged files come from the cache; the rest are loaded on every core.
+
+def reports_loaded(loaded: Mapping[str, LoadedReport]) -> tuple[Report, ...]:
+    """The reports that loaded without errors, by key."""
+    return tuple(report for key in sorted(loaded) if (report := loaded[key].report) is not None)
+
+
+def load_report_files(
+    config: SiteConfig,
+    reporter: Reporter,
+    *,
+    use_cache: bool = True,
+    save_cache: bool = True,
+    progress: Progress | None = None,
+    known: Mapping[str, LoadedReport] | None = None,
+) -> dict[str, LoadedReport]:
+    """Discover, validate and render every report file, by key; problems go to the reporter.
+
+    Unchanged files come from `known` (reports loaded earlier in this process) or the
+    cache; the rest are loaded on every core.
     """
     sources, problems = discover_sources(config)
     for problem in problems:
         reporter.exception(problem)
-    cached: dict[str, LoadedReport] = {}
-    if use_cache:
+    cached: Mapping[str, LoadedReport] = {}
+    if known is not None:
+        cached = known
+    elif use_cache:
         cached, cache_problems = load_report_cache(config)
         for cache_problem in cache_problems:
             if cache_problem.worth_saying:
@@ -202,7 +254,7 @@ def load_reports(
     if use_cache and save_cache:
         changed = {source.key for source in stale} | (set(cached) - set(current))
         save_report_cache(config, current, changed)
-    return tuple(report for key in sorted(current) if (report := current[key].report) is not None)
+    return current
 
 
 def collect_assets(site: Site, config: SiteConfig, theme: Theme) -> list[OutputFile]:
@@ -217,28 +269,35 @@ def collect_assets(site: Site, config: SiteConfig, theme: Theme) -> list[OutputF
             ):
                 relative = path.relative_to(folder).as_posix()
                 files[relative] = OutputFile(relative, copy_from=path)
-    content_folder = config.content_path.resolve()
     for report in site.reports.values():
-        images = [
-            link.target
-            for link in (report.rendered.links if report.rendered else ())
-            if link.is_image and "/" not in link.target and ":" not in link.target
-        ]
-        if report.image is None and not images:
-            continue
-        folder = (config.root / report.file).parent.resolve()
-        wanted: list[Path] = []
-        image = report.image
-        if image is not None and image.file is not None and image.file.parent == folder:
-            wanted.append(image.file)
-        for name in images:
-            target = (folder / name).resolve()
-            if target.is_file() and target.is_relative_to(content_folder):
-                wanted.append(target)
-        for file in wanted:
-            relative = report.url.lstrip("/") + file.name
-            files[relative] = OutputFile(relative, copy_from=file)
+        files.update((file.path, file) for file in report_assets(report, config))
     return [files[k] for k in sorted(files)]
+
+
+def report_assets(report: Report, config: SiteConfig) -> list[OutputFile]:
+    """The images beside a report's file that it shows, copied beside its page."""
+    images = [
+        link.target
+        for link in (report.rendered.links if report.rendered else ())
+        if link.is_image and "/" not in link.target and ":" not in link.target
+    ]
+    if report.image is None and not images:
+        return []
+    folder = (config.root / report.file).parent.resolve()
+    wanted: list[Path] = []
+    image = report.image
+    if image is not None and image.file is not None and image.file.parent == folder:
+        wanted.append(image.file)
+    content_folder = config.content_path.resolve()
+    for name in images:
+        target = (folder / name).resolve()
+        if target.is_file() and target.is_relative_to(content_folder):
+            wanted.append(target)
+    files: list[OutputFile] = []
+    for file in wanted:
+        relative = report.url.lstrip("/") + file.name
+        files.append(OutputFile(relative, copy_from=file))
+    return files
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +361,15 @@ def page_digests(
         digest = hashlib.blake2b(template + context, digest_size=16).hexdigest()
         planned.append(PlannedPage(job, digest))
     return planned
+
+
+def report_page_digests(planned: Iterable[PlannedPage]) -> dict[str, str]:
+    """Report key -> the digest of its page's inputs, which stands for all it shows."""
+    return {
+        page.job.context["report"].key: page.digest
+        for page in planned
+        if page.job.context["page"].kind == "report" and page.digest is not None
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,13 +492,15 @@ def build(
     check_pages: bool = False,
     use_cache: bool = True,
     search_index: bool = True,
+    loaded_before: Mapping[str, LoadedReport] | None = None,
 ) -> BuildResult:
     """Run every stage; raise BuildFailed with every problem if any stage found errors.
 
     Only pages whose inputs changed since output/ was written are rendered, and only files
     that changed are written. With `check_pages`, every page is rendered and every link and
     #anchor in it is checked. Without `search_index`, Pagefind does not run and output/ gets
-    no search index (the dev server indexes in the background).
+    no search index (the dev server indexes in the background). `loaded_before` are report
+    files loaded earlier in this process, used where their files have not changed since.
     """
     output = output or config.output_path
     writer: SiteWriter | None = None
@@ -442,11 +512,16 @@ def build(
         writer = SiteWriter(output, previous.folders or None, previous.foreign)
     index_search = prepare_search(config) if write and search_index else None
     theme = load_theme(config)
-    reports = load_reports(
-        config, reporter, use_cache=use_cache, save_cache=write, progress=progress
+    loaded = load_report_files(
+        config,
+        reporter,
+        use_cache=use_cache,
+        save_cache=write,
+        progress=progress,
+        known=loaded_before,
     )
     _fail_if_errors(reporter)
-    reports = tuple(prepare_images(report, config, reporter) for report in reports)
+    reports = tuple(prepare_images(report, config, reporter) for report in reports_loaded(loaded))
     site_result = build_site(reports, config, options, load_vocabulary(config))
     reporter.extend(site_result.diagnostics)
     _fail_if_errors(reporter)
@@ -500,11 +575,7 @@ def build(
         if page.digest is not None:
             new_memo[path] = (page.digest, digest)
 
-    report_digests = {
-        page.job.context["report"].key: page.digest
-        for page in planned
-        if page.job.context["page"].kind == "report" and page.digest is not None
-    }
+    report_digests = report_page_digests(planned)
     generated = [
         *_make_changed(build_feeds(site, config, report_digests), writer, memo, new_memo),
         build_sitemap(site, config, jobs),
@@ -522,9 +593,10 @@ def build(
     outputs = page_paths | {a.path for a in assets} | variant_paths(site.reports.values())
     outputs |= set(UI_FILES) if config.search else set()
     if check_pages:
-        reporter.extend(check_page_links(jobs, pages, outputs, site, config, theme))
+        link_problems = check_page_links(jobs, pages, outputs, site, config, theme)
     else:
-        reporter.extend(find_broken_links(site.reports.values(), outputs))
+        link_problems = find_broken_links(site.reports.values(), outputs)
+    reporter.extend(link_problems)
     _fail_if_errors(reporter)
     files = pages + generated + assets
     if writer is not None:
@@ -534,14 +606,24 @@ def build(
         search_files, before_swap = _search_step(planned, writer, index_search, memo, new_memo)
         everything = files + search_files
         if tree is None and before_swap is None and writer.holds_exactly(everything):
-            return BuildResult(site, len(pages), len(files), output, 0)
-        if tree is None:
-            writer.prepare()
-        writer.commit(everything, before_swap=before_swap)
-        if use_cache:
-            memo_now = OutputMemo(new_memo, writer.stamps, tuple(writer.foreign))
-            save_output_memo(config, output, memo_now)
-    return BuildResult(site, len(pages), len(files), output if write else None, len(to_render))
+            changed: tuple[str, ...] | None = ()
+        else:
+            if tree is None:
+                writer.prepare()
+            writer.commit(everything, before_swap=before_swap)
+            if use_cache:
+                memo_now = OutputMemo(new_memo, writer.stamps, tuple(writer.foreign))
+                save_output_memo(config, output, memo_now)
+            changed = None if writer.tree is None else tuple(sorted(writer.tree.lag))
+        state = None
+        if writer.tree is not None:
+            state = BuildState(
+                config, options, loaded, site, site_result.diagnostics, tuple(planned),
+                {page.job.output: i for i, page in enumerate(planned)}, report_digests,
+                tuple(link_problems), new_memo, writer.tree, env, template_digests,
+            )  # fmt: skip
+        return BuildResult(site, len(pages), len(files), output, len(to_render), state, changed)
+    return BuildResult(site, len(pages), len(files), None, len(to_render))
 
 
 def _make_changed(

@@ -13,6 +13,7 @@ import hashlib
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import lxml.html
@@ -91,24 +92,33 @@ class _FeedWriter:
         self.report_digests = report_digests
         self.contents: dict[str, str] = {}
         self.urls = SiteUrls(config.base_url, config.base_path)
-        self.terms: dict[tuple[str, str, str, str], Term] = {}
-        """(lang, report key, taxonomy, folded spelling) -> the term in that language."""
-        for edition in site.editions:
-            for taxonomy in edition.taxonomies:
-                for term in taxonomy.terms:
-                    for key in term.report_keys:
-                        for spelling in term.spellings or (term.key,):
-                            self.terms[(edition.lang, key, taxonomy.name, spelling)] = term
+        self._terms: dict[tuple[str, str, str, str], Term] | None = None
         self.taxonomy_urls = {
             (edition.lang, taxonomy.name): taxonomy.url
             for edition in site.editions
             for taxonomy in edition.taxonomies
         }
-        self.site_updated = max((r.last_changed for r in site.reports.values()), default=_EPOCH)
-        """An empty feed's `updated`: the site's newest change."""
 
     def absolute(self, path: str) -> str:
         return self.urls.absolute(path)
+
+    @functools.cached_property
+    def site_updated(self) -> dt.datetime:
+        """An empty feed's `updated`: the site's newest change."""
+        return max((r.last_changed for r in self.site.reports.values()), default=_EPOCH)
+
+    @property
+    def terms(self) -> dict[tuple[str, str, str, str], Term]:
+        """(lang, report key, taxonomy, folded spelling) -> the term in that language."""
+        if self._terms is None:
+            self._terms = {}
+            for edition in self.site.editions:
+                for taxonomy in edition.taxonomies:
+                    for term in taxonomy.terms:
+                        for key in term.report_keys:
+                            for spelling in term.spellings or (term.key,):
+                                self._terms[(edition.lang, key, taxonomy.name, spelling)] = term
+        return self._terms
 
     def report_terms(self, report: Report, lang: str) -> list[tuple[str, Term]]:
         found: list[tuple[str, Term]] = []
@@ -157,8 +167,7 @@ class _FeedWriter:
         Its digest stands for the feed's settings and the digests of its reports' pages,
         which stand for everything an entry shows.
         """
-        chosen = newest_first(self.site.reports[k] for k in keys)
-        reports = chosen[: self.config.feed_entries]
+        reports = newest_first(self.site.reports[k] for k in keys[: self.config.feed_entries])
         digests = [self.report_digests.get(r.key) for r in reports]
         digest: str | None = None
         if all(digests):
@@ -233,21 +242,29 @@ class _FeedWriter:
             scheme = self.absolute(self.taxonomy_urls[(lang, taxonomy)])
             entry.category(term=xml_text(term.name), scheme=scheme, label=xml_text(term.name))
 
-    def edition_feeds(self, edition: Edition) -> Iterable[LazyFile]:
+    def edition_feeds(
+        self, edition: Edition, holding: AbstractSet[str] | None = None
+    ) -> Iterable[LazyFile]:
+        def wanted(keys: Sequence[str]) -> bool:
+            return holding is None or not holding.isdisjoint(keys)
+
         default = edition.lang == self.config.language
         title = self.config.title
         if not default:
             title = f"{title} · {language_name(edition.lang)}"
-        yield self.feed(
-            feed_path(edition.prefix + "/"),
-            title,
-            edition.prefix + "/",
-            edition.lang,
-            edition.report_keys,
-            self.config.description,
-        )
+        if wanted(edition.report_keys):
+            yield self.feed(
+                feed_path(edition.prefix + "/"),
+                title,
+                edition.prefix + "/",
+                edition.lang,
+                edition.report_keys,
+                self.config.description,
+            )
         for taxonomy in edition.taxonomies:
             for term in taxonomy.terms:
+                if not wanted(term.report_keys):
+                    continue
                 yield self.feed(
                     feed_path(term.url),
                     f"{term.name} · {title}",
@@ -259,12 +276,16 @@ class _FeedWriter:
 
 
 def build_feeds(
-    site: Site, config: SiteConfig, report_digests: Mapping[str, str] | None = None
+    site: Site,
+    config: SiteConfig,
+    report_digests: Mapping[str, str] | None = None,
+    holding: AbstractSet[str] | None = None,
 ) -> list[LazyFile]:
     """Every Atom feed of the site: per language, and per tag and place in each language.
 
     `report_digests` gives the digest of each report's page inputs; with them, a feed is
-    made only when one of its reports or its settings changed.
+    made only when one of its reports or its settings changed. With `holding` (report
+    keys), only the feeds that list one of those reports among all of theirs.
     """
     writer = _FeedWriter(site, config, report_digests or {})
-    return [file for edition in site.editions for file in writer.edition_feeds(edition)]
+    return [file for edition in site.editions for file in writer.edition_feeds(edition, holding)]

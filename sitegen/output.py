@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -304,6 +305,8 @@ class SiteWriter:
         self.written: dict[str, ManifestEntry] = {}
         """Files written into the twin during this build, before commit."""
         self.foreign: list[str] = []
+        self.tree: TreeState | None = None
+        """After commit (or when output/ already held the site): for swap_in_changes."""
         if self.output.is_dir():
             made = read_manifest(self.output)
             if made is None:
@@ -345,7 +348,11 @@ class SiteWriter:
         """
         if len(files) != len(self.front_made) or (self.back / _DIRTY).exists():
             return False
-        return all(self.is_current(file.path, file.content_digest()) for file in files)
+        if not all(self.is_current(file.path, file.content_digest()) for file in files):
+            return False
+        back_made = self.back_made if self.back.is_dir() else None
+        self.tree = tree_state(self.output, self.front_made, back_made, self.foreign)
+        return True
 
     def record_written(self, path: str, digest: str, size: int) -> None:
         """Note a file written into the twin with write_file during this build."""
@@ -445,7 +452,9 @@ class SiteWriter:
             (self.back / _DIRTY).unlink()
             os.rename(self.back, self.output)
             self.stamps = folder_stamps(self.output, made_folders(entries))
+            self.tree = tree_state(self.output, entries, None, self.foreign)
             return
+        before = self.front_made
         marker = "a build is swapping in; moved here from output/:\n"
         (self.back / _DIRTY).write_text(marker + "".join(p + "\n" for p in self.foreign))
         for path in self.foreign:
@@ -458,3 +467,142 @@ class SiteWriter:
             os.rename(self.back, self.output)
             os.rename(retired, self.back)
         self.stamps = folder_stamps(self.output, made_folders(entries))
+        self.tree = tree_state(self.output, entries, before, self.foreign)
+
+
+@dataclass(frozen=True, slots=True)
+class TreeState:
+    """What output/ and its twin hold after a commit, for a commit of a few changes.
+
+    `made` is output/'s manifest; `lag` the paths where the twin (the site before) differs
+    from output/; `stamp` output/'s manifest file's stat, to notice another writer.
+    """
+
+    output: Path
+    made: Mapping[str, ManifestEntry]
+    lag: frozenset[str]
+    foreign: tuple[str, ...]
+    stamp: tuple[int, int, int]
+
+
+def _manifest_stamp(tree: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = (tree / MANIFEST).stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def tree_state(
+    output: Path,
+    made: Mapping[str, ManifestEntry],
+    back_made: Mapping[str, ManifestEntry] | None,
+    foreign: Iterable[str],
+) -> TreeState | None:
+    """The state of output/ holding `made`, its twin holding `back_made` (None: unknown).
+
+    Where there is no twin yet, one will be made, and everything is said to differ.
+    """
+    stamp = _manifest_stamp(output)
+    back = back_folder(output)
+    if not back.exists():
+        back_made = {}
+    if stamp is None or back_made is None or (back / _DIRTY).exists():
+        return None
+    lag = {p for p, entry in made.items() if back_made.get(p) != entry}
+    lag.update(p for p in back_made if p not in made)
+    return TreeState(output, dict(made), frozenset(lag), tuple(foreign), stamp)
+
+
+def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) -> TreeState | None:
+    """Swap in a site that differs from output/ by a few files (None: removed).
+
+    The twin is brought up to the site now in output/ (the paths in `lag`), the changes
+    are written into it and the two are swapped in one step, as a full commit does, without
+    walking the site. None where output/ is not as `state` says (another build wrote it):
+    then nothing was written, and a full commit is needed.
+    """
+    output = state.output
+    back = back_folder(output)
+    if _manifest_stamp(output) != state.stamp or (back / _DIRTY).exists():
+        return None
+    back.mkdir(exist_ok=True)
+    made = dict(state.made)
+    top = {p.partition("/")[0] for p in made}
+    foreign = [p for p in state.foreign if os.path.lexists(output / p)]
+    with os.scandir(output) as entries:
+        for entry in entries:
+            name = entry.name
+            if name not in top and name not in foreign and not name.startswith(MANIFEST):
+                foreign.append(name)
+    clashes = {str(parent) for p in changes for parent in PurePosixPath(p).parents}
+    for path in foreign:
+        if path in changes or path in clashes:
+            raise OutputError(
+                f"output/{path} was not made by sitegen and stands where the site writes a page",
+                SourceLocation(output / path),
+                "move or delete it, or rename the report",
+            )
+    (back / _DIRTY).write_text("a build is writing here\n", encoding="utf-8")
+    for path in state.lag - set(changes):
+        if path in made:
+            _link_or_copy(output / path, back / path)
+        else:
+            _remove_file(back, path)
+    for path, file in changes.items():
+        safe_relative(path)
+        if file is None:
+            _remove_file(back, path)
+            made.pop(path, None)
+            continue
+        digest = file.content_digest()
+        if file.content is not None:
+            write_file(back, path, file.content)
+        elif file.copy_from is not None:
+            _replace_with_copy(file.copy_from, back / path)
+        elif made.get(path) is not None and made[path].digest == digest:
+            _link_or_copy(output / path, back / path)
+        else:
+            raise OutputError(f"{path}: nothing to write (a bug in sitegen)")
+        written = _stamp(back / path, digest)
+        if written is None:
+            raise OutputError(f"{path} could not be written", SourceLocation(back / path))
+        made[path] = written
+    _write_manifest(back, made)
+    marker = "a build is swapping in; moved here from output/:\n"
+    (back / _DIRTY).write_text(marker + "".join(p + "\n" for p in foreign))
+    for path in foreign:
+        (back / path).parent.mkdir(parents=True, exist_ok=True)
+        os.rename(output / path, back / path)
+    (back / _DIRTY).unlink()
+    if not _exchange(back, output):
+        retired = output.parent / f".{output.name}.{os.getpid()}.new-sitegen"
+        os.rename(output, retired)
+        os.rename(back, output)
+        os.rename(retired, back)
+    stamp = _manifest_stamp(output)
+    assert stamp is not None
+    return TreeState(output, made, frozenset(changes), tuple(foreign), stamp)
+
+
+def catch_up_twin(state: TreeState) -> TreeState | None:
+    """Make output/'s twin hold what output/ holds, so the next swap writes only its changes.
+
+    None where output/ is not as `state` says.
+    """
+    output = state.output
+    back = back_folder(output)
+    if not state.lag:
+        return state
+    if _manifest_stamp(output) != state.stamp or (back / _DIRTY).exists():
+        return None
+    back.mkdir(exist_ok=True)
+    (back / _DIRTY).write_text("a build is writing here\n", encoding="utf-8")
+    for path in sorted(state.lag):
+        if path in state.made:
+            _link_or_copy(output / path, back / path)
+        else:
+            _remove_file(back, path)
+    _write_manifest(back, state.made)
+    (back / _DIRTY).unlink()
+    return dataclasses.replace(state, lag=frozenset())

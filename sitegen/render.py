@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -256,13 +257,18 @@ TermIndex = Mapping[tuple[str, str, str], TermRef]
 """(report key, taxonomy, folded spelling) -> the term's link."""
 
 
-def _term_index(site: Site) -> dict[tuple[str, str, str], TermRef]:
+def _term_index(
+    site: Site, keys: AbstractSet[str] | None = None
+) -> dict[tuple[str, str, str], TermRef]:
+    """The index of every report's terms, or of some reports' only."""
     index: dict[tuple[str, str, str], TermRef] = {}
     for edition in site.editions:
         for taxonomy in edition.taxonomies:
             for term in taxonomy.terms:
+                if keys is not None and keys.isdisjoint(term.report_keys):
+                    continue
                 link = TermRef(term.name, term.url)
-                for key in term.report_keys:
+                for key in term.report_keys if keys is None else keys & set(term.report_keys):
                     for spelling in term.spellings:
                         index[(key, taxonomy.name, spelling)] = link
     return index
@@ -372,9 +378,13 @@ def _pagination(base_url: str, number: int, total: int) -> Pagination:
 
 
 class _Planner:
-    def __init__(self, site: Site, config: SiteConfig) -> None:
+    def __init__(
+        self, site: Site, config: SiteConfig, keys: AbstractSet[str] | None = None
+    ) -> None:
         self.site = site
         self.config = config
+        self._keys = keys
+        """The reports to plan, where not all."""
         self._term_index: dict[tuple[str, str, str], TermRef] | None = None
         self._summaries: dict[str, ReportSummary] = {}
         self.editions = {e.lang: _edition_view(e, config.search) for e in site.editions}
@@ -390,8 +400,9 @@ class _Planner:
     def summary(self, key: str) -> ReportSummary:
         found = self._summaries.get(key)
         if found is None:
+            assert self._keys is None or key in self._keys, f"{key} was not planned for"
             if self._term_index is None:
-                self._term_index = _term_index(self.site)
+                self._term_index = _term_index(self.site, self._keys)
             found = _report_summary(self.site, self.config, key, self._term_index)
             self._summaries[key] = found
         return found
@@ -540,7 +551,8 @@ def plan_pages(site: Site, config: SiteConfig) -> tuple[PageJob, ...]:
 
 def plan_report_pages(site: Site, config: SiteConfig, keys: Iterable[str]) -> tuple[PageJob, ...]:
     """The pages of some reports only, as plan_pages plans them."""
-    planner = _Planner(site, config)
+    keys = sorted(keys)
+    planner = _Planner(site, config, frozenset(keys))
     for key in keys:
         planner.plan_report(site.edition(site.reports[key].lang), key)
     return tuple(planner.jobs)

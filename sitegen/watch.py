@@ -37,19 +37,22 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from sitegen.build import BuildResult, Progress, build
+from sitegen.build import BuildResult, Progress
 from sitegen.cache import CACHE_DIR
 from sitegen.config import CONFIG_NAME, BuildOptions, ConfigErrors, SiteConfig, load_config
 from sitegen.content.discover import is_editor_litter
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
-from sitegen.output import ManifestEntry, back_folder, read_manifest
+from sitegen.output import back_folder
+from sitegen.session import BuildSession
 from sitegen.theme import load_theme
 
 QUIET_SECONDS = 0.05
 """A change set is handed out once no event has come for this long..."""
 LONGEST_WAIT_SECONDS = 1.0
 """...or this long after its first event, however busy the files are."""
+SAVE_WHEN_IDLE_SECONDS = 2.0
+"""Builds kept in memory are written to the cache once no file has changed for this long."""
 CHANGED_FILES_LIMIT = 500
 """Past this many changed output files a build is said to have changed everything."""
 
@@ -316,17 +319,6 @@ class BuildOutcome:
         return tuple(d for d in self.diagnostics if d.level is Level.ERROR)
 
 
-def _changed_files(
-    before: dict[str, ManifestEntry] | None, after: dict[str, ManifestEntry] | None
-) -> tuple[str, ...] | None:
-    if before is None or after is None:
-        return None
-    changed = sorted(
-        {p for p, entry in after.items() if before.get(p) != entry} | (set(before) - set(after))
-    )
-    return None if len(changed) > CHANGED_FILES_LIMIT else tuple(changed)
-
-
 class Rebuilder:
     """Builds a site again and again, reading sitegen.toml again when it changed.
 
@@ -352,7 +344,7 @@ class Rebuilder:
         self.search_pending = False
         self._config_broken = True
         self._count = 0
-        self._manifest: dict[str, ManifestEntry] | None = None
+        self._session: BuildSession | None = None
 
     def fallback_config(self) -> SiteConfig:
         """The last good configuration, or the defaults while sitegen.toml never loaded."""
@@ -374,10 +366,16 @@ class Rebuilder:
             self._config_broken = True
             return (Diagnostic(Level.ERROR, error.message, error.location, error.hint),)
         self._config_broken = False
-        if config != self.config:
-            self._manifest = None
+        if config != self.config or self._session is None:
+            self.save()
+            self._session = BuildSession(config, self.options)
         self.config = config
         return ()
+
+    def save(self) -> None:
+        """Write what the builds so far learnt to the cache (when idle, and at the end)."""
+        if self._session is not None:
+            self._session.save()
 
     def build(
         self,
@@ -397,13 +395,11 @@ class Rebuilder:
         crash: str | None = None
         reporter = Reporter(strict=self.options.strict)
         config = self.config
-        if not problems and config is not None:
-            if self._manifest is None:
-                self._manifest = read_manifest(config.output_path)
+        session = self._session
+        if not problems and config is not None and session is not None:
+            paths = None if changes is None or changes.config_changed else changes.paths
             try:
-                result = build(
-                    config, self.options, reporter, progress=progress, search_index=index
-                )
+                result = session.build(reporter, paths, search_index=index, progress=progress)
             except BuildFailed:
                 pass
             except SitegenError as error:
@@ -416,8 +412,9 @@ class Rebuilder:
                 crash = traceback.format_exc()
         changed: tuple[str, ...] | None = ()
         if result is not None and config is not None:
-            before, self._manifest = self._manifest, read_manifest(config.output_path)
-            changed = _changed_files(before, self._manifest)
+            changed = result.changed
+            if changed is not None and len(changed) > CHANGED_FILES_LIMIT:
+                changed = None
             self.search_pending = config.search and not index
         return BuildOutcome(
             number=self._count,
@@ -459,19 +456,28 @@ def watch_site(
     """
     stop = stop or threading.Event()
     idle_since = time.monotonic()
-    while not stop.is_set():
-        paths = watcher.queue.wait(timeout=poll)
-        if paths is None:
-            if (
-                index_when_idle is not None
-                and rebuilder.search_pending
-                and time.monotonic() - idle_since >= index_when_idle
-            ):
-                _run(rebuilder, watcher, listeners, None, search_index=True)
-            continue
-        changes = ChangeSet(paths, rebuilder.root / CONFIG_NAME)
-        _run(rebuilder, watcher, listeners, changes)
-        idle_since = time.monotonic()
+    unsaved = False
+    try:
+        while not stop.is_set():
+            paths = watcher.queue.wait(timeout=poll)
+            if paths is None:
+                idle = time.monotonic() - idle_since
+                if unsaved and idle >= SAVE_WHEN_IDLE_SECONDS:
+                    rebuilder.save()
+                    unsaved = False
+                if (
+                    index_when_idle is not None
+                    and rebuilder.search_pending
+                    and idle >= index_when_idle
+                ):
+                    _run(rebuilder, watcher, listeners, None, search_index=True)
+                continue
+            changes = ChangeSet(paths, rebuilder.root / CONFIG_NAME)
+            _run(rebuilder, watcher, listeners, changes)
+            idle_since = time.monotonic()
+            unsaved = True
+    finally:
+        rebuilder.save()
 
 
 def _run(

@@ -103,3 +103,29 @@ def discover_sources(config: SiteConfig) -> tuple[tuple[SourceFile, ...], tuple[
                 SourceFile(path, display, relative.as_posix(), relative.parts[0], stem, lang)
             )
     return tuple(found), tuple(problems)
+
+
+def plain_source(path: Path, config: SiteConfig) -> SourceFile | None:
+    """The report file at `path` as discover_sources finds it.
+
+    None where it is not a report file, or one that needs a word from discover_sources (a
+    link, a file outside a section folder).
+    """
+    content = config.content_path
+    if not path.absolute().is_relative_to(content.absolute()):
+        return None
+    relative = path.absolute().relative_to(content.absolute())
+    path = content / relative
+    if len(relative.parts) < 2 or any(part.startswith(".") for part in relative.parts[:-1]):
+        return None
+    name = path.name
+    if not name.endswith(REPORT_SUFFIXES) or is_editor_litter(name):
+        return None
+    folder = content
+    for part in relative.parts:
+        folder = folder / part
+        if folder.is_symlink():
+            return None
+    stem, lang = language_suffix(path.stem, config)
+    display = path.relative_to(config.root)
+    return SourceFile(path, display, relative.as_posix(), relative.parts[0], stem, lang)

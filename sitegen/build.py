@@ -56,7 +56,15 @@ from sitegen.output import (
     write_file,
 )
 from sitegen.pickling import dumps
-from sitegen.render import PageJob, ReportView, find_collisions, plan_pages, render_page
+from sitegen.render import (
+    PageGroup,
+    PageJob,
+    PagePlanner,
+    ReportSummary,
+    ReportView,
+    find_collisions,
+    render_page,
+)
 from sitegen.search import BUNDLE_FOLDER, UI_FILES, prepare_search
 from sitegen.sitemap import build_robots, build_sitemap
 from sitegen.theme import (
@@ -68,7 +76,7 @@ from sitegen.theme import (
     load_theme,
 )
 from sitegen.urls import output_file
-from sitegen.vocabulary import load_vocabulary
+from sitegen.vocabulary import Vocabulary, load_vocabulary
 from sitegen.workers import parallel_map
 
 Progress = Callable[[str, int, int], None]
@@ -85,17 +93,23 @@ class BuildState:
     """Every report file, by key, as loaded (with its problems)."""
     site: Site
     site_diagnostics: tuple[Diagnostic, ...]
-    planned: tuple[PlannedPage, ...]
-    page_index: Mapping[str, int]
-    """Output path -> its page's place in `planned`."""
+    vocabulary: Vocabulary
+    groups: Mapping[PageGroup, tuple[PlannedPage, ...]]
+    """Every page, by group in the site's order."""
+    summaries: Mapping[str, ReportSummary]
+    """What list pages show of each report, by key."""
     report_digests: Mapping[str, str]
     """Report key -> the digest of its page's inputs."""
+    feeds: tuple[str, ...]
+    """The feeds' paths."""
     link_diagnostics: tuple[Diagnostic, ...]
     """What the link check found in report bodies."""
     memo: PageMemo
     tree: TreeState
     environment: jinja2.Environment
     templates: TemplateDigests
+    undigested: frozenset[PageGroup] = frozenset()
+    """Groups holding pages rendered without a digest (none after a full build)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,11 +536,14 @@ def build(
     )
     _fail_if_errors(reporter)
     reports = tuple(prepare_images(report, config, reporter) for report in reports_loaded(loaded))
-    site_result = build_site(reports, config, options, load_vocabulary(config))
+    vocabulary = load_vocabulary(config)
+    site_result = build_site(reports, config, options, vocabulary)
     reporter.extend(site_result.diagnostics)
     _fail_if_errors(reporter)
     site = site_result.site
-    jobs = plan_pages(site, config)
+    planner = PagePlanner(site, config)
+    groups = planner.plan()
+    jobs = tuple(job for group in groups.values() for job in group)
     for error in find_collisions(jobs, config):
         reporter.exception(error)
     _fail_if_errors(reporter)
@@ -577,7 +594,7 @@ def build(
 
     report_digests = report_page_digests(planned)
     generated = [
-        *_make_changed(build_feeds(site, config, report_digests), writer, memo, new_memo),
+        *_make_changed(feeds := build_feeds(site, config, report_digests), writer, memo, new_memo),
         build_sitemap(site, config, jobs),
         *build_robots(config),
     ]
@@ -617,9 +634,14 @@ def build(
             changed = None if writer.tree is None else tuple(sorted(writer.tree.lag))
         state = None
         if writer.tree is not None:
+            pages_of: dict[PageGroup, tuple[PlannedPage, ...]] = {}
+            first = 0
+            for group, group_jobs in groups.items():
+                pages_of[group] = tuple(planned[first : first + len(group_jobs)])
+                first += len(group_jobs)
             state = BuildState(
-                config, options, loaded, site, site_result.diagnostics, tuple(planned),
-                {page.job.output: i for i, page in enumerate(planned)}, report_digests,
+                config, options, loaded, site, site_result.diagnostics, vocabulary, pages_of,
+                planner.summaries, report_digests, tuple(f.path for f in feeds),
                 tuple(link_problems), new_memo, writer.tree, env, template_digests,
             )  # fmt: skip
         return BuildResult(site, len(pages), len(files), output, len(to_render), state, changed)

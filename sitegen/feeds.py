@@ -91,8 +91,9 @@ class _FeedWriter:
         self.config = config
         self.report_digests = report_digests
         self.contents: dict[str, str] = {}
+        self._members: dict[int, frozenset[str]] = {}
+        """id(term) -> its reports' keys (the terms live as long as the site)."""
         self.urls = SiteUrls(config.base_url, config.base_path)
-        self._terms: dict[tuple[str, str, str, str], Term] | None = None
         self.taxonomy_urls = {
             (edition.lang, taxonomy.name): taxonomy.url
             for edition in site.editions
@@ -107,24 +108,32 @@ class _FeedWriter:
         """An empty feed's `updated`: the site's newest change."""
         return max((r.last_changed for r in self.site.reports.values()), default=_EPOCH)
 
-    @property
-    def terms(self) -> dict[tuple[str, str, str, str], Term]:
-        """(lang, report key, taxonomy, folded spelling) -> the term in that language."""
-        if self._terms is None:
-            self._terms = {}
-            for edition in self.site.editions:
-                for taxonomy in edition.taxonomies:
-                    for term in taxonomy.terms:
-                        for key in term.report_keys:
-                            for spelling in term.spellings or (term.key,):
-                                self._terms[(edition.lang, key, taxonomy.name, spelling)] = term
-        return self._terms
+    @functools.cached_property
+    def _by_spelling(self) -> dict[tuple[str, str, str], list[Term]]:
+        """(lang, taxonomy, folded spelling) -> the terms that spelling stands for."""
+        index: dict[tuple[str, str, str], list[Term]] = {}
+        for edition in self.site.editions:
+            for taxonomy in edition.taxonomies:
+                for term in taxonomy.terms:
+                    for spelling in term.spellings or (term.key,):
+                        index.setdefault((edition.lang, taxonomy.name, spelling), []).append(term)
+        return index
+
+    def _term(self, lang: str, key: str, taxonomy: str, spelling: str) -> Term | None:
+        """The term in that language that a report's spelling stands for."""
+        for term in self._by_spelling.get((lang, taxonomy, spelling), ()):
+            members = self._members.get(id(term))
+            if members is None:
+                members = self._members[id(term)] = frozenset(term.report_keys)
+            if key in members:
+                return term
+        return None
 
     def report_terms(self, report: Report, lang: str) -> list[tuple[str, Term]]:
         found: list[tuple[str, Term]] = []
         for taxonomy in self.config.taxonomies:
             for written in report.terms_of(taxonomy):
-                term = self.terms.get((lang, report.key, taxonomy, fold_term(written)))
+                term = self._term(lang, report.key, taxonomy, fold_term(written))
                 if term is not None and (taxonomy, term) not in found:
                     found.append((taxonomy, term))
         return found

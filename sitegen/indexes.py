@@ -67,9 +67,9 @@ def group_translations(
     groups: dict[str, TranslationGroup] = {}
     stale: set[str] = set()
     for key in sorted(by_key):
-        members = sorted(by_key[key], key=lambda r: (r.url, r.key))
-        if len(members) < 2:
+        if len(by_key[key]) < 2:
             continue
+        members = sorted(by_key[key], key=lambda r: (r.url, r.key))
         by_lang: dict[str, Report] = {}
         for report in members:
             if report.lang in by_lang:
@@ -127,7 +127,8 @@ def build_taxonomy(
     """
     diagnostics: list[Diagnostic] = []
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    members: dict[str, list[str]] = defaultdict(list)
+    members: dict[str, dict[str, None]] = defaultdict(dict)
+    """Term key -> the keys of its reports, in order (a dict as an ordered set)."""
     known: dict[str, VocabularyTerm] = {}
     first_report: dict[str, Report] = {}
     for report in reports:
@@ -149,8 +150,7 @@ def build_taxonomy(
                     )
                 )
             spellings[key][written] += 1
-            if report.key not in members[key]:
-                members[key].append(report.key)
+            members[key][report.key] = None
             first_report.setdefault(key, report)
     prefix = language_prefix(lang, config.language)
     terms: list[Term] = []

@@ -159,7 +159,10 @@ class Report:
 
     def terms_of(self, taxonomy: str) -> tuple[str, ...]:
         """The terms given for one taxonomy."""
-        return dict(self.terms).get(taxonomy, ())
+        for name, terms in self.terms:
+            if name == taxonomy:
+                return terms
+        return ()
 
     def line_of(self, key: str) -> int | None:
         """The line of a front-matter key."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import dataclasses
+import functools
 import hashlib
 import os
 import shutil
@@ -137,9 +138,13 @@ def read_manifest(tree: Path) -> dict[str, ManifestEntry] | None:
     return entries
 
 
-def _write_manifest(tree: Path, entries: Mapping[str, ManifestEntry]) -> None:
+def _write_manifest(
+    tree: Path, entries: Mapping[str, ManifestEntry], *, in_order: bool = False
+) -> None:
+    """Write a tree's manifest; `in_order`: the entries are already sorted by path."""
     lines = [_MANIFEST_HEADER]
-    lines += [f"{e.digest}\t{e.size}\t{p}" for p, e in sorted(entries.items())]
+    paths = entries if in_order else sorted(entries)
+    lines += [f"{(e := entries[p]).digest}\t{e.size}\t{p}" for p in paths]
     temporary = tree / (MANIFEST + ".tmp")
     temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
     temporary.replace(tree / MANIFEST)
@@ -212,14 +217,21 @@ def _foreign_entries(
     return foreign
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two folders in one step where the system allows it (Linux renameat2)."""
+@functools.cache
+def _renameat2() -> Any:
     name = ctypes.util.find_library("c")
     if name is None:
-        return False
+        return None
     try:
-        renameat2 = ctypes.CDLL(name, use_errno=True).renameat2
+        return ctypes.CDLL(name, use_errno=True).renameat2
     except (OSError, AttributeError):
+        return None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step where the system allows it (Linux renameat2)."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
         return False
     at_fdcwd = -100
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
@@ -480,9 +492,12 @@ class TreeState:
 
     output: Path
     made: Mapping[str, ManifestEntry]
+    """In path order."""
     lag: frozenset[str]
     foreign: tuple[str, ...]
     stamp: tuple[int, int, int]
+    top: frozenset[str]
+    """The names at output/'s top that sitegen made (or holds things it made in)."""
 
 
 def _manifest_stamp(tree: Path) -> tuple[int, int, int] | None:
@@ -511,7 +526,12 @@ def tree_state(
         return None
     lag = {p for p, entry in made.items() if back_made.get(p) != entry}
     lag.update(p for p in back_made if p not in made)
-    return TreeState(output, dict(made), frozenset(lag), tuple(foreign), stamp)
+    ordered = {path: made[path] for path in sorted(made)}
+    return TreeState(output, ordered, frozenset(lag), tuple(foreign), stamp, _top_names(ordered))
+
+
+def _top_names(made: Iterable[str]) -> frozenset[str]:
+    return frozenset(path.partition("/")[0] for path in made)
 
 
 def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) -> TreeState | None:
@@ -528,7 +548,7 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
         return None
     back.mkdir(exist_ok=True)
     made = dict(state.made)
-    top = {p.partition("/")[0] for p in made}
+    top = state.top
     foreign = [p for p in state.foreign if os.path.lexists(output / p)]
     with os.scandir(output) as entries:
         for entry in entries:
@@ -568,7 +588,10 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
         if written is None:
             raise OutputError(f"{path} could not be written", SourceLocation(back / path))
         made[path] = written
-    _write_manifest(back, made)
+    if not made.keys() <= state.made.keys():
+        made = {path: made[path] for path in sorted(made)}
+        top = _top_names(made)
+    _write_manifest(back, made, in_order=True)
     marker = "a build is swapping in; moved here from output/:\n"
     (back / _DIRTY).write_text(marker + "".join(p + "\n" for p in foreign))
     for path in foreign:
@@ -582,7 +605,7 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
         os.rename(retired, back)
     stamp = _manifest_stamp(output)
     assert stamp is not None
-    return TreeState(output, made, frozenset(changes), tuple(foreign), stamp)
+    return TreeState(output, made, frozenset(changes), tuple(foreign), stamp, top)
 
 
 def catch_up_twin(state: TreeState) -> TreeState | None:
@@ -603,6 +626,6 @@ def catch_up_twin(state: TreeState) -> TreeState | None:
             _link_or_copy(output / path, back / path)
         else:
             _remove_file(back, path)
-    _write_manifest(back, state.made)
+    _write_manifest(back, state.made, in_order=True)
     (back / _DIRTY).unlink()
     return dataclasses.replace(state, lag=frozenset())

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ import jinja2
 
 from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError, SourceLocation, TemplateError
-from sitegen.model import Edition, Heading, Image, PartialDate, Report, Site, TimelineYear
+from sitegen.model import Edition, Heading, Image, PartialDate, Report, Site, Term, TimelineYear
 from sitegen.theme import language_name, language_name_in, script_json, template_error
 from sitegen.urls import SiteUrls, feed_path, fold_term, language_tag, output_file, page_path
 
@@ -142,12 +143,31 @@ class Pagination:
 
 
 @dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """A report on the timeline: when it happened, and the link to it."""
+
+    key: str
+    url: str
+    title: str
+    lang: str
+    event_date: PartialDate
+    date: Any
+
+
+def timeline_entry(report: Report) -> TimelineEntry:
+    """What the timeline shows of a report."""
+    return TimelineEntry(
+        report.key, report.url, report.title, report.lang, report.event_date, report.date
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class MonthView:
     """A month of the timeline."""
 
     year: int
     month: int
-    reports: tuple[ReportSummary, ...]
+    reports: tuple[TimelineEntry, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +178,7 @@ class YearView:
     url: str
     count: int
     months: tuple[MonthView, ...]
-    year_only: tuple[ReportSummary, ...]
+    year_only: tuple[TimelineEntry, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,16 +397,25 @@ def _pagination(base_url: str, number: int, total: int) -> Pagination:
     )
 
 
-class _Planner:
+PageGroup = tuple[str, ...]
+"""Pages planned together: ("home", lang), ("report", key), ("taxonomy", lang, name),
+("term", lang, taxonomy, slug), ("timeline", lang), ("search", lang) or ("404",)."""
+
+
+class PagePlanner:
+    """Plans a site's pages, all of them or some groups, reusing report summaries given."""
+
     def __init__(
-        self, site: Site, config: SiteConfig, keys: AbstractSet[str] | None = None
+        self,
+        site: Site,
+        config: SiteConfig,
+        summaries: Mapping[str, ReportSummary] | None = None,
     ) -> None:
         self.site = site
         self.config = config
-        self._keys = keys
-        """The reports to plan, where not all."""
         self._term_index: dict[tuple[str, str, str], TermRef] | None = None
-        self._summaries: dict[str, ReportSummary] = {}
+        self.summaries: dict[str, ReportSummary] = dict(summaries or {})
+        """Every report summary made or reused so far, by key."""
         self.editions = {e.lang: _edition_view(e, config.search) for e in site.editions}
         self.site_view = SiteView(
             config.title,
@@ -396,23 +425,63 @@ class _Planner:
             tuple(self.editions.values()),
         )
         self.jobs: list[PageJob] = []
+        self.order: list[PageGroup] = []
+        """Every group, in the site's order, as the last plan() went through them."""
 
     def summary(self, key: str) -> ReportSummary:
-        found = self._summaries.get(key)
+        """A report's summary view, made on first use."""
+        found = self.summaries.get(key)
         if found is None:
-            assert self._keys is None or key in self._keys, f"{key} was not planned for"
             if self._term_index is None:
-                self._term_index = _term_index(self.site, self._keys)
+                self._term_index = _term_index(self.site)
             found = _report_summary(self.site, self.config, key, self._term_index)
-            self._summaries[key] = found
+            self.summaries[key] = found
         return found
 
-    def alternates(self, urls: Mapping[str, str]) -> tuple[LanguageLink, ...]:
+    def make_summaries(self, keys: Iterable[str]) -> dict[str, ReportSummary]:
+        """Summaries of some reports made afresh (not reused), by key."""
+        keys = sorted(keys)
+        index = _term_index(self.site, frozenset(keys))
+        return {key: _report_summary(self.site, self.config, key, index) for key in keys}
+
+    def groups(self) -> Iterator[tuple[PageGroup, Callable[[], None]]]:
+        """Every group of pages in the site's order, with what plans it."""
+        for edition in self.site.editions:
+            lang = edition.lang
+            yield ("home", lang), functools.partial(self._plan_home, edition)
+            for key in edition.report_keys:
+                yield ("report", key), functools.partial(self._plan_report, edition, key)
+            for index, taxonomy in enumerate(edition.taxonomies):
+                plan_index = functools.partial(self._plan_taxonomy, edition, index)
+                yield ("taxonomy", lang, taxonomy.name), plan_index
+                for term in taxonomy.terms:
+                    plan_term = functools.partial(self._plan_term, edition, index, term)
+                    yield ("term", lang, taxonomy.name, term.slug), plan_term
+            yield ("timeline", lang), functools.partial(self._plan_timeline, edition)
+            yield ("search", lang), functools.partial(self._plan_search, edition)
+        yield ("404",), self._plan_404
+
+    def plan(
+        self, wanted: Callable[[PageGroup], bool] | None = None
+    ) -> dict[PageGroup, tuple[PageJob, ...]]:
+        """The pages of every group (or of the groups wanted), by group in the site's order."""
+        planned: dict[PageGroup, tuple[PageJob, ...]] = {}
+        self.order = []
+        for group, plan_group in self.groups():
+            self.order.append(group)
+            if wanted is not None and not wanted(group):
+                continue
+            first = len(self.jobs)
+            plan_group()
+            planned[group] = tuple(self.jobs[first:])
+        return planned
+
+    def _alternates(self, urls: Mapping[str, str]) -> tuple[LanguageLink, ...]:
         if len(urls) < 2:
             return ()
         return tuple(LanguageLink(lang, language_name(lang), url) for lang, url in urls.items())
 
-    def add(
+    def _add(
         self,
         kind: str,
         url: str,
@@ -434,7 +503,7 @@ class _Planner:
             PageJob(url, output_file(url), template, MappingProxyType(context), sources)
         )
 
-    def per_edition_urls(self, path_of: Any) -> dict[str, str]:
+    def _per_edition_urls(self, path_of: Any) -> dict[str, str]:
         urls: dict[str, str] = {}
         for edition in self.site.editions:
             url = path_of(edition)
@@ -442,120 +511,111 @@ class _Planner:
                 urls[edition.lang] = url
         return urls
 
-    def reports_of(self, keys: Sequence[str]) -> tuple[ReportSummary, ...]:
+    def _reports_of(self, keys: Sequence[str]) -> tuple[ReportSummary, ...]:
         return tuple(self.summary(k) for k in keys)
 
-    def paged_list(
+    def _paged_list(
         self, kind: str, base_url: str, template: str, title: str, edition: Edition,
         keys: Sequence[str], alternates: tuple[LanguageLink, ...], **values: Any,
     ) -> None:  # fmt: skip
         pages = _paginate(base_url, len(keys), self.config.per_page)
         for number, url, part in pages:
-            self.add(
+            self._add(
                 kind,
                 url,
                 template,
                 title,
                 edition,
                 alternates if number == 1 else (),
-                reports=self.reports_of(keys[part]),
+                reports=self._reports_of(keys[part]),
                 pagination=_pagination(base_url, number, len(pages)),
                 **values,
             )
 
-    def plan(self) -> tuple[PageJob, ...]:
-        home_urls = self.per_edition_urls(lambda e: e.prefix + "/")
-        for edition in self.site.editions:
-            self.paged_list(
-                "home", edition.prefix + "/", "home.html", self.config.title, edition,
-                edition.report_keys, self.alternates(home_urls),
-            )  # fmt: skip
-            for key in edition.report_keys:
-                self.plan_report(edition, key)
-            self.plan_taxonomies(edition)
-            self.plan_timeline(edition)
-            self.plan_search(edition)
-        default = self.site.editions[0]
-        self.add("404", "/404.html", "404.html", "404", default)
-        return tuple(self.jobs)
+    def _plan_home(self, edition: Edition) -> None:
+        home_urls = self._per_edition_urls(lambda e: e.prefix + "/")
+        self._paged_list(
+            "home", edition.prefix + "/", "home.html", self.config.title, edition,
+            edition.report_keys, self._alternates(home_urls),
+        )  # fmt: skip
 
-    def plan_report(self, edition: Edition, key: str) -> None:
+    def _plan_report(self, edition: Edition, key: str) -> None:
         report = self.site.reports[key]
         view = _report_view(self.summary(key), self.site, self.config)
         urls = {report.lang: report.url} | {v.lang: v.url for v in view.versions}
-        self.add(
+        self._add(
             "report", report.url, "report.html", report.title, edition,
-            self.alternates(dict(sorted(urls.items()))), (report.file,), report=view,
+            self._alternates(dict(sorted(urls.items()))), (report.file,), report=view,
         )  # fmt: skip
 
-    def plan_search(self, edition: Edition) -> None:
+    def _plan_search(self, edition: Edition) -> None:
         search_urls = {
             lang: view.search_url for lang, view in self.editions.items() if view.search_url
         }
         url = search_urls.get(edition.lang)
         if url is not None:
-            self.add("search", url, "search.html", "search", edition, self.alternates(search_urls))
+            self._add(
+                "search", url, "search.html", "search", edition, self._alternates(search_urls)
+            )
 
-    def plan_taxonomies(self, edition: Edition) -> None:
-        for index, taxonomy in enumerate(edition.taxonomies):
-            index_urls = self.per_edition_urls(lambda e, i=index: e.taxonomies[i].url)
-            terms = tuple(TermLink(t.name, t.url, len(t.report_keys)) for t in taxonomy.terms)
-            self.add(
-                "taxonomy", taxonomy.url, "taxonomy.html", taxonomy.name, edition,
-                self.alternates(index_urls), taxonomy=taxonomy.name, terms=terms,
-            )  # fmt: skip
-            for term in taxonomy.terms:
-                term_urls = self.per_edition_urls(
-                    lambda e, i=index, slug=term.slug: next(
-                        (t.url for t in e.taxonomies[i].terms if t.slug == slug), None
-                    )
-                )
-                self.paged_list(
-                    "term", term.url, "term.html", term.name, edition, term.report_keys,
-                    self.alternates(term_urls), taxonomy=taxonomy.name,
-                    term=TermLink(term.name, term.url, len(term.report_keys), term.description),
-                    feed_url=feed_path(term.url),
-                )  # fmt: skip
+    def _plan_404(self) -> None:
+        self._add("404", "/404.html", "404.html", "404", self.site.editions[0])
 
-    def year_view(self, year: TimelineYear) -> YearView:
+    def _plan_taxonomy(self, edition: Edition, index: int) -> None:
+        taxonomy = edition.taxonomies[index]
+        index_urls = self._per_edition_urls(lambda e: e.taxonomies[index].url)
+        terms = tuple(TermLink(t.name, t.url, len(t.report_keys)) for t in taxonomy.terms)
+        self._add(
+            "taxonomy", taxonomy.url, "taxonomy.html", taxonomy.name, edition,
+            self._alternates(index_urls), taxonomy=taxonomy.name, terms=terms,
+        )  # fmt: skip
+
+    def _plan_term(self, edition: Edition, index: int, term: Term) -> None:
+        taxonomy = edition.taxonomies[index]
+        term_urls = self._per_edition_urls(
+            lambda e: next((t.url for t in e.taxonomies[index].terms if t.slug == term.slug), None)
+        )
+        self._paged_list(
+            "term", term.url, "term.html", term.name, edition, term.report_keys,
+            self._alternates(term_urls), taxonomy=taxonomy.name,
+            term=TermLink(term.name, term.url, len(term.report_keys), term.description),
+            feed_url=feed_path(term.url),
+        )  # fmt: skip
+
+    def _entries_of(self, keys: Sequence[str]) -> tuple[TimelineEntry, ...]:
+        return tuple(timeline_entry(self.site.reports[key]) for key in keys)
+
+    def _year_view(self, year: TimelineYear) -> YearView:
         return YearView(
             year.year,
             year.url,
             year.count,
-            tuple(MonthView(m.year, m.month, self.reports_of(m.report_keys)) for m in year.months),
-            self.reports_of(year.year_only_keys),
+            tuple(MonthView(m.year, m.month, self._entries_of(m.report_keys)) for m in year.months),
+            self._entries_of(year.year_only_keys),
         )
 
-    def plan_timeline(self, edition: Edition) -> None:
-        timeline_urls = self.per_edition_urls(lambda e: e.timeline_url)
-        years = tuple(self.year_view(y) for y in edition.timeline)
+    def _plan_timeline(self, edition: Edition) -> None:
+        timeline_urls = self._per_edition_urls(lambda e: e.timeline_url)
+        years = tuple(self._year_view(y) for y in edition.timeline)
         links = tuple(YearLink(y.year, y.url, y.count) for y in years)
-        self.add(
+        self._add(
             "timeline", edition.timeline_url, "timeline.html", "timeline", edition,
-            self.alternates(timeline_urls), years=years,
+            self._alternates(timeline_urls), years=years,
         )  # fmt: skip
         for year in years:
-            year_urls = self.per_edition_urls(
+            year_urls = self._per_edition_urls(
                 lambda e, y=year.year: next((t.url for t in e.timeline if t.year == y), None)
             )
-            self.add(
+            self._add(
                 "timeline_year", year.url, "timeline_year.html", str(year.year), edition,
-                self.alternates(year_urls), year=year, years=links,
+                self._alternates(year_urls), year=year, years=links,
             )  # fmt: skip
 
 
 def plan_pages(site: Site, config: SiteConfig) -> tuple[PageJob, ...]:
     """Every page of the site: which template, with what, written where."""
-    return _Planner(site, config).plan()
-
-
-def plan_report_pages(site: Site, config: SiteConfig, keys: Iterable[str]) -> tuple[PageJob, ...]:
-    """The pages of some reports only, as plan_pages plans them."""
-    keys = sorted(keys)
-    planner = _Planner(site, config, frozenset(keys))
-    for key in keys:
-        planner.plan_report(site.edition(site.reports[key].lang), key)
-    return tuple(planner.jobs)
+    planned = PagePlanner(site, config).plan()
+    return tuple(job for jobs in planned.values() for job in jobs)
 
 
 def _describe_job(job: PageJob) -> str:

@@ -12,16 +12,21 @@ gives.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
+
+import jinja2
 
 from sitegen.build import (
     BuildResult,
     BuildState,
+    PlannedPage,
     Progress,
     build,
     load_report_file,
     page_digests,
+    render_pages,
     report_assets,
 )
 from sitegen.cache import LoadedReport, OutputMemo, PageMemo, save_output_memo, save_report_cache
@@ -30,9 +35,10 @@ from sitegen.content.discover import plain_source
 from sitegen.diagnostics import BuildFailed, Reporter
 from sitegen.errors import SitegenError
 from sitegen.feeds import build_feeds
-from sitegen.images import prepare_images
+from sitegen.images import make_variants, prepare_images
+from sitegen.indexes import build_site
 from sitegen.links import find_broken_links
-from sitegen.model import Report
+from sitegen.model import Report, Site, Term
 from sitegen.output import (
     ManifestEntry,
     OutputFile,
@@ -42,8 +48,17 @@ from sitegen.output import (
     made_folders,
     swap_in_changes,
 )
-from sitegen.render import plan_report_pages, render_page
+from sitegen.render import (
+    PageGroup,
+    PageJob,
+    PagePlanner,
+    TimelineEntry,
+    find_collisions,
+    render_page,
+    timeline_entry,
+)
 from sitegen.search import UI_FILES
+from sitegen.sitemap import build_sitemap
 
 
 def report_shape(report: Report) -> Report:
@@ -110,7 +125,7 @@ class BuildSession:
         state = self.state
         if state is None:
             return
-        self.state = state = _caught_up(state)
+        self.state = state = _caught_up(digest_later(state))
         if state is None:
             return
         if self._unsaved:
@@ -129,94 +144,179 @@ def _caught_up(state: BuildState) -> BuildState | None:
     return None if tree is None else dataclasses.replace(state, tree=tree)
 
 
-def _changed_reports(state: BuildState, paths: frozenset[Path]) -> dict[str, LoadedReport] | None:
-    """The changed report files, loaded; None where a change is not an edit of one."""
-    loaded: dict[str, LoadedReport] = {}
+def _changed_reports(
+    state: BuildState, paths: frozenset[Path]
+) -> dict[str, LoadedReport | None] | None:
+    """The changed report files, loaded (None: deleted); None where a change is not to one."""
+    loaded: dict[str, LoadedReport | None] = {}
     for path in paths:
         source = plain_source(path, state.config)
-        if source is None or source.key not in state.loaded or not source.path.is_file():
+        if source is None:
             return None
-        loaded[source.key] = load_report_file(source, state.config)
+        if source.path.is_file():
+            loaded[source.key] = load_report_file(source, state.config)
+        elif source.path.exists():
+            return None
+        else:
+            loaded[source.key] = None
     return loaded
 
 
 def rebuild_reports(
     state: BuildState, paths: frozenset[Path], reporter: Reporter
 ) -> BuildResult | None:
-    """Rebuild after edits to report bodies only; None where the change is more than that.
+    """Rebuild after report files were edited, made or deleted; None where more changed.
 
-    Raises BuildFailed where an edited report has errors (output/ is left as it was).
+    Only the groups of pages whose inputs may have changed are planned again, only pages
+    whose inputs did change are rendered, and only files whose bytes changed are written.
+    Raises BuildFailed where a report has errors (output/ is left as it was).
     """
     config = state.config
     changed = _changed_reports(state, paths)
     if changed is None:
         return None
+    loaded = dict(state.loaded)
     for key, entry in changed.items():
-        old = state.loaded[key].report
-        new = entry.report
-        if old is None or (new is not None and report_shape(new) != report_shape(old)):
-            return None
-    loaded = {**state.loaded, **changed}
+        if entry is None:
+            loaded.pop(key, None)
+        else:
+            loaded[key] = entry
     for key in sorted(loaded):
         reporter.extend(loaded[key].diagnostics)
     if reporter.has_errors():
         raise BuildFailed(reporter.errors)
 
-    reports = dict(state.site.reports)
-    shown = sorted(key for key in changed if key in reports)
-    for key in shown:
-        new = changed[key].report
-        assert new is not None
-        prepared = prepare_images(new, config, reporter)
-        if {f.path for f in report_assets(prepared, config)} != {
-            f.path for f in report_assets(reports[key], config)
-        }:
-            return None
-        reports[key] = prepared
-    site = dataclasses.replace(state.site, reports=reports)
-    reporter.extend(state.site_diagnostics)
-    outputs = state.tree.made.keys() | (set(UI_FILES) if config.search else set())
-    files = {reports[key].file for key in shown}
-    link_problems = [
-        d for d in state.link_diagnostics if d.location is None or d.location.path not in files
-    ]
-    link_problems += find_broken_links([reports[key] for key in shown], outputs)
+    old_site = state.site
+    prepared = {
+        key: prepare_images(entry.report, config, reporter)
+        for key, entry in changed.items()
+        if entry is not None and entry.report is not None
+    }
+    same_shapes = _same_shapes(state, changed)
+    if same_shapes:
+        reports = dict(old_site.reports)
+        reports.update((key, report) for key, report in prepared.items() if key in reports)
+        site = dataclasses.replace(old_site, reports=reports)
+        site_diagnostics = state.site_diagnostics
+    else:
+        every = tuple(
+            prepared.get(key)
+            or old_site.reports.get(key)
+            or prepare_images(report, config, reporter)
+            for key in sorted(loaded)
+            if (report := loaded[key].report) is not None
+        )
+        site_result = build_site(every, config, state.options, state.vocabulary)
+        site, site_diagnostics = site_result.site, site_result.diagnostics
+        if [e.lang for e in site.editions] != [e.lang for e in old_site.editions]:
+            return None  # a language came or went: every page's navigation changed
+    reporter.extend(site_diagnostics)
+    if reporter.has_errors():
+        raise BuildFailed(reporter.errors)
+
+    keys = frozenset(changed)
+    redo = _summaries_to_redo(old_site, site, keys)
+    kept = dict(state.summaries)
+    for key in redo | (kept.keys() - site.reports.keys()):
+        kept.pop(key, None)
+    planner = PagePlanner(site, config, kept)
+    remade = planner.make_summaries(redo)
+    planner.summaries.update(remade)
+    listed = {k for k, v in remade.items() if state.summaries.get(k) != v}
+    on_timeline = {
+        key
+        for key in keys
+        if _timeline_entry(old_site.reports.get(key)) != _timeline_entry(site.reports.get(key))
+    }
+    wanted = _GroupsToPlan(state, site, keys | listed, listed, on_timeline)
+    replanned = planner.plan(wanted)
+
+    replanned_pages, fresh = _planned_pages(state, replanned, site)
+    groups = {
+        group: replanned_pages[group] if group in replanned_pages else state.groups[group]
+        for group in planner.order
+    }
+    jobs = [page.job for pages in groups.values() for page in pages]
+    if not same_shapes:  # addresses may have changed
+        for error in find_collisions(jobs, config):
+            reporter.exception(error)
+        if reporter.has_errors():
+            raise BuildFailed(reporter.errors)
+
+    made = state.tree.made
+    memo: PageMemo = dict(state.memo)
+    changes: dict[str, OutputFile | None] = {}
+    pages = [page for group in replanned_pages.values() for page in group]
+    to_render = [page for page in pages if page.job.output in fresh]
+    for page, content in zip(
+        to_render, _render(to_render, state.environment, config, reporter), strict=True
+    ):
+        if content is not None:
+            _record(page.job.output, page.digest, content, made, memo, changes)
+    if reporter.has_errors():
+        raise BuildFailed(reporter.errors)
+    page_outputs = {job.output for job in jobs}
+    for group in (state.groups.keys() - groups.keys()) | replanned.keys():
+        for page in state.groups.get(group, ()):
+            if page.job.output not in page_outputs:
+                changes[page.job.output] = None
+                memo.pop(page.job.output, None)
+
+    report_digests = {k: v for k, v in state.report_digests.items() if k in site.reports}
+    for group in replanned:
+        if group[0] == "report":
+            report_digests.pop(group[1], None)
+            digest = groups[group][0].digest
+            if digest is not None:
+                report_digests[group[1]] = digest
+    holding = keys if same_shapes else None
+    feeds = build_feeds(site, config, report_digests, holding=holding)
+    for feed in feeds:
+        known = memo.get(feed.path)
+        if feed.digest is None or known is None or known[0] != feed.digest:
+            _record(feed.path, feed.digest, feed.make(), made, memo, changes)
+    feed_paths = state.feeds
+    if holding is None:
+        feed_paths = tuple(feed.path for feed in feeds)
+        for path in set(state.feeds) - set(feed_paths):
+            changes[path] = None
+            memo.pop(path, None)
+        sitemap = build_sitemap(site, config, jobs)
+        _record(sitemap.path, None, sitemap.content or b"", made, memo, changes)
+
+    for key in keys:
+        before = old_site.reports.get(key)
+        after = site.reports.get(key)
+        old_files = {f.path: f for f in _report_files(before, config, Reporter())}
+        for file in _report_files(after, config, reporter):
+            old_files.pop(file.path, None)
+            there = made.get(file.path)
+            if there is None or there.digest != file.content_digest():
+                changes[file.path] = file
+        for path in old_files:
+            changes.setdefault(path, None)
+    if reporter.has_errors():
+        raise BuildFailed(reporter.errors)
+
+    outputs = (made.keys() - {p for p, f in changes.items() if f is None}) | {
+        p for p, f in changes.items() if f is not None
+    }
+    if config.search:
+        outputs |= set(UI_FILES)
+    if outputs == made.keys() | (set(UI_FILES) if config.search else set()):
+        files = {report.file for key in keys if (report := site.reports.get(key)) is not None}
+        files |= {report.file for key in keys if (report := old_site.reports.get(key)) is not None}
+        link_problems = [
+            d for d in state.link_diagnostics if d.location is None or d.location.path not in files
+        ]
+        link_problems += find_broken_links(
+            [site.reports[key] for key in sorted(keys) if key in site.reports], outputs
+        )
+    else:
+        link_problems = find_broken_links(site.reports.values(), outputs)
     reporter.extend(link_problems)
     if reporter.has_errors():
         raise BuildFailed(reporter.errors)
-
-    jobs = plan_report_pages(site, config, shown)
-    replanned = {p.job.output: p for p in page_digests(jobs, state.templates, config, reports)}
-    planned = list(state.planned)
-    report_digests = dict(state.report_digests)
-    for path, page in replanned.items():
-        planned[state.page_index[path]] = page
-        report_digests.pop(page.job.context["report"].key, None)
-        if page.digest is not None:
-            report_digests[page.job.context["report"].key] = page.digest
-    memo: PageMemo = dict(state.memo)
-    made = state.tree.made
-    changes: dict[str, OutputFile | None] = {}
-    rendered = 0
-    for path, page in replanned.items():
-        known = memo.get(path)
-        if page.digest is not None and known is not None and known[0] == page.digest:
-            continue
-        try:
-            content = render_page(state.environment, page.job, config)
-        except SitegenError as error:
-            reporter.exception(error)
-            continue
-        rendered += 1
-        _record(path, page.digest, content, made, memo, changes)
-    if reporter.has_errors():
-        raise BuildFailed(reporter.errors)
-
-    for feed in build_feeds(site, config, report_digests, holding=frozenset(shown)):
-        known = memo.get(feed.path)
-        if feed.digest is not None and known is not None and known[0] == feed.digest:
-            continue
-        _record(feed.path, feed.digest, feed.make(), made, memo, changes)
 
     tree = swap_in_changes(state.tree, changes) if changes else state.tree
     if tree is None:
@@ -225,15 +325,225 @@ def rebuild_reports(
         state,
         loaded=loaded,
         site=site,
-        planned=tuple(planned),
+        site_diagnostics=site_diagnostics,
+        groups=groups,
+        summaries=planner.summaries,
         report_digests=report_digests,
+        feeds=feed_paths,
         link_diagnostics=tuple(link_problems),
         memo=memo,
         tree=tree,
+        undigested=state.undigested
+        | {g for g, pages in replanned_pages.items() if any(p.digest is None for p in pages)},
     )
     return BuildResult(
-        site, len(planned), len(tree.made), tree.output, rendered, new_state, tuple(sorted(changes))
+        site, len(jobs), len(tree.made), tree.output, len(to_render), new_state,
+        tuple(sorted(changes)),
+    )  # fmt: skip
+
+
+def _same_shapes(state: BuildState, changed: Mapping[str, LoadedReport | None]) -> bool:
+    """Whether every change is to what only the report's own page shows (its body)."""
+    for key, entry in changed.items():
+        before = state.loaded.get(key)
+        if entry is None or before is None or entry.report is None or before.report is None:
+            return False
+        if report_shape(entry.report) != report_shape(before.report):
+            return False
+    return True
+
+
+TermPlace = tuple[str, str, str]
+"""(lang, taxonomy, slug)."""
+
+
+def _terms(site: Site) -> dict[TermPlace, Term]:
+    return {
+        (edition.lang, taxonomy.name, term.slug): term
+        for edition in site.editions
+        for taxonomy in edition.taxonomies
+        for term in taxonomy.terms
+    }
+
+
+def _summaries_to_redo(old_site: Site, site: Site, keys: AbstractSet[str]) -> set[str]:
+    """The reports whose summaries may have changed when the reports `keys` changed.
+
+    Those reports, the other versions of each (before and after), translations whose
+    staleness changed, and the reports of terms whose name or address changed.
+    """
+    redo = set(keys)
+    for key in keys:
+        for each in (old_site, site):
+            group = each.translations.get(key)
+            if group is not None:
+                redo.update(member for _, member in group.members)
+    redo |= old_site.stale_translations ^ site.stale_translations
+    old_terms = _terms(old_site)
+    for place, term in _terms(site).items():
+        before = old_terms.get(place)
+        if before is None or (before.name, before.url) != (term.name, term.url):
+            redo.update(term.report_keys)
+    return {key for key in redo if key in site.reports}
+
+
+class _GroupsToPlan:
+    """Which groups of pages to plan again after some reports changed."""
+
+    def __init__(
+        self,
+        state: BuildState,
+        site: Site,
+        pages: AbstractSet[str],
+        listed: AbstractSet[str],
+        on_timeline: AbstractSet[str],
+    ) -> None:
+        self.old_groups = state.groups
+        self.pages = pages
+        """Reports whose own page may have changed."""
+        self.listed = listed
+        """Reports whose summaries (what home, tag and place pages show) changed."""
+        self.on_timeline = on_timeline
+        """Reports whose place or entry on the timeline may have changed."""
+        self.old_editions = {e.lang: e for e in state.site.editions}
+        self.editions = {e.lang: e for e in site.editions}
+        self.old_terms = _terms(state.site)
+        self.terms = _terms(site)
+        came_or_went = self.old_terms.keys() ^ self.terms.keys()
+        self.moved_terms = {(taxonomy, slug) for _, taxonomy, slug in came_or_went}
+        """Terms that came or went in some language: their pages elsewhere link to them."""
+        self._keys: dict[str, frozenset[str]] = {}
+
+    def _holds(self, lang: str, reports: AbstractSet[str]) -> bool:
+        if not reports:
+            return False
+        keys = self._keys.get(lang)
+        if keys is None:
+            keys = self._keys[lang] = frozenset(self.editions[lang].report_keys)
+        return not keys.isdisjoint(reports)
+
+    def __call__(self, group: PageGroup) -> bool:
+        if group not in self.old_groups:
+            return True
+        kind = group[0]
+        if kind == "report":
+            return group[1] in self.pages
+        if kind in ("search", "404"):
+            return False
+        lang = group[1]
+        old, new = self.old_editions[lang], self.editions[lang]
+        if kind == "home":
+            return old.report_keys != new.report_keys or self._holds(lang, self.listed)
+        if kind == "timeline":
+            return old.timeline != new.timeline or self._holds(lang, self.on_timeline)
+        if kind == "taxonomy":
+            old_terms = next(t.terms for t in old.taxonomies if t.name == group[2])
+            return old_terms != next(t.terms for t in new.taxonomies if t.name == group[2])
+        place = (lang, group[2], group[3])
+        term = self.terms[place]
+        return (
+            self.old_terms.get(place) != term
+            or (group[2], group[3]) in self.moved_terms
+            or not self.listed.isdisjoint(term.report_keys)
+        )
+
+
+def _timeline_entry(report: Report | None) -> TimelineEntry | None:
+    return None if report is None else timeline_entry(report)
+
+
+def _planned_pages(
+    state: BuildState, replanned: Mapping[PageGroup, tuple[PageJob, ...]], site: Site
+) -> tuple[dict[PageGroup, tuple[PlannedPage, ...]], set[str]]:
+    """The groups planned again, and the pages among them whose inputs changed.
+
+    A page whose inputs are as before is kept as it was, with its digest, and is not
+    rendered again. Report pages whose inputs changed get a digest now (feeds are told by
+    them); other changed pages get theirs later, from `digest_later`.
+    """
+    before = {page.job.output: page for group in replanned for page in state.groups.get(group, ())}
+    fresh = [
+        job
+        for jobs in replanned.values()
+        for job in jobs
+        if (old := before.get(job.output)) is None
+        or old.job.template != job.template
+        or old.job.context != job.context
+    ]
+    reports = [job for job in fresh if job.context["page"].kind == "report"]
+    digested = {
+        page.job.output: page
+        for page in page_digests(reports, state.templates, state.config, site.reports)
+    }
+    digested.update(
+        (job.output, PlannedPage(job, None)) for job in fresh if job.output not in digested
     )
+    planned = {
+        group: tuple(digested.get(job.output) or before[job.output] for job in jobs)
+        for group, jobs in replanned.items()
+    }
+    return planned, set(digested)
+
+
+def digest_later(state: BuildState) -> BuildState:
+    """Fingerprint the pages rendered without a digest, and note them in the memo."""
+    if not state.undigested:
+        return state
+    waiting = [
+        page
+        for group in state.undigested
+        for page in state.groups.get(group, ())
+        if page.digest is None
+    ]
+    digested = {
+        page.job.output: page
+        for page in page_digests(
+            [page.job for page in waiting], state.templates, state.config, state.site.reports
+        )
+    }
+    memo = dict(state.memo)
+    for path, page in digested.items():
+        entry = state.tree.made.get(path)
+        if page.digest is not None and entry is not None:
+            memo[path] = (page.digest, entry.digest)
+    groups = {
+        group: tuple(digested.get(p.job.output, p) for p in pages)
+        if group in state.undigested
+        else pages
+        for group, pages in state.groups.items()
+    }
+    return dataclasses.replace(state, groups=groups, memo=memo, undigested=frozenset())
+
+
+PARALLEL_FROM = 40
+"""From this many pages, rendering is spread over every core."""
+
+
+def _render(
+    pages: Sequence[PlannedPage], env: jinja2.Environment, config: SiteConfig, reporter: Reporter
+) -> list[bytes | None]:
+    """Each page's bytes (None where it failed: the problem is with the reporter)."""
+    if len(pages) >= PARALLEL_FROM:
+        made = render_pages([page.job for page in pages], env, config, reporter)
+        return [content if isinstance(content, bytes) else None for content in made]
+    rendered: list[bytes | None] = []
+    for page in pages:
+        try:
+            rendered.append(render_page(env, page.job, config))
+        except SitegenError as error:
+            reporter.exception(error)
+            rendered.append(None)
+    return rendered
+
+
+def _report_files(
+    report: Report | None, config: SiteConfig, reporter: Reporter
+) -> list[OutputFile]:
+    """The files a report brings beside its page: its images and their variants."""
+    if report is None:
+        return []
+    variants: list[OutputFile] = make_variants([report], config, reporter)
+    return report_assets(report, config) + variants
 
 
 def _record(
@@ -253,3 +563,5 @@ def _record(
     entry = made.get(path)
     if entry is None or entry.digest != written:
         changes[path] = OutputFile(path, content, digest=written)
+    else:
+        changes.pop(path, None)

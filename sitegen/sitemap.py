@@ -8,10 +8,9 @@ list and the not-found page are left out: every report they lead to is listed it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote
-
-from lxml import etree
 
 from sitegen.config import SiteConfig
 from sitegen.model import Site
@@ -55,38 +54,66 @@ def _listed(jobs: Iterable[PageJob]) -> list[PageJob]:
     return list(listed.values())
 
 
-def _lastmod(keys: Sequence[str], site: Site) -> dt.datetime | None:
-    dates = [site.reports[k].last_changed for k in keys if k in site.reports]
-    return max(dates) if dates else None
+def _lastmod(keys: Sequence[str], changed: Mapping[str, dt.datetime]) -> dt.datetime | None:
+    return max(map(changed.__getitem__, keys), default=None)
 
 
 def build_sitemap(site: Site, config: SiteConfig, jobs: Sequence[PageJob]) -> OutputFile:
     """The sitemap of every listed page, with lastmod and hreflang alternates."""
-    urls = SiteUrls(config.base_url, config.base_path)
+    shows: Mapping[str, tuple[str, ...]] = _page_reports(site)
+    changed = {key: report.last_changed for key, report in site.reports.items()}
+    entries = [
+        _url_entry(
+            config.base_url,
+            config.base_path,
+            job.url,
+            _lastmod(shows.get(job.url, ()), changed),
+            tuple(
+                (alternate.lang, alternate.url)
+                for alternate in getattr(job.context.get("page"), "alternates", ())
+            ),
+        )
+        for job in _listed(jobs)
+    ]
+    head = f"<?xml version='1.0' encoding='UTF-8'?>\n<urlset {_NAMESPACES}"
+    text = head + (">\n" + "".join(entries) + "</urlset>\n" if entries else "/>\n")
+    return OutputFile(SITEMAP_NAME, text.encode("utf-8"))
+
+
+_NAMESPACES = f'xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}"'
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _xml_attribute(text: str) -> str:
+    return _xml_text(text).replace('"', "&quot;")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _url_entry(
+    base_url: str,
+    base_path: str,
+    url: str,
+    lastmod: dt.datetime | None,
+    alternates: tuple[tuple[str, str], ...],
+) -> str:
+    """One page's `<url>` element (made once per process for the same inputs)."""
+    urls = SiteUrls(base_url, base_path)
 
     def absolute(path: str) -> str:
-        return quote(urls.absolute(path), safe=_URL_SAFE)
+        return _xml_attribute(quote(urls.absolute(path), safe=_URL_SAFE))
 
-    shows: Mapping[str, tuple[str, ...]] = _page_reports(site)
-    urlset = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS, "xhtml": XHTML_NS})
-    for job in _listed(jobs):
-        url = etree.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
-        etree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = absolute(job.url)
-        lastmod = _lastmod(shows.get(job.url, ()), site)
-        if lastmod is not None:
-            etree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = lastmod.isoformat(
-                timespec="seconds"
-            )
-        for alternate in getattr(job.context.get("page"), "alternates", ()):
-            etree.SubElement(
-                url,
-                f"{{{XHTML_NS}}}link",
-                rel="alternate",
-                hreflang=language_tag(alternate.lang),
-                href=absolute(alternate.url),
-            )
-    content = etree.tostring(urlset, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    return OutputFile(SITEMAP_NAME, content)
+    lines = ["  <url>", f"    <loc>{absolute(url)}</loc>"]
+    if lastmod is not None:
+        lines.append(f"    <lastmod>{lastmod.isoformat(timespec='seconds')}</lastmod>")
+    lines += [
+        f'    <xhtml:link rel="alternate" hreflang="{_xml_attribute(language_tag(lang))}"'
+        f' href="{absolute(href)}"/>'
+        for lang, href in alternates
+    ]
+    return "\n".join(lines) + "\n  </url>\n"
 
 
 def build_robots(config: SiteConfig) -> list[OutputFile]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from text_unidecode import unidecode
 _SLUG_RE = re.compile(r"^[^\W_][\w-]*$")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold_term(text: str) -> str:
     """The key under which two spellings of one term meet: Unicode form, case and spacing folded."""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())

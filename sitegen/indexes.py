@@ -133,9 +133,8 @@ def build_taxonomy(
     first_report: dict[str, Report] = {}
     for report in reports:
         for written in report.terms_of(name):
-            folded = fold_term(written)
-            entry = vocabulary.find(name, written)
-            key = folded
+            key = fold_term(written)
+            entry = vocabulary.find(name, written) if vocabulary.terms else None
             if entry is not None:
                 key = "=" + entry.slug
                 known[key] = entry

@@ -6,6 +6,7 @@ checks every link and #anchor in every rendered page, templates' links included.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class LinkTarget:
     fragment: str
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def resolve_link(link: str, page_url: str, base_path: str = "/") -> LinkTarget | None:
     """The output file a link leads to, or None for external, mailto and scheme links.
 

@@ -512,7 +512,10 @@ class PagePlanner:
         return urls
 
     def _reports_of(self, keys: Sequence[str]) -> tuple[ReportSummary, ...]:
-        return tuple(self.summary(k) for k in keys)
+        try:
+            return tuple(map(self.summaries.__getitem__, keys))
+        except KeyError:
+            return tuple(self.summary(k) for k in keys)
 
     def _paged_list(
         self, kind: str, base_url: str, template: str, title: str, edition: Edition,

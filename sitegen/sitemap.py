@@ -62,10 +62,11 @@ def build_sitemap(site: Site, config: SiteConfig, jobs: Sequence[PageJob]) -> Ou
     """The sitemap of every listed page, with lastmod and hreflang alternates."""
     shows: Mapping[str, tuple[str, ...]] = _page_reports(site)
     changed = {key: report.last_changed for key, report in site.reports.items()}
+    base_url, base_path = config.base_url, config.base_path
     entries = [
         _url_entry(
-            config.base_url,
-            config.base_path,
+            base_url,
+            base_path,
             job.url,
             _lastmod(shows.get(job.url, ()), changed),
             tuple(

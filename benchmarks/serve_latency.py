@@ -9,7 +9,8 @@ For each size, a corpus from `generate.py` is copied to a scratch folder, then:
    indexing afterwards in the background); seconds per build.
 2. `sitegen serve --port 0` in a child process, one tab of headless Chromium on the edited
    report's page and one plain event-stream client. For each kind of edit (a word in the
-   body; the report's tags; its date), the time from the save to
+   body; the report's tags; its date moved within its month, and to another year), the
+   time from the save to
    - the report's page on disk changed (output/ polled every 2 ms),
    - the server's `reload` event (read by the event-stream client),
    - the tab reloaded by itself (a timestamp the page records on each load).
@@ -108,6 +109,14 @@ def edit_tags(text: str, run: int) -> str:
     )
 
 
+def edit_day(text: str, run: int) -> str:
+    found = re.search(r"^date: (\d{4})-(\d\d)-", text, flags=re.MULTILINE)
+    assert found, "the report has a date"
+    day = 1 + run % 27
+    date = f"{found.group(1)}-{found.group(2)}-{day:02d}"
+    return re.sub(r"^date: .*$", f"date: {date}", text, count=1, flags=re.MULTILINE)
+
+
 def edit_date(text: str, run: int) -> str:
     day = 1 + run % 27
     return re.sub(r"^date: .*$", f"date: 2019-02-{day:02d}", text, count=1, flags=re.MULTILINE)
@@ -116,7 +125,8 @@ def edit_date(text: str, run: int) -> str:
 EDITS: dict[str, Edit] = {
     "one word of the body": edit_word,
     "the report's tags": edit_tags,
-    "the report's date": edit_date,
+    "its date, within its month": edit_day,
+    "its date, to another year": edit_date,
 }
 
 

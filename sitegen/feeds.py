@@ -180,8 +180,10 @@ class _FeedWriter:
         digests = [self.report_digests.get(r.key) for r in reports]
         digest: str | None = None
         if all(digests):
+            # An empty feed's `updated` is the site's newest change, in any language.
+            updated = () if reports else (self.site_updated.isoformat(),)
             hasher = hashlib.blake2b(digest_size=16)
-            for part in (path, title, page_path, lang, subtitle, *digests):
+            for part in (path, title, page_path, lang, subtitle, *updated, *digests):
                 hasher.update(str(part).encode("utf-8", "surrogatepass") + b"\0")
             digest = hasher.hexdigest()
         return LazyFile(

@@ -1,12 +1,14 @@
 """Builds kept in memory between file changes, so that a rebuild redoes only what changed.
 
-`BuildSession.build(changed)` is told the paths that changed since its last build. Where
-only reports changed, and only in what no page but their own shows (their bodies: not
-their titles, dates, terms, language or anything else a list, feed entry or sitemap
-shows), it loads those files, renders their pages and the feeds that hold them, and swaps
-the changed files into output/ without walking the site. Anything else is a full
-`build()`, which reuses the reports already loaded. Both give the bytes a clean build
-gives.
+`BuildSession.build(changed)` is told the paths that changed since its last good build.
+Where they are all report files (edited, made or deleted), it loads just those, builds the
+site model again (or, where only bodies changed, swaps the reports into the one it has),
+plans again only the groups of pages that show what changed (a report's page, its lists,
+its terms, the timeline), renders only the pages whose inputs are not as before, remakes
+the feeds and the sitemap where they changed, and swaps the changed files into output/
+through its twin without walking the site. Anything else (a template, a static file,
+sitegen.toml, an image) is a full `build()`, which reuses the reports already loaded.
+Either way output/ ends as a clean build would leave it, byte for byte.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sitegen.build import (
 from sitegen.cache import LoadedReport, OutputMemo, PageMemo, save_output_memo, save_report_cache
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import plain_source
-from sitegen.diagnostics import BuildFailed, Reporter
+from sitegen.diagnostics import BuildFailed, Diagnostic, Reporter
 from sitegen.errors import SitegenError
 from sitegen.feeds import build_feeds
 from sitegen.images import make_variants, prepare_images
@@ -75,6 +77,8 @@ class BuildSession:
         self.state: BuildState | None = None
         self._pending: set[Path] = set()
         """Paths changed since the last good build (a failed build leaves them pending)."""
+        self._full_build_due = False
+        """Set when a full build was asked for, until one succeeds."""
         self._unsaved: set[str] = set()
         """Report keys loaded since the report cache was last written."""
         self._memo_unsaved = False
@@ -94,11 +98,15 @@ class BuildSession:
         state = self.state
         result: BuildResult | None = None
         if changed is None:
-            self._pending.clear()
+            self._full_build_due = True
         else:
             self._pending.update(changed)
-            if state is not None and not (search_index and self.config.search):
-                result = rebuild_reports(state, frozenset(self._pending), reporter)
+        if (
+            not self._full_build_due
+            and state is not None
+            and not (search_index and self.config.search)
+        ):
+            result = rebuild_reports(state, frozenset(self._pending), reporter)
         if result is None:
             self.save()
             result = build(
@@ -118,6 +126,7 @@ class BuildSession:
             result = dataclasses.replace(result, state=_caught_up(result.state))
         self.state = result.state
         self._pending.clear()
+        self._full_build_due = False
         return result
 
     def save(self) -> None:
@@ -298,22 +307,7 @@ def rebuild_reports(
     if reporter.has_errors():
         raise BuildFailed(reporter.errors)
 
-    outputs = (made.keys() - {p for p, f in changes.items() if f is None}) | {
-        p for p, f in changes.items() if f is not None
-    }
-    if config.search:
-        outputs |= set(UI_FILES)
-    if outputs == made.keys() | (set(UI_FILES) if config.search else set()):
-        files = {report.file for key in keys if (report := site.reports.get(key)) is not None}
-        files |= {report.file for key in keys if (report := old_site.reports.get(key)) is not None}
-        link_problems = [
-            d for d in state.link_diagnostics if d.location is None or d.location.path not in files
-        ]
-        link_problems += find_broken_links(
-            [site.reports[key] for key in sorted(keys) if key in site.reports], outputs
-        )
-    else:
-        link_problems = find_broken_links(site.reports.values(), outputs)
+    link_problems = _link_problems(state, site, keys, changes)
     reporter.extend(link_problems)
     if reporter.has_errors():
         raise BuildFailed(reporter.errors)
@@ -340,6 +334,28 @@ def rebuild_reports(
         site, len(jobs), len(tree.made), tree.output, len(to_render), new_state,
         tuple(sorted(changes)),
     )  # fmt: skip
+
+
+def _link_problems(
+    state: BuildState, site: Site, keys: AbstractSet[str], changes: Mapping[str, OutputFile | None]
+) -> list[Diagnostic]:
+    """Broken links in bodies: the changed reports' anew, the rest's as they were.
+
+    Where files came or went, every body is checked again.
+    """
+    made = state.tree.made
+    extra = set(UI_FILES) if state.config.search else set()
+    if any(file is None or path not in made for path, file in changes.items()):
+        outputs = (made.keys() | changes.keys() | extra) - {
+            path for path, file in changes.items() if file is None
+        }
+        return find_broken_links(site.reports.values(), outputs)
+    files = {
+        r.file for key in keys for r in (site.reports.get(key), state.site.reports.get(key)) if r
+    }
+    kept = [d for d in state.link_diagnostics if d.location is None or d.location.path not in files]
+    changed = [site.reports[key] for key in sorted(keys) if key in site.reports]
+    return kept + find_broken_links(changed, made.keys() | extra)
 
 
 def _same_shapes(state: BuildState, changed: Mapping[str, LoadedReport | None]) -> bool:
@@ -413,6 +429,11 @@ class _GroupsToPlan:
         self.moved_terms = {(taxonomy, slug) for _, taxonomy, slug in came_or_went}
         """Terms that came or went in some language: their pages elsewhere link to them."""
         self._keys: dict[str, frozenset[str]] = {}
+        self.years_moved = any(
+            [y.year for y in old.timeline] != [y.year for y in self.editions[lang].timeline]
+            for lang, old in self.old_editions.items()
+        )
+        """A year came or went in some language: every year page links to its others."""
 
     def _holds(self, lang: str, reports: AbstractSet[str]) -> bool:
         if not reports:
@@ -435,7 +456,11 @@ class _GroupsToPlan:
         if kind == "home":
             return old.report_keys != new.report_keys or self._holds(lang, self.listed)
         if kind == "timeline":
-            return old.timeline != new.timeline or self._holds(lang, self.on_timeline)
+            return (
+                self.years_moved
+                or old.timeline != new.timeline
+                or self._holds(lang, self.on_timeline)
+            )
         if kind == "taxonomy":
             old_terms = next(t.terms for t in old.taxonomies if t.name == group[2])
             return old_terms != next(t.terms for t in new.taxonomies if t.name == group[2])

@@ -47,7 +47,7 @@ from sitegen.output import back_folder
 from sitegen.session import BuildSession
 from sitegen.theme import load_theme
 
-QUIET_SECONDS = 0.05
+QUIET_SECONDS = 0.02
 """A change set is handed out once no event has come for this long..."""
 LONGEST_WAIT_SECONDS = 1.0
 """...or this long after its first event, however busy the files are."""

@@ -220,3 +220,15 @@ def test_what_the_session_saved_lets_the_next_build_render_nothing(site: Path) -
     after = {p: p.stat().st_mtime_ns for p in (site / "output").rglob("*") if p.is_file()}
     assert after == before
     assert (site / CACHE_DIR).is_dir()
+
+
+def test_a_full_build_that_failed_is_still_due_at_the_next_edit(site: Path, tmp_path: Path) -> None:
+    session = start(site)
+    delete(site, "content/reports/2024/report-5.md")
+    broken = replace(site, REPORT, "title: Report 3", "title: [Report 3")
+    with pytest.raises(BuildFailed):
+        session.build(Reporter(), None, search_index=False)  # as after sitegen.toml changed
+    replace(site, REPORT, "title: [Report 3", "title: Report 3")
+    session.build(Reporter(), [broken], search_index=False)
+    assert not (site / "output/reports/report-5").exists()
+    assert tree(site / "output") == cold_build(site, tmp_path)

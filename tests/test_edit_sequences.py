@@ -541,9 +541,6 @@ class EditSequences(RuleBasedStateMachine):
         assert set(outcome.changed_files) == changed, history
 
 
-# While the empty-feed bug below stands (test_an_empty_feed_follows_the_other_language_s_reports),
-# this test fails on any sequence that leaves the default language without reports and then
-# redates or deletes a report in another language: feed.xml differs in its <updated>.
 TestEditSequences = EditSequences.TestCase
 TestEditSequences.settings = settings(
     max_examples=10,
@@ -557,12 +554,9 @@ TestEditSequences.settings = settings(
 
 # A sequence the state machine found, kept as a test of its own.
 #
-# KNOWN BUG (sitegen/feeds.py, _FeedWriter.feed): a feed with no entries gets the site's
-# newest change as its `updated` (`site_updated`, over the reports of every language), but
-# the digest that decides whether the feed is made again covers only its own entries. So
-# when the default language has no reports, the English /feed.xml keeps an old `updated`
-# after a report in another language is redated or deleted, and differs from a cold build.
-# This test asserts the correct behaviour and fails until that is fixed.
+# A feed with no entries gets the site's newest change as its `updated` (over the reports
+# of every language): when the default language has no reports, redating or deleting a
+# report in another language must make the English /feed.xml anew.
 
 
 def test_an_empty_feed_follows_the_other_language_s_reports(tmp_path: Path) -> None:

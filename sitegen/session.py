@@ -129,12 +129,20 @@ class BuildSession:
         self._full_build_due = False
         return result
 
-    def save(self) -> None:
-        """Write what the last builds learnt to the cache, for the next `sitegen build`."""
+    def save(self, *, finished: bool = True) -> None:
+        """Write what the last builds learnt to the cache, for the next `sitegen build`.
+
+        Unless `finished`, the quick part only (as when idle between saves): pages whose
+        fingerprints are still to be taken stay out of the memo, and output/'s folders are
+        not stamped, so the next `sitegen build` renders those pages again and looks
+        through every folder.
+        """
         state = self.state
         if state is None:
             return
-        self.state = state = _caught_up(digest_later(state))
+        if finished:
+            state = digest_later(state)
+        self.state = state = _caught_up(state)
         if state is None:
             return
         if self._unsaved:
@@ -142,10 +150,10 @@ class BuildSession:
             self._unsaved.clear()
         if self._memo_unsaved:
             tree = state.tree
-            stamps = folder_stamps(tree.output, made_folders(tree.made))
+            stamps = folder_stamps(tree.output, made_folders(tree.made)) if finished else {}
             memo = OutputMemo(dict(state.memo), stamps, tree.foreign)
             save_output_memo(state.config, tree.output, memo)
-            self._memo_unsaved = False
+            self._memo_unsaved = not finished
 
 
 def _caught_up(state: BuildState) -> BuildState | None:

@@ -372,10 +372,10 @@ class Rebuilder:
         self.config = config
         return ()
 
-    def save(self) -> None:
-        """Write what the builds so far learnt to the cache (when idle, and at the end)."""
+    def save(self, *, finished: bool = True) -> None:
+        """Write what the builds so far learnt to the cache (its quick part when idle)."""
         if self._session is not None:
-            self._session.save()
+            self._session.save(finished=finished)
 
     def build(
         self,
@@ -463,7 +463,7 @@ def watch_site(
             if paths is None:
                 idle = time.monotonic() - idle_since
                 if unsaved and idle >= SAVE_WHEN_IDLE_SECONDS:
-                    rebuilder.save()
+                    rebuilder.save(finished=False)
                     unsaved = False
                 if (
                     index_when_idle is not None

@@ -14,6 +14,7 @@ Either way output/ ends as a clean build would leave it, byte for byte.
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -127,6 +128,9 @@ class BuildSession:
         self.state = result.state
         self._pending.clear()
         self._full_build_due = False
+        # What the session keeps lives for many builds: the cycle collector need not walk
+        # it again on every collection (it would, for ~0.3 s at 10,000 reports, at random).
+        gc.freeze()
         return result
 
     def save(self, *, finished: bool = True) -> None:

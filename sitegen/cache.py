@@ -1,7 +1,9 @@
 """The persistent cache under .sitegen-cache/: loaded reports by file, safe to delete.
 
-It is keyed by sitegen's version and the site's configuration, and checksummed, so a cache
-from another version or configuration, or a damaged one, is never used: it is rebuilt.
+It is keyed by sitegen's version and code, the libraries that read reports, and the
+settings loading a report reads (the memo of an output folder, by the whole
+configuration), and checksummed, so a cache made otherwise, or a damaged one, is never
+used: it is rebuilt.
 """
 
 from __future__ import annotations
@@ -10,9 +12,16 @@ import functools
 import hashlib
 import os
 import pickle
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import babel
+import markdown_it
+import mdit_py_plugins
+import nh3
+import yaml
 
 from sitegen import __version__
 from sitegen.config import SiteConfig
@@ -82,6 +91,43 @@ def cache_key(config: SiteConfig) -> bytes:
     return Fingerprinter().digest((__version__, FORMAT, code_digest(), config))
 
 
+def _library_versions() -> tuple[str, ...]:
+    """The versions of Python and of the libraries whose output a loaded report holds."""
+    return (
+        sys.version,
+        markdown_it.__version__,
+        mdit_py_plugins.__version__,
+        str(getattr(nh3, "__version__", "")),
+        yaml.__version__,
+        babel.__version__,
+    )
+
+
+def report_cache_key(config: SiteConfig) -> bytes:
+    """What the report cache must have been made with to be used.
+
+    sitegen's version and code, the cache's format, the libraries that read and render a
+    report, and exactly the settings loading a report reads: where the files are (root,
+    content_dir; static/ for images), the languages a file name may carry, the time zone,
+    the taxonomies, the report URL pattern, base_url's path (links in bodies follow it)
+    and allow_raw_html. Nothing else: the dev server's base_url on another origin reuses it.
+    """
+    loading_reads = (
+        str(config.root),
+        config.content_dir,
+        config.language,
+        config.languages,
+        config.timezone,
+        config.taxonomies,
+        config.permalinks.report,
+        config.base_path,
+        config.allow_raw_html,
+    )
+    return Fingerprinter().digest(
+        (__version__, FORMAT, code_digest(), _library_versions(), loading_reads)
+    )
+
+
 class CacheProblem(Exception):
     """The cache file cannot be used (missing, damaged, from another version or config)."""
 
@@ -144,7 +190,7 @@ def load_report_cache(config: SiteConfig) -> tuple[dict[str, LoadedReport], list
     folder = config.root / CACHE_DIR
     entries: dict[str, LoadedReport] = {}
     problems: list[CacheProblem] = []
-    key = cache_key(config)
+    key = report_cache_key(config)
     for shard in range(REPORT_SHARDS):
         path = folder / _shard_name(shard)
         try:
@@ -172,7 +218,7 @@ def save_report_cache(
         if shard in grouped:
             grouped[shard][name] = entry
     for shard, part in grouped.items():
-        _write_blob(config.root / CACHE_DIR, _shard_name(shard), cache_key(config), part)
+        _write_blob(config.root / CACHE_DIR, _shard_name(shard), report_cache_key(config), part)
 
 
 PageMemo = dict[str, tuple[str, str]]

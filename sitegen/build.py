@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import babel
 import jinja2
@@ -34,7 +35,7 @@ from sitegen.content.report import ReportErrors, read_report_text, validate_repo
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError, SourceLocation
 from sitegen.feeds import build_feeds
-from sitegen.fingerprint import Fingerprinter, Unfingerprintable
+from sitegen.fingerprint import Fingerprint, Fingerprinter, Unfingerprintable
 from sitegen.images import image_size, make_variants, prepare_images, variant_paths
 from sitegen.indexes import build_site
 from sitegen.links import (
@@ -277,6 +278,32 @@ def _report_view_digest(
     ).digest()
 
 
+def _with_stand_ins(
+    context: Mapping[str, object],
+    holders: Mapping[int, int],
+    stand_ins: dict[int, tuple[object, Fingerprint | None]],
+    fingerprinter: Fingerprinter,
+) -> Mapping[str, object]:
+    """A page's context with each list that other pages hold too replaced by its fingerprint."""
+    if not any(type(v) is tuple and holders[id(v)] > 1 for v in context.values()):
+        return context
+    replaced: dict[str, object] = {}
+    for name, value in context.items():
+        if type(value) is tuple and holders[id(value)] > 1:
+            known = stand_ins.get(id(value))
+            if known is None or known[0] is not value:
+                try:
+                    known = (value, Fingerprint(fingerprinter.digest(value)))
+                except Unfingerprintable:
+                    known = (value, None)
+                stand_ins[id(value)] = known
+            if known[1] is None:
+                raise Unfingerprintable(f"{name} cannot be fingerprinted")
+            value = known[1]
+        replaced[name] = value
+    return MappingProxyType(replaced)
+
+
 def page_digests(
     jobs: Sequence[PageJob],
     templates: TemplateDigests,
@@ -285,22 +312,31 @@ def page_digests(
 ) -> list[PlannedPage]:
     """Fingerprint each page's template and context, so unchanged pages are not rendered."""
     fingerprinter = Fingerprinter()
+    holders: dict[int, int] = {}
     for job in jobs:
         for name in ("site", "edition"):
             fingerprinter.share(job.context[name])
         view = job.context.get("report")
         if view is not None:
             fingerprinter.share(view, _report_view_digest(view, fingerprinter, sources))
+        for value in job.context.values():
+            if type(value) is tuple:
+                holders[id(value)] = holders.get(id(value), 0) + 1
+    # A list several pages hold (the timeline's years, on every year's page) is
+    # fingerprinted once, and stands in their contexts by its fingerprint.
+    stand_ins: dict[int, tuple[object, Fingerprint | None]] = {}
     planned: list[PlannedPage] = []
     for job in jobs:
         try:
-            context = fingerprinter.digest(job.context)
+            context = _with_stand_ins(job.context, holders, stand_ins, fingerprinter)
+            digest = fingerprinter.digest(context)
             template = templates.digest(job.template)
         except (Unfingerprintable, jinja2.TemplateError):
             planned.append(PlannedPage(job, None))
             continue
-        digest = hashlib.blake2b(template + context, digest_size=16).hexdigest()
-        planned.append(PlannedPage(job, digest))
+        planned.append(
+            PlannedPage(job, hashlib.blake2b(template + digest, digest_size=16).hexdigest())
+        )
     return planned
 
 

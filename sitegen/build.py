@@ -69,7 +69,7 @@ from sitegen.theme import (
 )
 from sitegen.urls import output_file
 from sitegen.vocabulary import load_vocabulary
-from sitegen.workers import parallel_map
+from sitegen.workers import long_lived_data, parallel_map
 
 Progress = Callable[[str, int, int], None]
 """Told (stage, done, total) as long work goes on."""
@@ -174,36 +174,39 @@ def load_reports(
 
     Unchanged files come from the cache; the rest are loaded on every core.
     """
-    sources, problems = discover_sources(config)
-    for problem in problems:
-        reporter.exception(problem)
-    cached: dict[str, LoadedReport] = {}
-    if use_cache:
-        cached, cache_problems = load_report_cache(config)
-        for cache_problem in cache_problems:
-            if cache_problem.worth_saying:
-                note = f"cache not used and made anew: {cache_problem}"
-                reporter.add(Diagnostic(Level.NOTE, note))
-    current: dict[str, LoadedReport] = {}
-    stale: list[SourceFile] = []
-    for source in sources:
-        entry = cached.get(source.key)
-        if entry is not None and entry.is_current():
-            current[source.key] = entry
-        else:
-            stale.append(source)
-    loaded = parallel_map(
-        functools.partial(_load_pickled, config=config),
-        stale,
-        progress=None if progress is None else functools.partial(progress, "loading"),
-    )
-    current.update((entry.key, entry) for entry in map(pickle.loads, loaded))
-    for key in sorted(current):
-        reporter.extend(current[key].diagnostics)
-    if use_cache and save_cache:
-        changed = {source.key for source in stale} | (set(cached) - set(current))
-        save_report_cache(config, current, changed)
-    return tuple(report for key in sorted(current) if (report := current[key].report) is not None)
+    with long_lived_data():
+        sources, problems = discover_sources(config)
+        for problem in problems:
+            reporter.exception(problem)
+        cached: dict[str, LoadedReport] = {}
+        if use_cache:
+            cached, cache_problems = load_report_cache(config)
+            for cache_problem in cache_problems:
+                if cache_problem.worth_saying:
+                    note = f"cache not used and made anew: {cache_problem}"
+                    reporter.add(Diagnostic(Level.NOTE, note))
+        current: dict[str, LoadedReport] = {}
+        stale: list[SourceFile] = []
+        for source in sources:
+            entry = cached.get(source.key)
+            if entry is not None and entry.is_current():
+                current[source.key] = entry
+            else:
+                stale.append(source)
+        loaded = parallel_map(
+            functools.partial(_load_pickled, config=config),
+            stale,
+            progress=None if progress is None else functools.partial(progress, "loading"),
+        )
+        current.update((entry.key, entry) for entry in map(pickle.loads, loaded))
+        for key in sorted(current):
+            reporter.extend(current[key].diagnostics)
+        if use_cache and save_cache:
+            changed = {source.key for source in stale} | (set(cached) - set(current))
+            save_report_cache(config, current, changed)
+        return tuple(
+            report for key in sorted(current) if (report := current[key].report) is not None
+        )
 
 
 def collect_assets(site: Site, config: SiteConfig, theme: Theme) -> list[OutputFile]:

@@ -144,9 +144,9 @@ def _write_manifest(tree: Path, entries: Mapping[str, ManifestEntry]) -> None:
     temporary.replace(tree / MANIFEST)
 
 
-def _stamp(path: Path, digest: str) -> ManifestEntry | None:
+def _stamp(path: Path | str, digest: str) -> ManifestEntry | None:
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return ManifestEntry(digest, stat.st_size)
@@ -169,9 +169,10 @@ def folder_stamps(tree: Path, folders: Iterable[str]) -> dict[str, int]:
     A folder whose time is unchanged has had nothing added or removed.
     """
     stamps: dict[str, int] = {}
+    root = str(tree)
     for folder in folders:
         try:
-            stamps[folder] = os.stat(tree / folder).st_mtime_ns
+            stamps[folder] = os.stat(f"{root}/{folder}" if folder else root).st_mtime_ns
         except OSError:
             continue
     return stamps
@@ -188,8 +189,9 @@ def _foreign_entries(
     made = set(made)
     folders = made_folders(made)
     foreign: list[str] = []
+    root = str(tree)
     for folder in sorted(folders):
-        where = tree / folder if folder else tree
+        where = f"{root}/{folder}" if folder else root
         if stamps is not None and folder in stamps:
             try:
                 if os.stat(where).st_mtime_ns == stamps[folder]:
@@ -275,10 +277,18 @@ def _remove_file(tree: Path, path: str) -> None:
             break
 
 
+def _size_of(path: str) -> int | None:
+    """A file's size, or None where there is no file."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
 def _tree_holds(tree: Path, made: Mapping[str, ManifestEntry], path: str, digest: str) -> bool:
     """Whether a tree's manifest lists this file with these bytes, and the file is as listed."""
     entry = made.get(path)
-    return entry is not None and entry.digest == digest and _stamp(tree / path, digest) == entry
+    return entry is not None and entry.digest == digest and _size_of(f"{tree}/{path}") == entry.size
 
 
 class SiteWriter:
@@ -304,6 +314,8 @@ class SiteWriter:
         self.written: dict[str, ManifestEntry] = {}
         """Files written into the twin during this build, before commit."""
         self.foreign: list[str] = []
+        self._front_sizes: dict[str, int | None] = {}
+        """Sizes of output/'s files as found during this build (output/ changes at commit)."""
         if self.output.is_dir():
             made = read_manifest(self.output)
             if made is None:
@@ -353,11 +365,18 @@ class SiteWriter:
 
     def holds(self, path: str, digest: str) -> bool:
         """Whether output/ or its twin holds this file with these bytes."""
-        return _tree_holds(self.back, self.back_made, path, digest) or self.is_current(path, digest)
+        return self.is_current(path, digest) or _tree_holds(self.back, self.back_made, path, digest)
 
     def is_current(self, path: str, digest: str) -> bool:
         """Whether output/ holds this file with these bytes."""
-        return _tree_holds(self.output, self.front_made, path, digest)
+        entry = self.front_made.get(path)
+        if entry is None or entry.digest != digest:
+            return False
+        try:
+            size = self._front_sizes[path]
+        except KeyError:
+            size = self._front_sizes[path] = _size_of(f"{self.output}/{path}")
+        return size == entry.size
 
     def refuse_clashes(self, paths: Iterable[str]) -> None:
         """Stop where a file sitegen did not make stands where the site writes one."""
@@ -428,7 +447,9 @@ class SiteWriter:
                     _link_or_copy(self.output / path, self.back / path)
                 wanted[path] = fresh
             elif (
-                old is not None and old.digest == digest and _stamp(self.back / path, digest) == old
+                old is not None
+                and old.digest == digest
+                and _stamp(f"{self.back}/{path}", digest) == old
             ):
                 wanted[path] = old
             else:
@@ -437,13 +458,14 @@ class SiteWriter:
             _remove_file(self.back, path)
         if before_swap is not None:
             for path, digest in before_swap(self.back).items():
-                wanted[path] = _stamp(self.back / path, digest)
+                wanted[path] = _stamp(f"{self.back}/{path}", digest)
         self.refuse_clashes(wanted)
         entries = {p: e for p, e in wanted.items() if e is not None}
         _write_manifest(self.back, entries)
         if not self.output.exists():
             (self.back / _DIRTY).unlink()
             os.rename(self.back, self.output)
+            self._front_sizes.clear()
             self.stamps = folder_stamps(self.output, made_folders(entries))
             return
         marker = "a build is swapping in; moved here from output/:\n"
@@ -457,4 +479,5 @@ class SiteWriter:
             os.rename(self.output, retired)
             os.rename(self.back, self.output)
             os.rename(retired, self.back)
+        self._front_sizes.clear()
         self.stamps = folder_stamps(self.output, made_folders(entries))

@@ -14,6 +14,7 @@ site and are never touched; one that stands where a page must go stops the build
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
@@ -98,6 +99,25 @@ def safe_relative(path: str) -> PurePosixPath:
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         raise OutputError(f"refusing to write {path!r}: it is not inside the output folder")
     return relative
+
+
+def _relative_text(path: str) -> str:
+    """safe_relative(path) as text; quick for a path already in that form (`a/b.html`)."""
+    if all(part and part != "." and part != ".." for part in path.split("/")):
+        return path
+    return str(safe_relative(path))
+
+
+def _make_folder(folder: str) -> None:
+    """Make a folder and its parents where missing (another process may be making them)."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        _make_folder(os.path.dirname(folder))
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder)
 
 
 def check_output_folder(output: Path, root: Path, content: Path) -> None:
@@ -229,14 +249,15 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def write_file(tree: Path, path: str, content: bytes) -> None:
     """Write one file into a tree (replacing what is there, never through a link)."""
-    target = tree / safe_relative(path)
+    target = f"{tree}/{_relative_text(path)}"
     try:
-        target.unlink()
+        os.unlink(target)
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(os.path.dirname(target))
     except IsADirectoryError:
         shutil.rmtree(target)
-    target.write_bytes(content)
+    with open(target, "wb") as file:
+        file.write(content)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -437,7 +458,7 @@ class SiteWriter:
         """
         wanted: dict[str, ManifestEntry | None] = {}
         for file in files:
-            path = str(safe_relative(file.path))
+            path = _relative_text(file.path)
             digest = file.content_digest()
             old = self.back_made.get(path)
             fresh = self.written.get(path)

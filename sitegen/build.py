@@ -198,12 +198,16 @@ def load_reports(
             stale,
             progress=None if progress is None else functools.partial(progress, "loading"),
         )
-        current.update((entry.key, entry) for entry in map(pickle.loads, loaded))
+        pickled: dict[str, bytes] = {}
+        for data in loaded:
+            entry = pickle.loads(data)
+            current[entry.key] = entry
+            pickled[entry.key] = data
         for key in sorted(current):
             reporter.extend(current[key].diagnostics)
         if use_cache and save_cache:
             changed = {source.key for source in stale} | (set(cached) - set(current))
-            save_report_cache(config, current, changed)
+            save_report_cache(config, current, changed, pickled)
         return tuple(
             report for key in sorted(current) if (report := current[key].report) is not None
         )

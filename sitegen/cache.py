@@ -33,7 +33,7 @@ from sitegen.pickling import dumps
 
 CACHE_DIR = ".sitegen-cache"
 REPORTS_FILE = "reports.pickle"
-FORMAT = 2
+FORMAT = 3
 _MAGIC = b"sitegen-cache\n"
 _CHECKSUM_SIZE = 4
 _KEY_SIZE = 16
@@ -194,7 +194,11 @@ def _write_blob(folder: Path, name: str, key: bytes, value: object) -> None:
 
 
 REPORT_SHARDS = 64
-"""Loaded reports are kept in this many files, so one edit rewrites one small file."""
+"""Loaded reports are kept in this many files, so one edit rewrites one small file.
+
+Each file holds a dict of report key -> that report's LoadedReport pickled on its own, so
+what loading workers send can be stored as it came.
+"""
 
 
 def _shard_of(key: str) -> int:
@@ -218,27 +222,41 @@ def load_report_cache(config: SiteConfig) -> tuple[dict[str, LoadedReport], list
         except CacheProblem as problem:
             problems.append(problem)
             continue
-        if isinstance(found, dict):
-            entries.update(found)
-        else:
+        if not isinstance(found, dict):
             problems.append(CacheProblem(f"{path} holds no reports"))
+            continue
+        try:
+            part = {name: pickle.loads(data) for name, data in found.items()}
+        except Exception as error:  # any unpickling failure means a bad cache
+            problems.append(CacheProblem(f"{path} cannot be read: {error}"))
+            continue
+        entries.update(part)
     return entries, problems
 
 
 def save_report_cache(
-    config: SiteConfig, entries: Mapping[str, LoadedReport], changed: Iterable[str]
+    config: SiteConfig,
+    entries: Mapping[str, LoadedReport],
+    changed: Iterable[str],
+    pickled: Mapping[str, bytes] | None = None,
 ) -> None:
-    """Rewrite (atomically) the parts of the report cache that hold changed keys."""
+    """Rewrite (atomically) the parts of the report cache that hold changed keys.
+
+    `pickled` gives entries already pickled (as workers send them), kept as they are.
+    """
     shards = {_shard_of(key) for key in changed}
     if not shards:
         return
-    grouped: dict[int, dict[str, LoadedReport]] = {shard: {} for shard in shards}
+    pickled = pickled or {}
+    grouped: dict[int, dict[str, bytes]] = {shard: {} for shard in shards}
     for name, entry in entries.items():
         shard = _shard_of(name)
         if shard in grouped:
-            grouped[shard][name] = entry
+            data = pickled.get(name)
+            grouped[shard][name] = dumps(entry) if data is None else data
+    key = report_cache_key(config)
     for shard, part in grouped.items():
-        _write_blob(config.root / CACHE_DIR, _shard_name(shard), report_cache_key(config), part)
+        _write_blob(config.root / CACHE_DIR, _shard_name(shard), key, part)
 
 
 PageMemo = dict[str, tuple[str, str]]

@@ -260,11 +260,11 @@ def write_file(tree: Path, path: str, content: bytes) -> None:
         file.write(content)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _link_or_copy(source: Path | str, target: Path | str) -> None:
     try:
-        target.unlink()
+        os.unlink(target)
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(os.path.dirname(target))
     except IsADirectoryError:
         shutil.rmtree(target)
     try:
@@ -273,11 +273,11 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target, follow_symlinks=False)
 
 
-def _replace_with_copy(source: Path, target: Path) -> None:
+def _replace_with_copy(source: Path, target: Path | str) -> None:
     try:
-        target.unlink()
+        os.unlink(target)
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(os.path.dirname(target))
     shutil.copyfile(source, target)
 
 
@@ -360,9 +360,9 @@ class SiteWriter:
             self.back_made = read_manifest(self.back) or {}
 
     def _put(self, path: str, digest: str, file: OutputFile) -> ManifestEntry | None:
-        target = self.back / path
+        target = f"{self.back}/{path}"
         if self.is_current(path, digest):
-            _link_or_copy(self.output / path, target)
+            _link_or_copy(f"{self.output}/{path}", target)
         elif file.content is not None:
             write_file(self.back, path, file.content)
         elif file.copy_from is not None:
@@ -465,7 +465,7 @@ class SiteWriter:
             if fresh is not None and fresh.digest == digest:
                 if self.is_current(path, digest):
                     # Rendered again to the same bytes: keep output/'s file and its time.
-                    _link_or_copy(self.output / path, self.back / path)
+                    _link_or_copy(f"{self.output}/{path}", f"{self.back}/{path}")
                 wanted[path] = fresh
             elif (
                 old is not None

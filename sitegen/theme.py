@@ -123,6 +123,12 @@ def _locale(lang: str) -> Locale:
         return Locale.parse("en")
 
 
+@functools.cache
+def _locale_id(lang: str) -> str:
+    """The identifier of the locale a language code stands for (`en`, `ko`, `zh_Hant`)."""
+    return str(_locale(lang))
+
+
 def language_name(code: str) -> str:
     """A language's name in that language (`ko` -> 한국어, `en` -> English)."""
     name = _locale(code).get_display_name(_locale(code)) or code
@@ -291,17 +297,17 @@ def create_environment(
 
     @jinja2.pass_context
     def date_filter(context: jinja2.runtime.Context, value: Any, style: str = "long") -> str:
-        locale = _locale(context.get("lang", config.language))
+        lang = context.get("lang", config.language)
         if isinstance(value, PartialDate):
-            return format_partial_date(value, str(locale))
+            return format_partial_date(value, _locale_id(lang))
         if isinstance(value, dt.datetime) and style.startswith("datetime"):
             local = value.astimezone(config.zone) if value.tzinfo else value
             return format_datetime(
-                local, style.removeprefix("datetime-") or "medium", locale=locale
+                local, style.removeprefix("datetime-") or "medium", locale=_locale(lang)
             )
         if isinstance(value, dt.datetime):
             value = value.date()
-        return format_day(value, style, str(locale))
+        return format_day(value, style, _locale_id(lang))
 
     @jinja2.pass_context
     def month_filter(context: jinja2.runtime.Context, month: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import heapq
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -104,6 +105,8 @@ class _FeedWriter:
             for edition in site.editions
             for taxonomy in edition.taxonomies
         }
+        self.rank = {r.key: i for i, r in enumerate(newest_first(site.reports.values()))}
+        """Each report's place among all, newest first: any feed's reports sort by it."""
         self.site_updated = max((r.last_changed for r in site.reports.values()), default=_EPOCH)
         """An empty feed's `updated`: the site's newest change."""
 
@@ -157,8 +160,8 @@ class _FeedWriter:
         Its digest stands for the feed's settings and the digests of its reports' pages,
         which stand for everything an entry shows.
         """
-        chosen = newest_first(self.site.reports[k] for k in keys)
-        reports = chosen[: self.config.feed_entries]
+        newest = heapq.nsmallest(self.config.feed_entries, keys, key=self.rank.__getitem__)
+        reports = [self.site.reports[k] for k in newest]
         digests = [self.report_digests.get(r.key) for r in reports]
         digest: str | None = None
         if all(digests):

@@ -127,13 +127,18 @@ def build_taxonomy(
     """
     diagnostics: list[Diagnostic] = []
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    members: dict[str, list[str]] = defaultdict(list)
+    members: dict[str, dict[str, None]] = defaultdict(dict)
+    """Term key -> the keys of its reports, in order, once each."""
     known: dict[str, VocabularyTerm] = {}
     first_report: dict[str, Report] = {}
+    looked_up: dict[str, tuple[str, VocabularyTerm | None]] = {}
+    """Spelling -> (folded, vocabulary entry): the same spellings recur in many reports."""
     for report in reports:
         for written in report.terms_of(name):
-            folded = fold_term(written)
-            entry = vocabulary.find(name, written)
+            found = looked_up.get(written)
+            if found is None:
+                found = looked_up[written] = (fold_term(written), vocabulary.find(name, written))
+            folded, entry = found
             key = folded
             if entry is not None:
                 key = "=" + entry.slug
@@ -149,8 +154,7 @@ def build_taxonomy(
                     )
                 )
             spellings[key][written] += 1
-            if report.key not in members[key]:
-                members[key].append(report.key)
+            members[key][report.key] = None
             first_report.setdefault(key, report)
     prefix = language_prefix(lang, config.language)
     terms: list[Term] = []

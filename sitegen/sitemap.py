@@ -55,9 +55,8 @@ def _listed(jobs: Iterable[PageJob]) -> list[PageJob]:
     return list(listed.values())
 
 
-def _lastmod(keys: Sequence[str], site: Site) -> dt.datetime | None:
-    dates = [site.reports[k].last_changed for k in keys if k in site.reports]
-    return max(dates) if dates else None
+def _lastmod(keys: Sequence[str], changed: Mapping[str, dt.datetime]) -> dt.datetime | None:
+    return max((changed[k] for k in keys if k in changed), default=None)
 
 
 def build_sitemap(site: Site, config: SiteConfig, jobs: Sequence[PageJob]) -> OutputFile:
@@ -68,11 +67,12 @@ def build_sitemap(site: Site, config: SiteConfig, jobs: Sequence[PageJob]) -> Ou
         return quote(urls.absolute(path), safe=_URL_SAFE)
 
     shows: Mapping[str, tuple[str, ...]] = _page_reports(site)
+    changed = {key: report.last_changed for key, report in site.reports.items()}
     urlset = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS, "xhtml": XHTML_NS})
     for job in _listed(jobs):
         url = etree.SubElement(urlset, f"{{{SITEMAP_NS}}}url")
         etree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = absolute(job.url)
-        lastmod = _lastmod(shows.get(job.url, ()), site)
+        lastmod = _lastmod(shows.get(job.url, ()), changed)
         if lastmod is not None:
             etree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = lastmod.isoformat(
                 timespec="seconds"

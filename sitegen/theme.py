@@ -186,6 +186,7 @@ def format_partial_date(value: PartialDate, lang: str) -> str:
     return format_skeleton("y", day, locale=_locale(lang))
 
 
+@functools.lru_cache(maxsize=65536)
 def month_label(year: int, month: int, lang: str) -> str:
     """'March 2024' / '2024년 3월'."""
     return format_skeleton("yMMMM", dt.date(year, month, 1), locale=_locale(lang))

@@ -606,15 +606,15 @@ def _make_changed(
             new_memo[file.path] = known
         else:
             to_make.append(file)
-    for file, content in zip(to_make, parallel_map(_make, to_make), strict=True):
-        made[file.path] = OutputFile(file.path, content, digest=content_digest(content))
+    # Made here, not on forked workers: the 251 feeds of a 10k site take 1.0 s here and
+    # 1.6 s on two workers, which copy the pages of the parent's memory they touch.
+    for file in to_make:
+        content = file.make()
+        digest = content_digest(content)
+        made[file.path] = OutputFile(file.path, content, digest=digest)
         if file.digest is not None:
-            new_memo[file.path] = (file.digest, content_digest(content))
+            new_memo[file.path] = (file.digest, digest)
     return [made[file.path] for file in files]
-
-
-def _make(file: LazyFile) -> bytes:
-    return file.make()
 
 
 SEARCH_MEMO_KEY = "#search"

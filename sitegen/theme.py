@@ -129,12 +129,14 @@ def _locale_id(lang: str) -> str:
     return str(_locale(lang))
 
 
+@functools.cache
 def language_name(code: str) -> str:
     """A language's name in that language (`ko` -> 한국어, `en` -> English)."""
     name = _locale(code).get_display_name(_locale(code)) or code
     return name[:1].upper() + name[1:]
 
 
+@functools.cache
 def og_locale(code: str) -> str:
     """A language as Open Graph writes locales, language_TERRITORY (`ko` -> `ko_KR`)."""
     locale = _locale(code)
@@ -163,6 +165,7 @@ def script_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
 
 
+@functools.cache
 def language_name_in(code: str, display_lang: str) -> str:
     """A language's name in another language (`ko` in `en` -> Korean)."""
     name = _locale(code).get_display_name(_locale(display_lang)) or code

@@ -344,12 +344,25 @@ class TemplateDigests:
         self._base = base
         self._sources: dict[str, str] = {}
         self._digests: dict[str, bytes] = {}
+        self._referenced: dict[str, list[str | None]] = {}
 
     def _source(self, name: str) -> str:
         if name not in self._sources:
             assert self._env.loader is not None
             self._sources[name] = self._env.loader.get_source(self._env, name)[0]
         return self._sources[name]
+
+    def _references(self, name: str) -> list[str | None]:
+        """The templates one template names (None for a name known only when rendering)."""
+        if name not in self._referenced:
+            try:
+                found = list(
+                    jinja2.meta.find_referenced_templates(self._env.parse(self._source(name)))
+                )
+            except jinja2.TemplateError:
+                found = []
+            self._referenced[name] = found
+        return self._referenced[name]
 
     def _closure(self, name: str) -> list[str]:
         seen: list[str] = []
@@ -359,12 +372,7 @@ class TemplateDigests:
             if current in seen:
                 continue
             seen.append(current)
-            try:
-                found = list(
-                    jinja2.meta.find_referenced_templates(self._env.parse(self._source(current)))
-                )
-            except jinja2.TemplateError:
-                found = []
+            found = self._references(current)
             if any(ref is None for ref in found):
                 return sorted(set(self._env.list_templates()))
             todo.extend(ref for ref in found if ref is not None)

@@ -1,7 +1,9 @@
 """The persistent cache under .sitegen-cache/: loaded reports by file, safe to delete.
 
-It is keyed by sitegen's version and the site's configuration, and checksummed, so a cache
-from another version or configuration, or a damaged one, is never used: it is rebuilt.
+It is keyed by sitegen's version and code, the libraries that read reports, and the
+settings loading a report reads (the memo of an output folder, by the whole
+configuration), and checksummed, so a cache made otherwise, or a damaged one, is never
+used: it is rebuilt.
 """
 
 from __future__ import annotations
@@ -10,9 +12,17 @@ import functools
 import hashlib
 import os
 import pickle
+import sys
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import babel
+import markdown_it
+import mdit_py_plugins
+import nh3
+import yaml
 
 from sitegen import __version__
 from sitegen.config import SiteConfig
@@ -23,8 +33,10 @@ from sitegen.pickling import dumps
 
 CACHE_DIR = ".sitegen-cache"
 REPORTS_FILE = "reports.pickle"
-FORMAT = 1
+FORMAT = 3
 _MAGIC = b"sitegen-cache\n"
+_CHECKSUM_SIZE = 4
+_KEY_SIZE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +72,20 @@ class LoadedReport:
 
     def is_current(self) -> bool:
         """Whether every file it was loaded from is as it was."""
-        return all(FileStamp.of(Path(path)) == stamp for path, stamp in self.stamps)
+        for path, stamp in self.stamps:
+            try:
+                stat = os.stat(path)
+            except OSError:
+                if stamp is not None:
+                    return False
+                continue
+            if stamp is None or (stat.st_size, stat.st_mtime_ns, stat.st_ino) != (
+                stamp.size,
+                stamp.mtime_ns,
+                stamp.inode,
+            ):
+                return False
+        return True
 
 
 @functools.cache
@@ -82,12 +107,54 @@ def cache_key(config: SiteConfig) -> bytes:
     return Fingerprinter().digest((__version__, FORMAT, code_digest(), config))
 
 
+def _library_versions() -> tuple[str, ...]:
+    """The versions of Python and of the libraries whose output a loaded report holds."""
+    return (
+        sys.version,
+        markdown_it.__version__,
+        mdit_py_plugins.__version__,
+        str(getattr(nh3, "__version__", "")),
+        yaml.__version__,
+        babel.__version__,
+    )
+
+
+def report_cache_key(config: SiteConfig) -> bytes:
+    """What the report cache must have been made with to be used.
+
+    sitegen's version and code, the cache's format, the libraries that read and render a
+    report, and exactly the settings loading a report reads: where the files are (root,
+    content_dir; static/ for images), the languages a file name may carry, the time zone,
+    the taxonomies, the report URL pattern, base_url's path (links in bodies follow it)
+    and allow_raw_html. Nothing else: the dev server's base_url on another origin reuses it.
+    """
+    loading_reads = (
+        str(config.root),
+        config.content_dir,
+        config.language,
+        config.languages,
+        config.timezone,
+        config.taxonomies,
+        config.permalinks.report,
+        config.base_path,
+        config.allow_raw_html,
+    )
+    return Fingerprinter().digest(
+        (__version__, FORMAT, code_digest(), _library_versions(), loading_reads)
+    )
+
+
 class CacheProblem(Exception):
     """The cache file cannot be used (missing, damaged, from another version or config)."""
 
     def __init__(self, message: str, *, worth_saying: bool = True) -> None:
         super().__init__(message)
         self.worth_saying = worth_saying
+
+
+def _checksum(payload: bytes | memoryview) -> bytes:
+    """A CRC-32 of the payload: catches a damaged file, at a quarter of a hash's time."""
+    return zlib.crc32(payload).to_bytes(_CHECKSUM_SIZE, "big")
 
 
 def _read_blob(path: Path, key: bytes) -> object:
@@ -98,14 +165,13 @@ def _read_blob(path: Path, key: bytes) -> object:
     except OSError as error:
         raise CacheProblem(f"cannot read {path}: {error.strerror}") from None
     head = len(_MAGIC)
-    if not data.startswith(_MAGIC) or len(data) < head + 32 + 16:
+    key_at = head + _CHECKSUM_SIZE
+    payload_at = key_at + _KEY_SIZE
+    if not data.startswith(_MAGIC) or len(data) < payload_at:
         raise CacheProblem(f"{path} is not a sitegen cache")
-    checksum, stored_key, payload = (
-        data[head : head + 32],
-        data[head + 32 : head + 48],
-        data[head + 48 :],
-    )
-    if hashlib.blake2b(payload, digest_size=32).digest() != checksum:
+    view = memoryview(data)
+    checksum, stored_key, payload = view[head:key_at], view[key_at:payload_at], view[payload_at:]
+    if _checksum(payload) != checksum:
         raise CacheProblem(f"{path} is damaged")
     if stored_key != key:
         raise CacheProblem("the cache is from another sitegen version or configuration")
@@ -121,14 +187,18 @@ def _write_blob(folder: Path, name: str, key: bytes, value: object) -> None:
     if not gitignore.exists():
         gitignore.write_text("*\n", encoding="utf-8")
     payload = dumps(value)
-    checksum = hashlib.blake2b(payload, digest_size=32).digest()
+    checksum = _checksum(payload)
     temporary = folder / f"{name}.{os.getpid()}.tmp"
     temporary.write_bytes(_MAGIC + checksum + key + payload)
     temporary.replace(folder / name)
 
 
 REPORT_SHARDS = 64
-"""Loaded reports are kept in this many files, so one edit rewrites one small file."""
+"""Loaded reports are kept in this many files, so one edit rewrites one small file.
+
+Each file holds a dict of report key -> that report's LoadedReport pickled on its own, so
+what loading workers send can be stored as it came.
+"""
 
 
 def _shard_of(key: str) -> int:
@@ -144,7 +214,7 @@ def load_report_cache(config: SiteConfig) -> tuple[dict[str, LoadedReport], list
     folder = config.root / CACHE_DIR
     entries: dict[str, LoadedReport] = {}
     problems: list[CacheProblem] = []
-    key = cache_key(config)
+    key = report_cache_key(config)
     for shard in range(REPORT_SHARDS):
         path = folder / _shard_name(shard)
         try:
@@ -152,27 +222,41 @@ def load_report_cache(config: SiteConfig) -> tuple[dict[str, LoadedReport], list
         except CacheProblem as problem:
             problems.append(problem)
             continue
-        if isinstance(found, dict):
-            entries.update(found)
-        else:
+        if not isinstance(found, dict):
             problems.append(CacheProblem(f"{path} holds no reports"))
+            continue
+        try:
+            part = {name: pickle.loads(data) for name, data in found.items()}
+        except Exception as error:  # any unpickling failure means a bad cache
+            problems.append(CacheProblem(f"{path} cannot be read: {error}"))
+            continue
+        entries.update(part)
     return entries, problems
 
 
 def save_report_cache(
-    config: SiteConfig, entries: Mapping[str, LoadedReport], changed: Iterable[str]
+    config: SiteConfig,
+    entries: Mapping[str, LoadedReport],
+    changed: Iterable[str],
+    pickled: Mapping[str, bytes] | None = None,
 ) -> None:
-    """Rewrite (atomically) the parts of the report cache that hold changed keys."""
+    """Rewrite (atomically) the parts of the report cache that hold changed keys.
+
+    `pickled` gives entries already pickled (as workers send them), kept as they are.
+    """
     shards = {_shard_of(key) for key in changed}
     if not shards:
         return
-    grouped: dict[int, dict[str, LoadedReport]] = {shard: {} for shard in shards}
+    pickled = pickled or {}
+    grouped: dict[int, dict[str, bytes]] = {shard: {} for shard in shards}
     for name, entry in entries.items():
         shard = _shard_of(name)
         if shard in grouped:
-            grouped[shard][name] = entry
+            data = pickled.get(name)
+            grouped[shard][name] = dumps(entry) if data is None else data
+    key = report_cache_key(config)
     for shard, part in grouped.items():
-        _write_blob(config.root / CACHE_DIR, _shard_name(shard), cache_key(config), part)
+        _write_blob(config.root / CACHE_DIR, _shard_name(shard), key, part)
 
 
 PageMemo = dict[str, tuple[str, str]]

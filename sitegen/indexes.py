@@ -128,13 +128,18 @@ def build_taxonomy(
     diagnostics: list[Diagnostic] = []
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     members: dict[str, dict[str, None]] = defaultdict(dict)
-    """Term key -> the keys of its reports, in order (a dict as an ordered set)."""
+    """Term key -> the keys of its reports, in order, once each."""
     known: dict[str, VocabularyTerm] = {}
     first_report: dict[str, Report] = {}
+    looked_up: dict[str, tuple[str, VocabularyTerm | None]] = {}
+    """Spelling -> (folded, vocabulary entry): the same spellings recur in many reports."""
     for report in reports:
         for written in report.terms_of(name):
-            key = fold_term(written)
-            entry = vocabulary.find(name, written) if vocabulary.terms else None
+            found = looked_up.get(written)
+            if found is None:
+                found = looked_up[written] = (fold_term(written), vocabulary.find(name, written))
+            folded, entry = found
+            key = folded
             if entry is not None:
                 key = "=" + entry.slug
                 known[key] = entry

@@ -14,6 +14,7 @@ site and are never touched; one that stands where a page must go stops the build
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
@@ -102,6 +103,25 @@ def safe_relative(path: str) -> PurePosixPath:
     return relative
 
 
+def _relative_text(path: str) -> str:
+    """safe_relative(path) as text; quick for a path already in that form (`a/b.html`)."""
+    if all(part and part != "." and part != ".." for part in path.split("/")):
+        return path
+    return str(safe_relative(path))
+
+
+def _make_folder(folder: str) -> None:
+    """Make a folder and its parents where missing (another process may be making them)."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        _make_folder(os.path.dirname(folder))
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder)
+
+
 def check_output_folder(output: Path, root: Path, content: Path) -> None:
     """Refuse an output folder that is the site, holds it, or lies in content/."""
     output, root, content = output.resolve(), root.resolve(), content.resolve()
@@ -150,9 +170,9 @@ def _write_manifest(
     temporary.replace(tree / MANIFEST)
 
 
-def _stamp(path: Path, digest: str) -> ManifestEntry | None:
+def _stamp(path: Path | str, digest: str) -> ManifestEntry | None:
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return ManifestEntry(digest, stat.st_size)
@@ -175,9 +195,10 @@ def folder_stamps(tree: Path, folders: Iterable[str]) -> dict[str, int]:
     A folder whose time is unchanged has had nothing added or removed.
     """
     stamps: dict[str, int] = {}
+    root = str(tree)
     for folder in folders:
         try:
-            stamps[folder] = os.stat(tree / folder).st_mtime_ns
+            stamps[folder] = os.stat(f"{root}/{folder}" if folder else root).st_mtime_ns
         except OSError:
             continue
     return stamps
@@ -194,8 +215,9 @@ def _foreign_entries(
     made = set(made)
     folders = made_folders(made)
     foreign: list[str] = []
+    root = str(tree)
     for folder in sorted(folders):
-        where = tree / folder if folder else tree
+        where = f"{root}/{folder}" if folder else root
         if stamps is not None and folder in stamps:
             try:
                 if os.stat(where).st_mtime_ns == stamps[folder]:
@@ -240,21 +262,22 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def write_file(tree: Path, path: str, content: bytes) -> None:
     """Write one file into a tree (replacing what is there, never through a link)."""
-    target = tree / safe_relative(path)
+    target = f"{tree}/{_relative_text(path)}"
     try:
-        target.unlink()
+        os.unlink(target)
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(os.path.dirname(target))
     except IsADirectoryError:
         shutil.rmtree(target)
-    target.write_bytes(content)
+    with open(target, "wb") as file:
+        file.write(content)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _link_or_copy(source: Path | str, target: Path | str) -> None:
     try:
-        target.unlink()
+        os.unlink(target)
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(os.path.dirname(target))
     except IsADirectoryError:
         shutil.rmtree(target)
     try:
@@ -263,11 +286,11 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target, follow_symlinks=False)
 
 
-def _replace_with_copy(source: Path, target: Path) -> None:
+def _replace_with_copy(source: Path, target: Path | str) -> None:
     try:
-        target.unlink()
+        os.unlink(target)
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(os.path.dirname(target))
     shutil.copyfile(source, target)
 
 
@@ -288,10 +311,18 @@ def _remove_file(tree: Path, path: str) -> None:
             break
 
 
+def _size_of(path: str) -> int | None:
+    """A file's size, or None where there is no file."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
 def _tree_holds(tree: Path, made: Mapping[str, ManifestEntry], path: str, digest: str) -> bool:
     """Whether a tree's manifest lists this file with these bytes, and the file is as listed."""
     entry = made.get(path)
-    return entry is not None and entry.digest == digest and _stamp(tree / path, digest) == entry
+    return entry is not None and entry.digest == digest and _size_of(f"{tree}/{path}") == entry.size
 
 
 class SiteWriter:
@@ -319,6 +350,8 @@ class SiteWriter:
         self.foreign: list[str] = []
         self.tree: TreeState | None = None
         """After commit (or when output/ already held the site): for swap_in_changes."""
+        self._front_sizes: dict[str, int | None] = {}
+        """Sizes of output/'s files as found during this build (output/ changes at commit)."""
         if self.output.is_dir():
             made = read_manifest(self.output)
             if made is None:
@@ -342,9 +375,9 @@ class SiteWriter:
             self.back_made = read_manifest(self.back) or {}
 
     def _put(self, path: str, digest: str, file: OutputFile) -> ManifestEntry | None:
-        target = self.back / path
+        target = f"{self.back}/{path}"
         if self.is_current(path, digest):
-            _link_or_copy(self.output / path, target)
+            _link_or_copy(f"{self.output}/{path}", target)
         elif file.content is not None:
             write_file(self.back, path, file.content)
         elif file.copy_from is not None:
@@ -372,11 +405,18 @@ class SiteWriter:
 
     def holds(self, path: str, digest: str) -> bool:
         """Whether output/ or its twin holds this file with these bytes."""
-        return _tree_holds(self.back, self.back_made, path, digest) or self.is_current(path, digest)
+        return self.is_current(path, digest) or _tree_holds(self.back, self.back_made, path, digest)
 
     def is_current(self, path: str, digest: str) -> bool:
         """Whether output/ holds this file with these bytes."""
-        return _tree_holds(self.output, self.front_made, path, digest)
+        entry = self.front_made.get(path)
+        if entry is None or entry.digest != digest:
+            return False
+        try:
+            size = self._front_sizes[path]
+        except KeyError:
+            size = self._front_sizes[path] = _size_of(f"{self.output}/{path}")
+        return size == entry.size
 
     def refuse_clashes(self, paths: Iterable[str]) -> None:
         """Stop where a file sitegen did not make stands where the site writes one."""
@@ -437,17 +477,19 @@ class SiteWriter:
         """
         wanted: dict[str, ManifestEntry | None] = {}
         for file in files:
-            path = str(safe_relative(file.path))
+            path = _relative_text(file.path)
             digest = file.content_digest()
             old = self.back_made.get(path)
             fresh = self.written.get(path)
             if fresh is not None and fresh.digest == digest:
                 if self.is_current(path, digest):
                     # Rendered again to the same bytes: keep output/'s file and its time.
-                    _link_or_copy(self.output / path, self.back / path)
+                    _link_or_copy(f"{self.output}/{path}", f"{self.back}/{path}")
                 wanted[path] = fresh
             elif (
-                old is not None and old.digest == digest and _stamp(self.back / path, digest) == old
+                old is not None
+                and old.digest == digest
+                and _stamp(f"{self.back}/{path}", digest) == old
             ):
                 wanted[path] = old
             else:
@@ -456,13 +498,14 @@ class SiteWriter:
             _remove_file(self.back, path)
         if before_swap is not None:
             for path, digest in before_swap(self.back).items():
-                wanted[path] = _stamp(self.back / path, digest)
+                wanted[path] = _stamp(f"{self.back}/{path}", digest)
         self.refuse_clashes(wanted)
         entries = {p: e for p, e in wanted.items() if e is not None}
         _write_manifest(self.back, entries)
         if not self.output.exists():
             (self.back / _DIRTY).unlink()
             os.rename(self.back, self.output)
+            self._front_sizes.clear()
             self.stamps = folder_stamps(self.output, made_folders(entries))
             self.tree = tree_state(self.output, entries, None, self.foreign)
             return
@@ -478,6 +521,7 @@ class SiteWriter:
             os.rename(self.output, retired)
             os.rename(self.back, self.output)
             os.rename(retired, self.back)
+        self._front_sizes.clear()
         self.stamps = folder_stamps(self.output, made_folders(entries))
         self.tree = tree_state(self.output, entries, before, self.foreign)
 

@@ -1,11 +1,16 @@
 """Pickling for sitegen's own frozen dataclasses, faster than their generated state methods.
 
 Slotted frozen dataclasses pickle through methods that look up their fields on every call;
-here each class's field names are looked up once and read with one attrgetter.
+here each class's field names are looked up once and read with one attrgetter. Where the
+class's `__init__` takes every field in order (sitegen's classes do), an instance is
+pickled as a call of the class with its field values: smaller, and quicker to load. The
+reducers sit in the picklers' dispatch table, so pickle calls back into Python once per
+instance and never for the classes it names.
 """
 
 from __future__ import annotations
 
+import copyreg
 import dataclasses
 import io
 import operator
@@ -14,8 +19,9 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
-_Reduction = tuple[Callable[..., Any], tuple[Any, ...]]
-_getters: dict[type, Callable[[Any], Any] | None] = {}
+_Reduction = tuple[Callable[..., Any], tuple[Any, ...]] | str | tuple[Any, ...]
+Reducer = Callable[[Any], _Reduction]
+PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 def restore(cls: type, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
@@ -26,41 +32,69 @@ def restore(cls: type, names: tuple[str, ...], values: tuple[Any, ...]) -> Any:
     return instance
 
 
-def _reduce_dataclass(obj: Any) -> _Reduction | None:
-    cls = type(obj)
-    getter = _getters.get(cls, operator.not_)
-    if getter is operator.not_:
-        getter = None
-        if dataclasses.is_dataclass(cls):
-            names = tuple(f.name for f in dataclasses.fields(cls))
-            read = operator.attrgetter(*names) if names else (lambda _: ())
-            single = len(names) == 1
+def _takes_fields_in_order(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> bool:
+    """Whether `cls(*values)` rebuilds an instance exactly: no hooks, every field positional."""
+    return not hasattr(cls, "__post_init__") and all(f.init and not f.kw_only for f in fields)
 
-            def getter(
-                value: Any, read: Any = read, names: Any = names, single: Any = single
-            ) -> Any:
-                values = read(value)
-                return names, ((values,) if single else values)
 
-        _getters[cls] = getter
-    if getter is None:
-        return None
-    names, values = getter(obj)
-    return restore, (cls, names, values)
+def _reduce_mapping_proxy(proxy: Any) -> _Reduction:
+    return dict, (dict(proxy),)
+
+
+def _reduce_class(cls: Any) -> _Reduction:
+    return str(cls.__qualname__)
+
+
+def _reduce_as_pickle_would(obj: Any) -> _Reduction:
+    return obj.__reduce_ex__(PROTOCOL)  # type: ignore[no-any-return]
+
+
+def _dataclass_reducer(cls: type) -> Reducer:
+    fields = dataclasses.fields(cls)
+    names = tuple(f.name for f in fields)
+    if not names:
+        return lambda value: (cls, ())
+    read = operator.attrgetter(*names)
+    if _takes_fields_in_order(cls, fields):
+        if len(names) == 1:
+            return lambda value: (cls, (read(value),))
+        return lambda value: (cls, read(value))
+    if len(names) == 1:
+        return lambda value: (restore, (cls, names, (read(value),)))
+    return lambda value: (restore, (cls, names, read(value)))
+
+
+def make_reducer(cls: type) -> Reducer:
+    """How to reduce an instance of a class: by its fields for a dataclass, else as pickle would."""
+    if cls is MappingProxyType:
+        return _reduce_mapping_proxy
+    if issubclass(cls, type):  # a class with a metaclass (an Enum): by its name
+        return _reduce_class
+    if dataclasses.is_dataclass(cls):
+        return _dataclass_reducer(cls)
+    found: Reducer | None = copyreg.dispatch_table.get(cls)
+    return found or _reduce_as_pickle_would
+
+
+class Reducers(dict[type, Reducer]):
+    """A pickler's dispatch table that makes each class's reducer when first asked."""
+
+    def __missing__(self, cls: type) -> Reducer:
+        """Make, keep and return the reducer of a class not seen before."""
+        reducer = self[cls] = make_reducer(cls)
+        return reducer
+
+
+REDUCERS = Reducers()
+"""The reducers every FastPickler shares."""
 
 
 class FastPickler(pickle.Pickler):
     """A pickler that reduces dataclasses quickly and mapping proxies as dicts."""
 
-    def __init__(self, file: io.BytesIO) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def reducer_override(self, obj: Any) -> Any:
-        """Reduce dataclasses by their fields; leave the rest to pickle."""
-        if type(obj) is MappingProxyType:
-            return dict, (dict(obj),)
-        reduction = _reduce_dataclass(obj)
-        return NotImplemented if reduction is None else reduction
+    def __init__(self, file: io.BytesIO, reducers: Reducers = REDUCERS) -> None:
+        self.dispatch_table = reducers
+        super().__init__(file, protocol=PROTOCOL)
 
 
 def dumps(value: object) -> bytes:

@@ -124,17 +124,19 @@ def _locale(lang: str) -> Locale:
 
 
 @functools.cache
-def _locale_name(lang: str) -> str:
-    """The name of the locale used for a language (`ko` -> `ko`, `xx` -> `en`)."""
+def _locale_id(lang: str) -> str:
+    """The identifier of the locale a language code stands for (`en`, `ko`, `zh_Hant`)."""
     return str(_locale(lang))
 
 
+@functools.cache
 def language_name(code: str) -> str:
     """A language's name in that language (`ko` -> 한국어, `en` -> English)."""
     name = _locale(code).get_display_name(_locale(code)) or code
     return name[:1].upper() + name[1:]
 
 
+@functools.cache
 def og_locale(code: str) -> str:
     """A language as Open Graph writes locales, language_TERRITORY (`ko` -> `ko_KR`)."""
     locale = _locale(code)
@@ -163,6 +165,7 @@ def script_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
 
 
+@functools.cache
 def language_name_in(code: str, display_lang: str) -> str:
     """A language's name in another language (`ko` in `en` -> Korean)."""
     name = _locale(code).get_display_name(_locale(display_lang)) or code
@@ -186,7 +189,7 @@ def format_partial_date(value: PartialDate, lang: str) -> str:
     return format_skeleton("y", day, locale=_locale(lang))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def month_label(year: int, month: int, lang: str) -> str:
     """'March 2024' / '2024년 3월'."""
     return format_skeleton("yMMMM", dt.date(year, month, 1), locale=_locale(lang))
@@ -300,7 +303,7 @@ def create_environment(
     def date_filter(context: jinja2.runtime.Context, value: Any, style: str = "long") -> str:
         lang = context.get("lang", config.language)
         if isinstance(value, PartialDate):
-            return format_partial_date(value, _locale_name(lang))
+            return format_partial_date(value, _locale_id(lang))
         if isinstance(value, dt.datetime) and style.startswith("datetime"):
             local = value.astimezone(config.zone) if value.tzinfo else value
             return format_datetime(
@@ -308,7 +311,7 @@ def create_environment(
             )
         if isinstance(value, dt.datetime):
             value = value.date()
-        return format_day(value, style, _locale_name(lang))
+        return format_day(value, style, _locale_id(lang))
 
     @jinja2.pass_context
     def month_filter(context: jinja2.runtime.Context, month: Any) -> str:
@@ -341,12 +344,25 @@ class TemplateDigests:
         self._base = base
         self._sources: dict[str, str] = {}
         self._digests: dict[str, bytes] = {}
+        self._referenced: dict[str, list[str | None]] = {}
 
     def _source(self, name: str) -> str:
         if name not in self._sources:
             assert self._env.loader is not None
             self._sources[name] = self._env.loader.get_source(self._env, name)[0]
         return self._sources[name]
+
+    def _references(self, name: str) -> list[str | None]:
+        """The templates one template names (None for a name known only when rendering)."""
+        if name not in self._referenced:
+            try:
+                found = list(
+                    jinja2.meta.find_referenced_templates(self._env.parse(self._source(name)))
+                )
+            except jinja2.TemplateError:
+                found = []
+            self._referenced[name] = found
+        return self._referenced[name]
 
     def _closure(self, name: str) -> list[str]:
         seen: list[str] = []
@@ -356,12 +372,7 @@ class TemplateDigests:
             if current in seen:
                 continue
             seen.append(current)
-            try:
-                found = list(
-                    jinja2.meta.find_referenced_templates(self._env.parse(self._source(current)))
-                )
-            except jinja2.TemplateError:
-                found = []
+            found = self._references(current)
             if any(ref is None for ref in found):
                 return sorted(set(self._env.list_templates()))
             todo.extend(ref for ref in found if ref is not None)

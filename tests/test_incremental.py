@@ -4,6 +4,7 @@ and rebuilt, never used."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -12,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
+import sitegen.build
+from sitegen.build import load_reports
 from sitegen.cache import CACHE_DIR
+from sitegen.config import Permalinks, SiteConfig, load_config
+from sitegen.content.discover import SourceFile
+from sitegen.diagnostics import Reporter
 from sitegen.output import back_folder
 from tests.helpers import Run, build, make_site, report_text
 
@@ -239,3 +245,52 @@ def test_a_hand_edited_output_file_is_made_anew(site: Path) -> None:
     page.write_bytes(b"<p>edited by hand</p>")
     build(site)
     assert page.read_bytes() == original
+
+
+def loads_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys of the report files loaded anew (not taken from the cache) from now on."""
+    loaded: list[str] = []
+    load = sitegen.build._load_pickled
+
+    def counting(source: SourceFile, config: SiteConfig) -> bytes:
+        loaded.append(source.key)
+        return load(source, config)
+
+    monkeypatch.setattr(sitegen.build, "_load_pickled", counting)
+    return loaded
+
+
+def test_the_report_cache_serves_a_base_url_on_another_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = load_config(make_site(tmp_path / "site", site_files(), CONFIG))
+    load_reports(config, Reporter())
+    loaded = loads_counted(monkeypatch)
+    served = dataclasses.replace(config, base_url="http://127.0.0.1:8000/news/")
+    reports = load_reports(served, Reporter())
+    assert loaded == [], "a base_url on another origin made the reports load anew"
+    assert reports == load_reports(served, Reporter(), use_cache=False)
+
+
+LOADING_READS: dict[str, dict[str, object]] = {
+    "timezone": {"timezone": "Asia/Seoul"},
+    "language": {"language": "ko"},
+    "languages": {"languages": ("ko",)},
+    "taxonomies": {"taxonomies": ("tags",)},
+    "report permalink": {"permalinks": Permalinks(report="/{section}/{slug}/read/")},
+    "base_url's path": {"base_url": "https://example.org/other/"},
+    "allow_raw_html": {"allow_raw_html": True},
+}
+
+
+@pytest.mark.parametrize("change", list(LOADING_READS), ids=list(LOADING_READS))
+def test_the_report_cache_is_not_used_after_a_setting_loading_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    config = load_config(make_site(tmp_path / "site", site_files(), CONFIG))
+    load_reports(config, Reporter())
+    loaded = loads_counted(monkeypatch)
+    changed = dataclasses.replace(config, **LOADING_READS[change])  # type: ignore[arg-type]
+    reports = load_reports(changed, Reporter())
+    assert len(loaded) == len(reports) == 6
+    assert reports == load_reports(changed, Reporter(), use_cache=False)

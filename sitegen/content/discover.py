@@ -46,6 +46,14 @@ def language_suffix(stem: str, config: SiteConfig) -> tuple[str, str | None]:
     return (base, suffix) if suffix in allowed or is_known_language(suffix) else (stem, None)
 
 
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """Whether an entry is a folder or a link to one (as os.walk sorts them)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def discover_sources(config: SiteConfig) -> tuple[tuple[SourceFile, ...], tuple[ContentError, ...]]:
     """Every report file under content/, sorted by path, and the problems found on the way."""
     content = config.content_path
@@ -54,24 +62,40 @@ def discover_sources(config: SiteConfig) -> tuple[tuple[SourceFile, ...], tuple[
     if not content.is_dir():
         return (), ()
     content_real = content.resolve()
-    for folder, dirnames, filenames in os.walk(content, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for dirname in dirnames:
-            if (Path(folder) / dirname).is_symlink():
+    try:
+        content_display = content.relative_to(config.root)
+    except ValueError:  # content_dir outside the site's folder
+        content_display = content
+
+    def visit(folder: Path, relative: str) -> None:
+        """Files first, then subfolders, each in name order: the order os.walk gives."""
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            return
+        subfolders: list[os.DirEntry[str]] = []
+        for entry in entries:
+            if not _is_folder(entry) or entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
                 problems.append(
                     ContentError(
                         "a linked folder is not followed",
-                        SourceLocation((Path(folder) / dirname).relative_to(config.root)),
+                        SourceLocation(content_display / relative / entry.name),
                         "move the folder into content/ instead of linking it",
                     )
                 )
-        dirnames[:] = [d for d in dirnames if not (Path(folder) / d).is_symlink()]
-        for name in sorted(filenames):
-            if not name.endswith(REPORT_SUFFIXES) or is_editor_litter(name):
+            else:
+                subfolders.append(entry)
+        for entry in entries:
+            name = entry.name
+            if not name.endswith(REPORT_SUFFIXES) or is_editor_litter(name) or _is_folder(entry):
                 continue
-            path = Path(folder) / name
-            display = path.relative_to(config.root)
-            if path.is_symlink():
+            path = folder / name
+            key = f"{relative}/{name}" if relative else name
+            display = content_display / key
+            if entry.is_symlink():
                 try:
                     target = path.resolve(strict=True)
                 except (OSError, RuntimeError):
@@ -88,8 +112,7 @@ def discover_sources(config: SiteConfig) -> tuple[tuple[SourceFile, ...], tuple[
                         )
                     )
                     continue
-            relative = path.relative_to(content)
-            if len(relative.parts) < 2:
+            if not relative:
                 problems.append(
                     ContentError(
                         "a report must be inside a section folder",
@@ -98,10 +121,13 @@ def discover_sources(config: SiteConfig) -> tuple[tuple[SourceFile, ...], tuple[
                     )
                 )
                 continue
-            stem, lang = language_suffix(path.stem, config)
-            found.append(
-                SourceFile(path, display, relative.as_posix(), relative.parts[0], stem, lang)
-            )
+            stem, lang = language_suffix(name.rpartition(".")[0], config)
+            section = relative.partition("/")[0]
+            found.append(SourceFile(path, display, key, section, stem, lang))
+        for entry in subfolders:
+            visit(folder / entry.name, f"{relative}/{entry.name}" if relative else entry.name)
+
+    visit(content, "")
     return tuple(found), tuple(problems)
 
 

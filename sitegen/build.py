@@ -328,32 +328,34 @@ class PlannedPage:
     digest: str | None
 
 
-def _report_view_digest(
-    view: ReportView, fingerprinter: Fingerprinter, sources: Mapping[str, Report]
-) -> bytes | None:
-    """A report view's digest, from its report's source digest and the rest of the view.
+class _ReportDigests:
+    """Digests of report views and summaries, from their reports' source digests.
 
-    The rest is what comes from the site around the report (its other versions, its terms)
-    and what the image stage adds (sizes in the body, image variants). None where the
-    report has no source digest.
+    A view or summary is its report (which its source digest stands for) and what comes
+    from the site around it (its other versions, its terms) and from the image stage
+    (sizes, variants); a view adds the rendered body. That site part is fingerprinted
+    once per report, for its summary and its view.
     """
-    report = sources.get(view.key)
-    if report is None or not report.source_digest:
-        return None
-    own = (
-        view.key,
-        view.url,
-        view.lang,
-        view.versions,
-        view.terms,
-        view.stale,
-        view.original,
-        view.image,
-        view.html,
-    )
-    return hashlib.blake2b(
-        report.source_digest.encode() + fingerprinter.digest(own), digest_size=16
-    ).digest()
+
+    def __init__(self, fingerprinter: Fingerprinter, sources: Mapping[str, Report]) -> None:
+        self.fingerprinter = fingerprinter
+        self.sources = sources
+        self._parts: dict[str, bytes] = {}
+
+    def digest(self, view: ReportSummary) -> bytes | None:
+        """None where the report has no source digest."""
+        report = self.sources.get(view.key)
+        if report is None or not report.source_digest:
+            return None
+        part = self._parts.get(view.key)
+        if part is None:
+            own = (view.key, view.url, view.lang, view.versions, view.terms, view.stale,
+                   view.original, view.image)  # fmt: skip
+            part = self._parts[view.key] = self.fingerprinter.digest(own)
+        hasher = hashlib.blake2b(report.source_digest.encode() + part, digest_size=16)
+        if isinstance(view, ReportView):
+            hasher.update(b"view\0" + view.html.encode("utf-8", "surrogatepass"))
+        return hasher.digest()
 
 
 def _with_stand_ins(
@@ -390,16 +392,20 @@ def page_digests(
 ) -> list[PlannedPage]:
     """Fingerprint each page's template and context, so unchanged pages are not rendered."""
     fingerprinter = Fingerprinter()
+    reports = _ReportDigests(fingerprinter, sources)
     holders: dict[int, int] = {}
     for job in jobs:
         for name in ("site", "edition"):
             fingerprinter.share(job.context[name])
         view = job.context.get("report")
         if view is not None:
-            fingerprinter.share(view, _report_view_digest(view, fingerprinter, sources))
+            fingerprinter.share(view, reports.digest(view))
         for value in job.context.values():
             if type(value) is tuple:
                 holders[id(value)] = holders.get(id(value), 0) + 1
+                for item in value:
+                    if type(item) is ReportSummary:  # a list page's reports
+                        fingerprinter.share(item, reports.digest(item))
     # A list several pages hold (the timeline's years, on every year's page) is
     # fingerprinted once, and stands in their contexts by its fingerprint.
     stand_ins: dict[int, tuple[object, Fingerprint | None]] = {}

@@ -6,7 +6,7 @@ import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -99,8 +99,13 @@ class ReportView(ReportSummary):
 
     html: str = ""
     headings: tuple[Heading, ...] = ()
-    jsonld: str = ""
-    """Its schema.org NewsArticle as JSON, safe inside `<script type="application/ld+json">`."""
+    article: Callable[[], str] = field(default=str, compare=False, repr=False)
+    """Makes its JSON-LD (only for pages rendered); the fields above determine it."""
+
+    @property
+    def jsonld(self) -> str:
+        """Its schema.org NewsArticle as JSON, safe inside `<script type="application/ld+json">`."""
+        return self.article()
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,8 +367,14 @@ def _report_view(summary: ReportSummary, site: Site, config: SiteConfig) -> Repo
         **fields,
         html=report.rendered.html if report.rendered else "",
         headings=report.rendered.headings if report.rendered else (),
-        jsonld=script_json(news_article(report, site, config, summary.terms)),
+        article=functools.partial(_article_json, report, site, config, summary.terms),
     )
+
+
+def _article_json(
+    report: Report, site: Site, config: SiteConfig, terms: Sequence[TermGroup]
+) -> str:
+    return script_json(news_article(report, site, config, terms))
 
 
 def _edition_view(edition: Edition, search: bool = False) -> EditionView:

@@ -678,7 +678,9 @@ def build(
             if use_cache:
                 memo_now = OutputMemo(new_memo, writer.stamps, tuple(writer.foreign))
                 save_output_memo(config, output, memo_now)
-            changed = None if writer.tree is None else tuple(sorted(writer.tree.lag))
+            # A first build (into no output/ yet) made everything: not worth listing.
+            made_anew = not writer.front_made
+            changed = None if made_anew or writer.tree is None else tuple(sorted(writer.tree.lag))
         state = None
         if writer.tree is not None:
             pages_of: dict[PageGroup, tuple[PlannedPage, ...]] = {}

@@ -556,7 +556,10 @@ def _command_output(command: Sequence[str | Path], cwd: Path | None = None) -> s
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"unknown ({error})"
-    return (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode == 0 else "?"
+    if done.returncode != 0:
+        return "?"
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def machine_facts(

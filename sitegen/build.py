@@ -554,6 +554,7 @@ def build(
     use_cache: bool = True,
     search_index: bool = True,
     loaded_before: Mapping[str, LoadedReport] | None = None,
+    keep_state: bool = False,
 ) -> BuildResult:
     """Run every stage; raise BuildFailed with every problem if any stage found errors.
 
@@ -561,7 +562,8 @@ def build(
     that changed are written. With `check_pages`, every page is rendered and every link and
     #anchor in it is checked. Without `search_index`, Pagefind does not run and output/ gets
     no search index (the dev server indexes in the background). `loaded_before` are report
-    files loaded earlier in this process, used where their files have not changed since.
+    files loaded earlier in this process, used where their files have not changed since. With
+    `keep_state` (a build session), the result holds the state the next build starts from.
     """
     output = output or config.output_path
     writer: SiteWriter | None = None
@@ -570,7 +572,9 @@ def build(
         check_output_folder(output, config.root, config.content_path)
         if use_cache:
             previous = load_output_memo(config, output)
-        writer = SiteWriter(output, previous.folders or None, previous.foreign)
+        writer = SiteWriter(
+            output, previous.folders or None, previous.foreign, keep_tree=keep_state
+        )
     index_search = prepare_search(config) if write and search_index else None
     theme = load_theme(config)
     loaded = load_report_files(

@@ -260,26 +260,26 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
-def write_file(tree: Path, path: str, content: bytes) -> None:
-    """Write one file into a tree (replacing what is there, never through a link)."""
-    target = f"{tree}/{_relative_text(path)}"
+def _clear_place(target: Path | str) -> None:
+    """Remove what stands at a file's place (never writing through it), or make its folder."""
     try:
         os.unlink(target)
     except FileNotFoundError:
         _make_folder(os.path.dirname(target))
     except IsADirectoryError:
         shutil.rmtree(target)
+
+
+def write_file(tree: Path, path: str, content: bytes) -> None:
+    """Write one file into a tree (replacing what is there, never through a link)."""
+    target = f"{tree}/{_relative_text(path)}"
+    _clear_place(target)
     with open(target, "wb") as file:
         file.write(content)
 
 
 def _link_or_copy(source: Path | str, target: Path | str) -> None:
-    try:
-        os.unlink(target)
-    except FileNotFoundError:
-        _make_folder(os.path.dirname(target))
-    except IsADirectoryError:
-        shutil.rmtree(target)
+    _clear_place(target)
     try:
         os.link(source, target, follow_symlinks=False)
     except OSError:
@@ -287,10 +287,7 @@ def _link_or_copy(source: Path | str, target: Path | str) -> None:
 
 
 def _replace_with_copy(source: Path, target: Path | str) -> None:
-    try:
-        os.unlink(target)
-    except FileNotFoundError:
-        _make_folder(os.path.dirname(target))
+    _clear_place(target)
     shutil.copyfile(source, target)
 
 
@@ -319,6 +316,36 @@ def _size_of(path: str) -> int | None:
         return None
 
 
+def _refuse_clashes(output: Path, foreign: Sequence[str], paths: Iterable[str]) -> None:
+    """Stop where a file sitegen did not make stands where the site writes one."""
+    if not foreign:
+        return
+    wanted = set(paths)
+    folders = {str(parent) for p in wanted for parent in PurePosixPath(p).parents}
+    for path in foreign:
+        if path in wanted or path in folders:
+            raise OutputError(
+                f"output/{path} was not made by sitegen and stands where the site writes a page",
+                SourceLocation(output / path),
+                "move or delete it, or rename the report",
+            )
+
+
+def _swap(back: Path, output: Path, foreign: Sequence[str]) -> None:
+    """Move what sitegen did not make into the finished twin, then swap it in for output/."""
+    marker = "a build is swapping in; moved here from output/:\n"
+    (back / _DIRTY).write_text(marker + "".join(p + "\n" for p in foreign))
+    for path in foreign:
+        (back / path).parent.mkdir(parents=True, exist_ok=True)
+        os.rename(output / path, back / path)
+    (back / _DIRTY).unlink()
+    if not _exchange(back, output):
+        retired = output.parent / f".{output.name}.{os.getpid()}.new-sitegen"
+        os.rename(output, retired)
+        os.rename(back, output)
+        os.rename(retired, back)
+
+
 def _tree_holds(tree: Path, made: Mapping[str, ManifestEntry], path: str, digest: str) -> bool:
     """Whether a tree's manifest lists this file with these bytes, and the file is as listed."""
     entry = made.get(path)
@@ -333,13 +360,17 @@ class SiteWriter:
         output: Path,
         stamps: Mapping[str, int] | None = None,
         foreign: Iterable[str] = (),
+        *,
+        keep_tree: bool = False,
     ) -> None:
         """Read what output/ holds.
 
         `stamps` are its folders' times after the last build, and `foreign` what it then
         held that sitegen did not make; with them only folders changed since are listed.
+        With `keep_tree`, `tree` says afterwards what output/ and its twin hold.
         """
         self.output = output.absolute()
+        self.keep_tree = keep_tree
         self.stamps: dict[str, int] = {}
         """After commit: the new output/'s folders' times, for the next build."""
         self.back = back_folder(self.output)
@@ -349,7 +380,8 @@ class SiteWriter:
         """Files written into the twin during this build, before commit."""
         self.foreign: list[str] = []
         self.tree: TreeState | None = None
-        """After commit (or when output/ already held the site): for swap_in_changes."""
+        """After commit (or when output/ already held the site), with keep_tree: for
+        swap_in_changes."""
         self._front_sizes: dict[str, int | None] = {}
         """Sizes of output/'s files as found during this build (output/ changes at commit)."""
         if self.output.is_dir():
@@ -396,7 +428,8 @@ class SiteWriter:
         if not all(self.is_current(file.path, file.content_digest()) for file in files):
             return False
         back_made = self.back_made if self.back.is_dir() else None
-        self.tree = tree_state(self.output, self.front_made, back_made, self.foreign)
+        if self.keep_tree:
+            self.tree = tree_state(self.output, self.front_made, back_made, self.foreign)
         return True
 
     def record_written(self, path: str, digest: str, size: int) -> None:
@@ -420,18 +453,7 @@ class SiteWriter:
 
     def refuse_clashes(self, paths: Iterable[str]) -> None:
         """Stop where a file sitegen did not make stands where the site writes one."""
-        if not self.foreign:
-            return
-        wanted = set(paths)
-        folders = {str(parent) for p in wanted for parent in PurePosixPath(p).parents}
-        for path in self.foreign:
-            if path in wanted or path in folders:
-                raise OutputError(
-                    f"output/{path} was not made by sitegen and stands where the site "
-                    "writes a page",
-                    SourceLocation(self.output / path),
-                    "move or delete it, or rename the report",
-                )
+        _refuse_clashes(self.output, self.foreign, paths)
 
     def prepare(self) -> Path:
         """Ready the twin for writing and return it.
@@ -507,23 +529,15 @@ class SiteWriter:
             os.rename(self.back, self.output)
             self._front_sizes.clear()
             self.stamps = folder_stamps(self.output, made_folders(entries))
-            self.tree = tree_state(self.output, entries, None, self.foreign)
+            if self.keep_tree:
+                self.tree = tree_state(self.output, entries, None, self.foreign)
             return
         before = self.front_made
-        marker = "a build is swapping in; moved here from output/:\n"
-        (self.back / _DIRTY).write_text(marker + "".join(p + "\n" for p in self.foreign))
-        for path in self.foreign:
-            (self.back / path).parent.mkdir(parents=True, exist_ok=True)
-            os.rename(self.output / path, self.back / path)
-        (self.back / _DIRTY).unlink()
-        if not _exchange(self.back, self.output):
-            retired = self.output.parent / f".{self.output.name}.{os.getpid()}.new-sitegen"
-            os.rename(self.output, retired)
-            os.rename(self.back, self.output)
-            os.rename(retired, self.back)
+        _swap(self.back, self.output, self.foreign)
         self._front_sizes.clear()
         self.stamps = folder_stamps(self.output, made_folders(entries))
-        self.tree = tree_state(self.output, entries, before, self.foreign)
+        if self.keep_tree:
+            self.tree = tree_state(self.output, entries, before, self.foreign)
 
 
 @dataclass(frozen=True, slots=True)
@@ -599,20 +613,9 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
             name = entry.name
             if name not in top and name not in foreign and not name.startswith(MANIFEST):
                 foreign.append(name)
-    clashes = {str(parent) for p in changes for parent in PurePosixPath(p).parents}
-    for path in foreign:
-        if path in changes or path in clashes:
-            raise OutputError(
-                f"output/{path} was not made by sitegen and stands where the site writes a page",
-                SourceLocation(output / path),
-                "move or delete it, or rename the report",
-            )
+    _refuse_clashes(output, foreign, changes)
     (back / _DIRTY).write_text("a build is writing here\n", encoding="utf-8")
-    for path in state.lag - set(changes):
-        if path in made:
-            _link_or_copy(output / path, back / path)
-        else:
-            _remove_file(back, path)
+    _bring_up_to_date(back, output, made, state.lag - changes.keys())
     for path, file in changes.items():
         safe_relative(path)
         if file is None:
@@ -636,20 +639,21 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
         made = {path: made[path] for path in sorted(made)}
         top = _top_names(made)
     _write_manifest(back, made, in_order=True)
-    marker = "a build is swapping in; moved here from output/:\n"
-    (back / _DIRTY).write_text(marker + "".join(p + "\n" for p in foreign))
-    for path in foreign:
-        (back / path).parent.mkdir(parents=True, exist_ok=True)
-        os.rename(output / path, back / path)
-    (back / _DIRTY).unlink()
-    if not _exchange(back, output):
-        retired = output.parent / f".{output.name}.{os.getpid()}.new-sitegen"
-        os.rename(output, retired)
-        os.rename(back, output)
-        os.rename(retired, back)
+    _swap(back, output, foreign)
     stamp = _manifest_stamp(output)
     assert stamp is not None
     return TreeState(output, made, frozenset(changes), tuple(foreign), stamp, top)
+
+
+def _bring_up_to_date(
+    back: Path, output: Path, made: Mapping[str, ManifestEntry], paths: Iterable[str]
+) -> None:
+    """Make the twin hold at these paths what output/ holds (hard links), or nothing."""
+    for path in sorted(paths):
+        if path in made:
+            _link_or_copy(output / path, back / path)
+        else:
+            _remove_file(back, path)
 
 
 def catch_up_twin(state: TreeState) -> TreeState | None:
@@ -665,11 +669,7 @@ def catch_up_twin(state: TreeState) -> TreeState | None:
         return None
     back.mkdir(exist_ok=True)
     (back / _DIRTY).write_text("a build is writing here\n", encoding="utf-8")
-    for path in sorted(state.lag):
-        if path in state.made:
-            _link_or_copy(output / path, back / path)
-        else:
-            _remove_file(back, path)
+    _bring_up_to_date(back, output, state.made, state.lag)
     _write_manifest(back, state.made, in_order=True)
     (back / _DIRTY).unlink()
     return dataclasses.replace(state, lag=frozenset())

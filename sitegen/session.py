@@ -117,6 +117,7 @@ class BuildSession:
                 progress=progress,
                 search_index=search_index,
                 loaded_before=None if state is None else state.loaded,
+                keep_state=True,
             )
         else:
             self._memo_unsaved = True

@@ -6,14 +6,17 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import operator
 import tomllib
 import traceback
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.ext
 import jinja2.meta
 import jinja2.nodes
 import markupsafe
@@ -270,6 +273,61 @@ def bounded_range(*args: int) -> range:
     return result
 
 
+FRAGMENTS_KEPT = 256
+"""How many rendered fragments an environment keeps, the least recently used dropped first."""
+
+
+class FragmentCache(jinja2.ext.Extension):
+    """`{% cache key, ... %}...{% endcache %}`: a fragment rendered once per key.
+
+    The keys (compared by value) must hold everything the fragment shows that may differ
+    between pages; what the environment provides (strings, links, filters) is the same for
+    every page. An environment lives for one build, or for a build session until its
+    templates or configuration change, so no fragment outlives what made it.
+    """
+
+    tags = {"cache"}  # noqa: RUF012 (the attribute Jinja reads)
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        self._by_value: OrderedDict[Hashable, str] = OrderedDict()
+        self._by_identity: OrderedDict[tuple[int, ...], tuple[tuple[Any, ...], str]] = OrderedDict()
+        """The same keys again, known without hashing them (a year of 1,000 reports)."""
+
+    def parse(self, parser: Any) -> jinja2.nodes.Node:
+        """Parse `cache key, ...` up to `endcache`."""
+        lineno = next(parser.stream).lineno
+        keys = [jinja2.nodes.Const(parser.name), jinja2.nodes.Const(lineno)]
+        keys.append(parser.parse_expression())
+        while parser.stream.skip_if("comma"):
+            keys.append(parser.parse_expression())
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        call = self.call_method("_fragment", [jinja2.nodes.Tuple(keys, "load")])
+        return jinja2.nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _fragment(self, key: tuple[Any, ...], caller: Callable[[], str]) -> str:
+        ids = tuple(map(id, key))
+        known = self._by_identity.get(ids)
+        if known is not None and all(map(operator.is_, known[0], key)):
+            return known[1]
+        try:
+            fragment = self._by_value.get(key)
+        except TypeError:  # a key that cannot be hashed: render every time
+            return caller()
+        if fragment is None:
+            fragment = self._by_value[key] = caller()
+        _keep_recent(self._by_value, key)
+        self._by_identity[ids] = (key, fragment)
+        _keep_recent(self._by_identity, ids)
+        return fragment
+
+
+def _keep_recent(kept: OrderedDict[Any, Any], key: Hashable) -> None:
+    kept.move_to_end(key)
+    if len(kept) > FRAGMENTS_KEPT:
+        kept.popitem(last=False)
+
+
 def create_environment(
     theme: Theme, config: SiteConfig, strings: ThemeStrings, compiled: Path | None = None
 ) -> jinja2.Environment:
@@ -291,6 +349,7 @@ def create_environment(
         keep_trailing_newline=True,
         auto_reload=False,
         bytecode_cache=None if compiled is None else jinja2.FileSystemBytecodeCache(str(compiled)),
+        extensions=[FragmentCache],
     )
     urls = SiteUrls(config.base_url, config.base_path)
 

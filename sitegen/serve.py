@@ -280,6 +280,11 @@ class SearchIndexer:
         started = time.perf_counter()
         _make_cache_folder(self.folder)
         command = [str(binary), "--site", str(site), "--output-path", str(target), "--silent"]
+        # At the lowest priority, so that an editor's next save is built at once even while
+        # the index is still being made on every core.
+        nice = shutil.which("nice")
+        if nice is not None:
+            command = [nice, "-n", "19", *command]
         with self._lock:
             if cancelled.is_set():
                 return

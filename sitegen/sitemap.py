@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import quote
 
@@ -25,20 +26,27 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
-def _page_reports(site: Site) -> dict[str, tuple[str, ...]]:
-    """Site path -> the keys of the reports the page shows."""
-    shows: dict[str, tuple[str, ...]] = {r.url: (k,) for k, r in site.reports.items()}
+def _newest(keys: Iterable[str], changed: Mapping[str, dt.datetime]) -> dt.datetime | None:
+    return max(map(changed.__getitem__, keys), default=None)
+
+
+def _last_changes(site: Site) -> dict[str, dt.datetime | None]:
+    """Site path -> when the newest of the reports the page shows last changed."""
+    changed = {key: report.last_changed for key, report in site.reports.items()}
+    last: dict[str, dt.datetime | None] = {r.url: changed[k] for k, r in site.reports.items()}
     for edition in site.editions:
-        shows[edition.prefix + "/"] = edition.report_keys
-        shows[edition.timeline_url] = edition.report_keys
+        last[edition.prefix + "/"] = last[edition.timeline_url] = _newest(
+            edition.report_keys, changed
+        )
         for taxonomy in edition.taxonomies:
-            shows[taxonomy.url] = tuple(k for t in taxonomy.terms for k in t.report_keys)
-            for term in taxonomy.terms:
-                shows[term.url] = term.report_keys
+            terms = [_newest(term.report_keys, changed) for term in taxonomy.terms]
+            for term, newest in zip(taxonomy.terms, terms, strict=True):
+                last[term.url] = newest
+            last[taxonomy.url] = max((t for t in terms if t is not None), default=None)
         for year in edition.timeline:
-            keys = [k for month in year.months for k in month.report_keys]
-            shows[year.url] = (*keys, *year.year_only_keys)
-    return shows
+            keys = itertools.chain(*(m.report_keys for m in year.months), year.year_only_keys)
+            last[year.url] = _newest(keys, changed)
+    return last
 
 
 def _listed(jobs: Iterable[PageJob]) -> list[PageJob]:
@@ -54,21 +62,16 @@ def _listed(jobs: Iterable[PageJob]) -> list[PageJob]:
     return list(listed.values())
 
 
-def _lastmod(keys: Sequence[str], changed: Mapping[str, dt.datetime]) -> dt.datetime | None:
-    return max(map(changed.__getitem__, keys), default=None)
-
-
 def build_sitemap(site: Site, config: SiteConfig, jobs: Sequence[PageJob]) -> OutputFile:
     """The sitemap of every listed page, with lastmod and hreflang alternates."""
-    shows: Mapping[str, tuple[str, ...]] = _page_reports(site)
-    changed = {key: report.last_changed for key, report in site.reports.items()}
+    last = _last_changes(site)
     base_url, base_path = config.base_url, config.base_path
     entries = [
         _url_entry(
             base_url,
             base_path,
             job.url,
-            _lastmod(shows.get(job.url, ()), changed),
+            last.get(job.url),
             tuple(
                 (alternate.lang, alternate.url)
                 for alternate in getattr(job.context.get("page"), "alternates", ())

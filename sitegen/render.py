@@ -421,12 +421,27 @@ class PagePlanner:
         site: Site,
         config: SiteConfig,
         summaries: Mapping[str, ReportSummary] | None = None,
+        years: Iterable[YearView] = (),
+        moved: AbstractSet[str] = frozenset(),
     ) -> None:
+        """Plan pages reusing what is given and still the same.
+
+        That is `summaries`, and of `years` (the timeline as planned before) every year and
+        entry; `moved` are the reports whose timeline entries may have changed.
+        """
         self.site = site
         self.config = config
         self._term_index: dict[tuple[str, str, str], TermRef] | None = None
         self.summaries: dict[str, ReportSummary] = dict(summaries or {})
         """Every report summary made or reused so far, by key."""
+        self._years_before = {year.url: year for year in years}
+        self._entries: dict[str, TimelineEntry] = {
+            entry.key: entry
+            for year in years
+            for entries in (*(m.reports for m in year.months), year.year_only)
+            for entry in entries
+            if entry.key not in moved
+        }
         self.editions = {e.lang: _edition_view(e, config.search) for e in site.editions}
         self.site_view = SiteView(
             config.title,
@@ -597,16 +612,27 @@ class PagePlanner:
         )  # fmt: skip
 
     def _entries_of(self, keys: Sequence[str]) -> tuple[TimelineEntry, ...]:
-        return tuple(timeline_entry(self.site.reports[key]) for key in keys)
+        entries = self._entries
+        found = []
+        for key in keys:
+            entry = entries.get(key)
+            if entry is None:
+                entry = entries[key] = timeline_entry(self.site.reports[key])
+            found.append(entry)
+        return tuple(found)
 
     def _year_view(self, year: TimelineYear) -> YearView:
-        return YearView(
+        view = YearView(
             year.year,
             year.url,
             year.count,
             tuple(MonthView(m.year, m.month, self._entries_of(m.report_keys)) for m in year.months),
             self._entries_of(year.year_only_keys),
         )
+        # The same object as before where nothing in it changed: pages that show it compare
+        # quickly, and the theme's fragment cache knows it at once.
+        before = self._years_before.get(year.url)
+        return before if before == view else view
 
     def _plan_timeline(self, edition: Edition) -> None:
         timeline_urls = self._per_edition_urls(lambda e: e.timeline_url)

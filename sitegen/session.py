@@ -56,6 +56,7 @@ from sitegen.render import (
     PageJob,
     PagePlanner,
     TimelineEntry,
+    YearView,
     find_collisions,
     render_page,
     timeline_entry,
@@ -241,7 +242,7 @@ def rebuild_reports(
     kept = dict(state.summaries)
     for key in redo | (kept.keys() - site.reports.keys()):
         kept.pop(key, None)
-    planner = PagePlanner(site, config, kept)
+    planner = PagePlanner(site, config, kept, _timeline_years(state), keys)
     remade = planner.make_summaries(redo)
     planner.summaries.update(remade)
     listed = {k for k, v in remade.items() if state.summaries.get(k) != v}
@@ -484,6 +485,15 @@ class _GroupsToPlan:
             or (group[2], group[3]) in self.moved_terms
             or not self.listed.isdisjoint(term.report_keys)
         )
+
+
+def _timeline_years(state: BuildState) -> list[YearView]:
+    """The years of every edition's timeline as last planned."""
+    years: list[YearView] = []
+    for group, pages in state.groups.items():
+        if group[0] == "timeline" and pages:
+            years.extend(pages[0].job.context["years"])
+    return years
 
 
 def _timeline_entry(report: Report | None) -> TimelineEntry | None:

@@ -5,8 +5,10 @@ Pure functions; problems are returned as diagnostics.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from sitegen.config import BuildOptions, SiteConfig
@@ -260,13 +262,47 @@ def check_report_urls(reports: tuple[Report, ...]) -> list[Diagnostic]:
     return diagnostics
 
 
+def _reordered(taxonomy: Taxonomy, ordered: Sequence[str], moved: AbstractSet[str]) -> Taxonomy:
+    """A taxonomy with the reports of each term holding a moved report put in order again."""
+    position: dict[str, int] | None = None
+    terms: list[Term] = []
+    for term in taxonomy.terms:
+        if not moved.isdisjoint(term.report_keys):
+            if position is None:
+                position = {key: at for at, key in enumerate(ordered)}
+            keys = tuple(sorted(term.report_keys, key=position.__getitem__))
+            term = dataclasses.replace(term, report_keys=keys)
+        terms.append(term)
+    return dataclasses.replace(taxonomy, terms=tuple(terms))
+
+
+def _terms_unchanged(
+    name: str, before: Site, after: Mapping[str, Report], changed: AbstractSet[str]
+) -> bool:
+    """Whether every changed report is in both sites, in one language, with the same terms."""
+    for key in changed:
+        old, new = before.reports.get(key), after.get(key)
+        if old is None or new is None or old.lang != new.lang:
+            return False
+        if old.terms_of(name) != new.terms_of(name):
+            return False
+    return True
+
+
 def build_site(
     reports: tuple[Report, ...],
     config: SiteConfig,
     options: BuildOptions,
     vocabulary: Vocabulary = EMPTY_VOCABULARY,
+    before: Site | None = None,
+    changed: AbstractSet[str] = frozenset(),
 ) -> SiteResult:
-    """The whole site model from every validated report."""
+    """The whole site model from every validated report.
+
+    With `before` (the site as last built) and the keys of the reports `changed` since, a
+    taxonomy whose terms those reports did not change is reordered, not made again (the
+    same result, without going through every report's terms).
+    """
     published = select_published(reports, options)
     diagnostics = check_report_urls(published)
     groups, stale, translation_problems = group_translations(published, config)
@@ -278,10 +314,26 @@ def build_site(
         by_lang[config.language] = []
     editions: list[Edition] = []
     languages = [config.language, *sorted(lang for lang in by_lang if lang != config.language)]
+    published_by_key = {r.key: r for r in published} if before is not None else {}
+    editions_before = {e.lang: e for e in before.editions} if before is not None else {}
     for lang in languages:
         ordered = newest_first(by_lang[lang])
+        keys = tuple(r.key for r in ordered)
+        edition_before = editions_before.get(lang)
+        same_reports = edition_before is not None and set(edition_before.report_keys) == set(keys)
         taxonomies: list[Taxonomy] = []
-        for name in config.taxonomies:
+        for at, name in enumerate(config.taxonomies):
+            if (
+                before is not None
+                and edition_before is not None
+                and same_reports
+                and not vocabulary.covers(name)
+                and at < len(edition_before.taxonomies)
+                and edition_before.taxonomies[at].name == name
+                and _terms_unchanged(name, before, published_by_key, changed)
+            ):
+                taxonomies.append(_reordered(edition_before.taxonomies[at], keys, changed))
+                continue
             taxonomy, problems = build_taxonomy(name, ordered, lang, config, vocabulary)
             taxonomies.append(taxonomy)
             diagnostics.extend(problems)
@@ -291,7 +343,7 @@ def build_site(
             Edition(
                 lang,
                 prefix,
-                tuple(r.key for r in ordered),
+                keys,
                 tuple(taxonomies),
                 build_timeline(ordered, timeline_url),
                 timeline_url,

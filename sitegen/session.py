@@ -229,7 +229,9 @@ def rebuild_reports(
             for key in sorted(loaded)
             if (report := loaded[key].report) is not None
         )
-        site_result = build_site(every, config, state.options, state.vocabulary)
+        site_result = build_site(
+            every, config, state.options, state.vocabulary, old_site, changed.keys()
+        )
         site, site_diagnostics = site_result.site, site_result.diagnostics
         if [e.lang for e in site.editions] != [e.lang for e in old_site.editions]:
             return None  # a language came or went: every page's navigation changed

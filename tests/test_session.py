@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from sitegen import indexes
 from sitegen import session as session_module
 from sitegen.cache import CACHE_DIR
 from sitegen.config import BuildOptions, load_config
@@ -231,4 +233,29 @@ def test_a_full_build_that_failed_is_still_due_at_the_next_edit(site: Path, tmp_
     replace(site, REPORT, "title: [Report 3", "title: Report 3")
     session.build(Reporter(), [broken], search_index=False)
     assert not (site / "output/reports/report-5").exists()
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "remade"),
+    [
+        ("date across pages", []),
+        ("title", []),
+        ("tags", ["tags"] * 2),  # in each language's edition
+    ],
+)
+def test_only_taxonomies_whose_terms_changed_are_made_again(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str, remade: list[str]
+) -> None:
+    session = start(site)
+    made: list[str] = []
+    build_taxonomy = indexes.build_taxonomy
+
+    def counted(name: str, *args: Any, **kwargs: Any) -> Any:
+        made.append(name)
+        return build_taxonomy(name, *args, **kwargs)
+
+    monkeypatch.setattr(indexes, "build_taxonomy", counted)
+    session.build(Reporter(), EDITS[edit](site), search_index=False)
+    assert made == remade
     assert tree(site / "output") == cold_build(site, tmp_path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -262,31 +262,62 @@ def check_report_urls(reports: tuple[Report, ...]) -> list[Diagnostic]:
     return diagnostics
 
 
-def _reordered(taxonomy: Taxonomy, ordered: Sequence[str], moved: AbstractSet[str]) -> Taxonomy:
-    """A taxonomy with the reports of each term holding a moved report put in order again."""
-    position: dict[str, int] | None = None
+def _updated_taxonomy(
+    taxonomy: Taxonomy,
+    ordered: Sequence[Report],
+    before: Site,
+    changed: AbstractSet[str],
+    config: SiteConfig,
+) -> Taxonomy | None:
+    """A taxonomy made before, brought up to date after the `changed` reports changed.
+
+    The terms the changed reports took or dropped are made again from the reports that hold
+    them; each other term holding a changed report has its reports put in order again. None
+    where that is not known to give what build_taxonomy would (a changed report came, went
+    or changed language, or a term now clashes or makes no URL): make it whole then.
+    """
+    name, lang = taxonomy.name, taxonomy.lang
+    after = {report.key: report for report in ordered}
+    retermed: list[str] = []
+    for key in changed:
+        old, new = before.reports.get(key), after.get(key)
+        if new is None and (old is None or old.lang != lang):
+            continue  # not in this language, before or after
+        if old is None or new is None or old.lang != new.lang:
+            return None
+        if old.terms_of(name) != new.terms_of(name):
+            retermed.append(key)
+    old_terms = {term.key: term for term in taxonomy.terms}
+    touched = {
+        fold_term(written)
+        for key in retermed
+        for report in (before.reports[key], after[key])
+        for written in report.terms_of(name)
+    }
+    position = {report.key: at for at, report in enumerate(ordered)}
     terms: list[Term] = []
     for term in taxonomy.terms:
-        if not moved.isdisjoint(term.report_keys):
-            if position is None:
-                position = {key: at for at, key in enumerate(ordered)}
+        if term.key in touched:
+            continue
+        if not changed.isdisjoint(term.report_keys):
             keys = tuple(sorted(term.report_keys, key=position.__getitem__))
             term = dataclasses.replace(term, report_keys=keys)
         terms.append(term)
+    if touched:
+        holders = set(retermed)
+        for key in touched:
+            if key in old_terms:
+                holders.update(old_terms[key].report_keys)
+        holding = tuple(sorted((after[k] for k in holders), key=lambda r: position[r.key]))
+        remade, problems = build_taxonomy(name, holding, lang, config)
+        if problems:
+            return None
+        terms.extend(term for term in remade.terms if term.key in touched)
+    slugs = [term.slug for term in terms]
+    if len(set(slugs)) != len(slugs):
+        return None
+    terms.sort(key=lambda t: (fold_term(t.name), t.slug))
     return dataclasses.replace(taxonomy, terms=tuple(terms))
-
-
-def _terms_unchanged(
-    name: str, before: Site, after: Mapping[str, Report], changed: AbstractSet[str]
-) -> bool:
-    """Whether every changed report is in both sites, in one language, with the same terms."""
-    for key in changed:
-        old, new = before.reports.get(key), after.get(key)
-        if old is None or new is None or old.lang != new.lang:
-            return False
-        if old.terms_of(name) != new.terms_of(name):
-            return False
-    return True
 
 
 def build_site(
@@ -299,9 +330,9 @@ def build_site(
 ) -> SiteResult:
     """The whole site model from every validated report.
 
-    With `before` (the site as last built) and the keys of the reports `changed` since, a
-    taxonomy whose terms those reports did not change is reordered, not made again (the
-    same result, without going through every report's terms).
+    With `before` (the site as last built) and the keys of the reports `changed` since,
+    each taxonomy is brought up to date from before where it can be (the same result,
+    without going through every report's terms).
     """
     published = select_published(reports, options)
     diagnostics = check_report_urls(published)
@@ -314,7 +345,6 @@ def build_site(
         by_lang[config.language] = []
     editions: list[Edition] = []
     languages = [config.language, *sorted(lang for lang in by_lang if lang != config.language)]
-    published_by_key = {r.key: r for r in published} if before is not None else {}
     editions_before = {e.lang: e for e in before.editions} if before is not None else {}
     for lang in languages:
         ordered = newest_first(by_lang[lang])
@@ -330,10 +360,13 @@ def build_site(
                 and not vocabulary.covers(name)
                 and at < len(edition_before.taxonomies)
                 and edition_before.taxonomies[at].name == name
-                and _terms_unchanged(name, before, published_by_key, changed)
             ):
-                taxonomies.append(_reordered(edition_before.taxonomies[at], keys, changed))
-                continue
+                updated = _updated_taxonomy(
+                    edition_before.taxonomies[at], ordered, before, changed, config
+                )
+                if updated is not None:
+                    taxonomies.append(updated)
+                    continue
             taxonomy, problems = build_taxonomy(name, ordered, lang, config, vocabulary)
             taxonomies.append(taxonomy)
             diagnostics.extend(problems)

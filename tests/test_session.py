@@ -15,6 +15,7 @@ from sitegen import session as session_module
 from sitegen.cache import CACHE_DIR
 from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import BuildFailed, Reporter
+from sitegen.model import Report
 from sitegen.output import back_folder
 from sitegen.session import BuildSession
 from tests.helpers import build, make_site, report_text
@@ -237,25 +238,47 @@ def test_a_full_build_that_failed_is_still_due_at_the_next_edit(site: Path, tmp_
 
 
 @pytest.mark.parametrize(
-    ("edit", "remade"),
+    ("edit", "remade", "terms"),
     [
-        ("date across pages", []),
-        ("title", []),
-        ("tags", ["tags"] * 2),  # in each language's edition
+        ("date across pages", [], set()),
+        ("title", [], set()),
+        # The terms the report took or dropped, in its own language only.
+        ("tags", ["tags"], {"shared", "brand new"}),
+        ("a tag's spelling", ["tags"], {"shared"}),
     ],
 )
-def test_only_taxonomies_whose_terms_changed_are_made_again(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: str, remade: list[str]
+def test_taxonomies_are_brought_up_to_date_not_made_again(
+    site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    edit: str,
+    remade: list[str],
+    terms: set[str],
 ) -> None:
     session = start(site)
     made: list[str] = []
     build_taxonomy = indexes.build_taxonomy
 
-    def counted(name: str, *args: Any, **kwargs: Any) -> Any:
+    def counted(name: str, reports: tuple[Report, ...], *args: Any, **kwargs: Any) -> Any:
         made.append(name)
-        return build_taxonomy(name, *args, **kwargs)
+        for report in reports:  # only the reports that hold the terms made again
+            assert terms & {t.casefold() for t in report.terms_of(name)}, report.key
+        return build_taxonomy(name, reports, *args, **kwargs)
 
     monkeypatch.setattr(indexes, "build_taxonomy", counted)
     session.build(Reporter(), EDITS[edit](site), search_index=False)
+    monkeypatch.undo()
     assert made == remade
     assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_tag_that_clashes_after_an_edit_fails_as_a_full_build_does(site: Path) -> None:
+    session = start(site)
+    path = replace(site, REPORT, "[tag 0, shared]", "[tag 0, shared, tag-0]")
+    with pytest.raises(BuildFailed) as edited:
+        session.build(Reporter(), [path], search_index=False)
+    with pytest.raises(BuildFailed) as full:
+        BuildSession(load_config(site), BuildOptions()).build(Reporter(), search_index=False)
+    messages = [(d.location, d.message) for d in edited.value.diagnostics]
+    assert messages == [(d.location, d.message) for d in full.value.diagnostics]
+    assert any("both make the slug 'tag-0'" in message for _, message in messages)

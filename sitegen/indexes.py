@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -68,9 +68,7 @@ def group_translations(
         by_key[report.translation_key].append(report)
     groups: dict[str, TranslationGroup] = {}
     stale: set[str] = set()
-    for key in sorted(by_key):
-        if len(by_key[key]) < 2:
-            continue
+    for key in sorted(key for key, versions in by_key.items() if len(versions) > 1):
         members = sorted(by_key[key], key=lambda r: (r.url, r.key))
         by_lang: dict[str, Report] = {}
         for report in members:
@@ -206,40 +204,78 @@ def build_taxonomy(
     return Taxonomy(name, lang, f"{prefix}/{name}/", tuple(terms)), diagnostics
 
 
+def _ranked(group: Iterable[Report]) -> tuple[str, ...]:
+    """Keys newest first, by event day within a month; partial dates after full ones."""
+    by_date = newest_first(group)
+    ranked = sorted(by_date, key=lambda r: (r.event_date.day is None, -(r.event_date.day or 0)))
+    return tuple(r.key for r in ranked)
+
+
+def _timeline_year(year: int, reports: Iterable[Report], base_url: str) -> TimelineYear:
+    months: dict[int, list[Report]] = defaultdict(list)
+    year_only: list[Report] = []
+    for report in reports:
+        if report.event_date.month is None:
+            year_only.append(report)
+        else:
+            months[report.event_date.month].append(report)
+    return TimelineYear(
+        year,
+        f"{base_url}{year}/",
+        tuple(TimelineMonth(year, m, _ranked(months[m])) for m in sorted(months, reverse=True)),
+        _ranked(year_only),
+    )
+
+
 def build_timeline(reports: tuple[Report, ...], base_url: str) -> tuple[TimelineYear, ...]:
     """Years and months by event date, newest first; partial dates after full ones."""
     years: dict[int, list[Report]] = defaultdict(list)
     for report in reports:
         years[report.event_date.year].append(report)
+    return tuple(
+        _timeline_year(year, years[year], base_url) for year in sorted(years, reverse=True)
+    )
 
-    def order(group: Iterable[Report]) -> tuple[str, ...]:
-        by_date = newest_first(group)
-        ranked = sorted(
-            by_date,
-            key=lambda r: (r.event_date.day is None, -(r.event_date.day or 0)),
-        )
-        return tuple(r.key for r in ranked)
 
-    timeline: list[TimelineYear] = []
-    for year in sorted(years, reverse=True):
-        months: dict[int, list[Report]] = defaultdict(list)
-        year_only: list[Report] = []
-        for report in years[year]:
-            if report.event_date.month is None:
-                year_only.append(report)
+def _updated_timeline(
+    timeline: tuple[TimelineYear, ...],
+    ordered: Sequence[Report],
+    moved: Iterable[Report],
+    base_url: str,
+) -> tuple[TimelineYear, ...]:
+    """A timeline made before, with the years that `moved` reports left or joined made again."""
+    years = {report.event_date.year for report in moved}
+    kept = [year for year in timeline if year.year not in years]
+    for year in years:
+        reports = [report for report in ordered if report.event_date.year == year]
+        if reports:
+            kept.append(_timeline_year(year, reports, base_url))
+    return tuple(sorted(kept, key=lambda y: y.year, reverse=True))
+
+
+def _comes_before(first: Report, second: Report) -> bool:
+    """Whether newest_first puts one report before another."""
+    if first.date != second.date:
+        return bool(first.date > second.date)
+    return (first.url, first.key) < (second.url, second.key)
+
+
+def _newest_first_again(
+    before: Sequence[str], reports: Mapping[str, Report], moved: AbstractSet[str]
+) -> tuple[Report, ...]:
+    """newest_first of the same reports as `before`, after the `moved` ones changed."""
+    ordered = [reports[key] for key in before if key not in moved]
+    for key in sorted(moved & reports.keys()):
+        report = reports[key]
+        low, high = 0, len(ordered)
+        while low < high:
+            middle = (low + high) // 2
+            if _comes_before(ordered[middle], report):
+                low = middle + 1
             else:
-                months[report.event_date.month].append(report)
-        timeline.append(
-            TimelineYear(
-                year,
-                f"{base_url}{year}/",
-                tuple(
-                    TimelineMonth(year, m, order(months[m])) for m in sorted(months, reverse=True)
-                ),
-                order(year_only),
-            )
-        )
-    return tuple(timeline)
+                high = middle
+        ordered.insert(low, report)
+    return tuple(ordered)
 
 
 def check_report_urls(reports: tuple[Report, ...]) -> list[Diagnostic]:
@@ -320,6 +356,13 @@ def _updated_taxonomy(
     return dataclasses.replace(taxonomy, terms=tuple(terms))
 
 
+def _same_urls(before: Site, after: Mapping[str, Report], changed: AbstractSet[str]) -> bool:
+    """Whether the same reports are published as before, each at its URL of before."""
+    if len(after) != len(before.reports) or not after.keys() >= before.reports.keys():
+        return False
+    return all(before.reports[key].url == after[key].url for key in changed if key in after)
+
+
 def build_site(
     reports: tuple[Report, ...],
     config: SiteConfig,
@@ -331,11 +374,15 @@ def build_site(
     """The whole site model from every validated report.
 
     With `before` (the site as last built) and the keys of the reports `changed` since,
-    each taxonomy is brought up to date from before where it can be (the same result,
-    without going through every report's terms).
+    the editions' order, taxonomies and timelines are brought up to date from before where
+    they can be: the same result, without going through every report again.
     """
     published = select_published(reports, options)
-    diagnostics = check_report_urls(published)
+    by_key = {r.key: r for r in sorted(published, key=lambda r: r.key)}
+    if before is not None and _same_urls(before, by_key, changed):
+        diagnostics: list[Diagnostic] = []  # the reports' URLs are as before, when none clashed
+    else:
+        diagnostics = check_report_urls(published)
     groups, stale, translation_problems = group_translations(published, config)
     diagnostics.extend(translation_problems)
     by_lang: dict[str, list[Report]] = defaultdict(list)
@@ -347,10 +394,19 @@ def build_site(
     languages = [config.language, *sorted(lang for lang in by_lang if lang != config.language)]
     editions_before = {e.lang: e for e in before.editions} if before is not None else {}
     for lang in languages:
-        ordered = newest_first(by_lang[lang])
-        keys = tuple(r.key for r in ordered)
         edition_before = editions_before.get(lang)
-        same_reports = edition_before is not None and set(edition_before.report_keys) == set(keys)
+        in_edition = {r.key: r for r in by_lang[lang]}
+        same_reports = (
+            edition_before is not None
+            and len(edition_before.report_keys) == len(in_edition)
+            and in_edition.keys() >= set(edition_before.report_keys)
+        )
+        if same_reports:
+            assert edition_before is not None
+            ordered = _newest_first_again(edition_before.report_keys, in_edition, changed)
+        else:
+            ordered = newest_first(by_lang[lang])
+        keys = tuple(r.key for r in ordered)
         taxonomies: list[Taxonomy] = []
         for at, name in enumerate(config.taxonomies):
             if (
@@ -372,18 +428,19 @@ def build_site(
             diagnostics.extend(problems)
         prefix = language_prefix(lang, config.language)
         timeline_url = prefix + config.permalinks.timeline
-        editions.append(
-            Edition(
-                lang,
-                prefix,
-                keys,
-                tuple(taxonomies),
-                build_timeline(ordered, timeline_url),
-                timeline_url,
-            )
-        )
+        if before is not None and edition_before is not None and same_reports:
+            moved = [
+                report
+                for key in changed
+                for report in (before.reports.get(key), in_edition.get(key))
+                if report is not None and report.lang == lang
+            ]
+            timeline = _updated_timeline(edition_before.timeline, ordered, moved, timeline_url)
+        else:
+            timeline = build_timeline(ordered, timeline_url)
+        editions.append(Edition(lang, prefix, keys, tuple(taxonomies), timeline, timeline_url))
     site = Site(
-        reports={r.key: r for r in sorted(published, key=lambda r: r.key)},
+        reports=by_key,
         editions=tuple(editions),
         translations=groups,
         stale_translations=stale,

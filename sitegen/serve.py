@@ -294,6 +294,9 @@ class SearchIndexer:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
                     stdin=subprocess.DEVNULL,
+                    # Its own session: a Ctrl-C in the terminal stops the server, which stops
+                    # the index itself, rather than the index failing with the signal.
+                    start_new_session=True,
                 )
             except OSError as error:
                 if self.on_done is not None:

@@ -591,3 +591,51 @@ def test_ctrl_c_during_a_build_on_every_core_stops_without_a_traceback(tmp_path:
             process.communicate()
     assert process.returncode in (0, 130), stderr
     assert "Traceback" not in stderr, stderr
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the processes whose parent is `pid`, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append((int(entry.name), command))
+    return found
+
+
+def test_ctrl_c_while_the_search_index_is_made_stops_it_quietly(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        f"content/reports/r{n}.md": report_text(
+            " ".join(f"word{n}x{w}" for w in range(300)) + "\n",
+            title=f"Report {n}",
+            date="2024-03-01",
+        )
+        for n in range(300)
+    }
+    site = make_site(tmp_path / "site", files, CONFIG.replace("search = false", "search = true"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "serve", "--site", str(site), "--port", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + DEADLINE
+        indexing: list[tuple[int, str]] = []
+        while not indexing and time.monotonic() < deadline and process.poll() is None:
+            indexing = [c for c in _children(process.pid) if "pagefind" in c[1]]
+            time.sleep(0.005)
+        assert indexing, "the background search index never started"
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
+        _, stderr = process.communicate(timeout=DEADLINE)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode in (0, 130), stderr
+    assert "Pagefind failed" not in stderr and "Traceback" not in stderr, stderr
+    assert not any(Path(f"/proc/{pid}").exists() for pid, _ in indexing), "the index was left"

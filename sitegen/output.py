@@ -158,15 +158,19 @@ def read_manifest(tree: Path) -> dict[str, ManifestEntry] | None:
     return entries
 
 
-def _write_manifest(
-    tree: Path, entries: Mapping[str, ManifestEntry], *, in_order: bool = False
-) -> None:
-    """Write a tree's manifest; `in_order`: the entries are already sorted by path."""
-    lines = [_MANIFEST_HEADER]
-    paths = entries if in_order else sorted(entries)
-    lines += [f"{(e := entries[p]).digest}\t{e.size}\t{p}" for p in paths]
+def _manifest_line(path: str, entry: ManifestEntry) -> str:
+    return f"{entry.digest}\t{entry.size}\t{path}"
+
+
+def _manifest_lines(entries: Mapping[str, ManifestEntry]) -> dict[str, str]:
+    """Each entry's line of the manifest, by path, in path order."""
+    return {path: _manifest_line(path, entries[path]) for path in sorted(entries)}
+
+
+def _write_manifest(tree: Path, lines: Iterable[str]) -> None:
+    """Write a tree's manifest from its lines, in path order."""
     temporary = tree / (MANIFEST + ".tmp")
-    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temporary.write_text("\n".join([_MANIFEST_HEADER, *lines]) + "\n", encoding="utf-8")
     temporary.replace(tree / MANIFEST)
 
 
@@ -523,7 +527,7 @@ class SiteWriter:
                 wanted[path] = _stamp(f"{self.back}/{path}", digest)
         self.refuse_clashes(wanted)
         entries = {p: e for p, e in wanted.items() if e is not None}
-        _write_manifest(self.back, entries)
+        _write_manifest(self.back, _manifest_lines(entries).values())
         if not self.output.exists():
             (self.back / _DIRTY).unlink()
             os.rename(self.back, self.output)
@@ -556,6 +560,8 @@ class TreeState:
     stamp: tuple[int, int, int]
     top: frozenset[str]
     """The names at output/'s top that sitegen made (or holds things it made in)."""
+    lines: Mapping[str, str]
+    """Each line of output/'s manifest, by path, in path order."""
 
 
 def _manifest_stamp(tree: Path) -> tuple[int, int, int] | None:
@@ -585,7 +591,10 @@ def tree_state(
     lag = {p for p, entry in made.items() if back_made.get(p) != entry}
     lag.update(p for p in back_made if p not in made)
     ordered = {path: made[path] for path in sorted(made)}
-    return TreeState(output, ordered, frozenset(lag), tuple(foreign), stamp, _top_names(ordered))
+    return TreeState(
+        output, ordered, frozenset(lag), tuple(foreign), stamp, _top_names(ordered),
+        _manifest_lines(ordered),
+    )  # fmt: skip
 
 
 def _top_names(made: Iterable[str]) -> frozenset[str]:
@@ -606,6 +615,7 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
         return None
     back.mkdir(exist_ok=True)
     made = dict(state.made)
+    lines = dict(state.lines)
     top = state.top
     foreign = [p for p in state.foreign if os.path.lexists(output / p)]
     with os.scandir(output) as entries:
@@ -621,6 +631,7 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
         if file is None:
             _remove_file(back, path)
             made.pop(path, None)
+            lines.pop(path, None)
             continue
         digest = file.content_digest()
         if file.content is not None:
@@ -635,14 +646,16 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
         if written is None:
             raise OutputError(f"{path} could not be written", SourceLocation(back / path))
         made[path] = written
+        lines[path] = _manifest_line(path, written)
     if not made.keys() <= state.made.keys():
         made = {path: made[path] for path in sorted(made)}
+        lines = {path: lines[path] for path in made}
         top = _top_names(made)
-    _write_manifest(back, made, in_order=True)
+    _write_manifest(back, lines.values())
     _swap(back, output, foreign)
     stamp = _manifest_stamp(output)
     assert stamp is not None
-    return TreeState(output, made, frozenset(changes), tuple(foreign), stamp, top)
+    return TreeState(output, made, frozenset(changes), tuple(foreign), stamp, top, lines)
 
 
 def _bring_up_to_date(
@@ -670,6 +683,6 @@ def catch_up_twin(state: TreeState) -> TreeState | None:
     back.mkdir(exist_ok=True)
     (back / _DIRTY).write_text("a build is writing here\n", encoding="utf-8")
     _bring_up_to_date(back, output, state.made, state.lag)
-    _write_manifest(back, state.made, in_order=True)
+    _write_manifest(back, state.lines.values())
     (back / _DIRTY).unlink()
     return dataclasses.replace(state, lag=frozenset())

@@ -435,13 +435,8 @@ class PagePlanner:
         self.summaries: dict[str, ReportSummary] = dict(summaries or {})
         """Every report summary made or reused so far, by key."""
         self._years_before = {year.url: year for year in years}
-        self._entries: dict[str, TimelineEntry] = {
-            entry.key: entry
-            for year in years
-            for entries in (*(m.reports for m in year.months), year.year_only)
-            for entry in entries
-            if entry.key not in moved
-        }
+        self._moved = moved
+        self._entries_before: dict[str, TimelineEntry] | None = None
         self.editions = {e.lang: _edition_view(e, config.search) for e in site.editions}
         self.site_view = SiteView(
             config.title,
@@ -612,7 +607,15 @@ class PagePlanner:
         )  # fmt: skip
 
     def _entries_of(self, keys: Sequence[str]) -> tuple[TimelineEntry, ...]:
-        entries = self._entries
+        entries = self._entries_before
+        if entries is None:  # gathered when the timeline is first planned
+            entries = self._entries_before = {
+                entry.key: entry
+                for year in self._years_before.values()
+                for listed in (*(m.reports for m in year.months), year.year_only)
+                for entry in listed
+                if entry.key not in self._moved
+            }
         found = []
         for key in keys:
             entry = entries.get(key)

@@ -204,7 +204,7 @@ def rebuild_reports(
             loaded.pop(key, None)
         else:
             loaded[key] = entry
-    for key in sorted(loaded):
+    for key in sorted(key for key, entry in loaded.items() if entry.diagnostics):
         reporter.extend(loaded[key].diagnostics)
     if reporter.has_errors():
         raise BuildFailed(reporter.errors)
@@ -257,10 +257,13 @@ def rebuild_reports(
     replanned = planner.plan(wanted)
 
     replanned_pages, fresh = _planned_pages(state, replanned, site)
-    groups = {
-        group: replanned_pages[group] if group in replanned_pages else state.groups[group]
-        for group in planner.order
-    }
+    if same_shapes:  # the same groups, in the same order
+        groups = {**state.groups, **replanned_pages}
+    else:
+        groups = {
+            group: replanned_pages[group] if group in replanned_pages else state.groups[group]
+            for group in planner.order
+        }
     jobs = [page.job for pages in groups.values() for page in pages]
     if not same_shapes:  # addresses may have changed
         for error in find_collisions(jobs, config):
@@ -287,7 +290,10 @@ def rebuild_reports(
                 changes[page.job.output] = None
                 memo.pop(page.job.output, None)
 
-    report_digests = {k: v for k, v in state.report_digests.items() if k in site.reports}
+    if same_shapes:
+        report_digests = dict(state.report_digests)
+    else:
+        report_digests = {k: v for k, v in state.report_digests.items() if k in site.reports}
     for group in replanned:
         if group[0] == "report":
             report_digests.pop(group[1], None)
@@ -492,8 +498,9 @@ class _GroupsToPlan:
 def _timeline_years(state: BuildState) -> list[YearView]:
     """The years of every edition's timeline as last planned."""
     years: list[YearView] = []
-    for group, pages in state.groups.items():
-        if group[0] == "timeline" and pages:
+    for edition in state.site.editions:
+        pages = state.groups.get(("timeline", edition.lang))
+        if pages:
             years.extend(pages[0].job.context["years"])
     return years
 

@@ -13,6 +13,7 @@ so a change set only says whether to rebuild and whether to read sitegen.toml ag
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import threading
 import time
 import traceback
@@ -345,6 +346,8 @@ class Rebuilder:
         self._config_broken = True
         self._count = 0
         self._session: BuildSession | None = None
+        self._published: dt.datetime | None = None
+        """The last publication date a build was started for."""
 
     def fallback_config(self) -> SiteConfig:
         """The last good configuration, or the defaults while sitegen.toml never loaded."""
@@ -371,6 +374,18 @@ class Rebuilder:
             self._session = BuildSession(config, self.options)
         self.config = config
         return ()
+
+    def publication_due(self) -> bool:
+        """Whether a report dated in the future when last built is now due on the site.
+
+        Said once for each such date, so a build for it that fails is not tried again and
+        again (the next change builds it).
+        """
+        due = self._session.next_publication() if self._session is not None else None
+        if due is None or due == self._published or self.options.current_time() < due:
+            return False
+        self._published = due
+        return True
 
     def save(self, *, finished: bool = True) -> None:
         """Write what the builds so far learnt to the cache (its quick part when idle)."""
@@ -461,6 +476,10 @@ def watch_site(
         while not stop.is_set():
             paths = watcher.queue.wait(timeout=poll)
             if paths is None:
+                if rebuilder.publication_due():  # a report's date came: build it onto the site
+                    _run(rebuilder, watcher, listeners, None)
+                    unsaved = True
+                    continue
                 idle = time.monotonic() - idle_since
                 if unsaved and idle >= SAVE_WHEN_IDLE_SECONDS:
                     rebuilder.save(finished=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import os
@@ -453,6 +454,25 @@ def test_the_search_index_is_made_in_the_background_and_served(tmp_path: Path) -
         assert status == 200
         assert headers["content-type"].startswith("application/javascript")
         assert get(live, "/digest/search/")[0] == 200
+    finally:
+        live.close()
+
+
+def test_a_report_dated_in_the_future_appears_when_its_time_comes(tmp_path: Path) -> None:
+    soon = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=3)
+    files = dict(FILES)
+    files["content/reports/2024/soon.md"] = report_text(
+        title="Scheduled report", date=soon.isoformat().replace("+00:00", "Z")
+    )
+    live = LiveSite(make_site(tmp_path / "site", files, CONFIG))
+    try:
+        assert live.outcomes[0].ok
+        assert get(live, "/digest/reports/soon/")[0] == 404
+        outcome = live.wait_for_build(lambda o: o.number > 1 and o.changes is None)
+        assert outcome.ok
+        assert dt.datetime.now(dt.UTC) >= soon
+        status, _, body = get(live, "/digest/reports/soon/")
+        assert status == 200 and b"Scheduled report" in body
     finally:
         live.close()
 

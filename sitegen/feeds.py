@@ -37,8 +37,12 @@ def xml_text(value: str) -> str:
     return _NOT_XML.sub("", value)
 
 
+@functools.lru_cache(maxsize=1024)
 def absolute_body(body_html: str, page_url: str) -> str:
-    """A report's HTML with every link and image made absolute against its page's URL."""
+    """A report's HTML with every link and image made absolute against its page's URL.
+
+    The most recent are kept: a dev server's rebuild remakes a feed around one new entry.
+    """
     if not body_html.strip():
         return ""
     root = lxml.html.fragment_fromstring(body_html, create_parent="div")

@@ -373,9 +373,10 @@ def build_site(
 ) -> SiteResult:
     """The whole site model from every validated report.
 
-    With `before` (the site as last built) and the keys of the reports `changed` since,
-    the editions' order, taxonomies and timelines are brought up to date from before where
-    they can be: the same result, without going through every report again.
+    With `before` (the site as last built, with the same configuration, options and
+    vocabulary) and the keys of the reports `changed` since, the editions' order,
+    taxonomies and timelines are brought up to date from before where they can be: the
+    same result, without going through every report again.
     """
     published = select_published(reports, options)
     by_key = {r.key: r for r in sorted(published, key=lambda r: r.key)}
@@ -394,16 +395,16 @@ def build_site(
     languages = [config.language, *sorted(lang for lang in by_lang if lang != config.language)]
     editions_before = {e.lang: e for e in before.editions} if before is not None else {}
     for lang in languages:
-        edition_before = editions_before.get(lang)
         in_edition = {r.key: r for r in by_lang[lang]}
-        same_reports = (
-            edition_before is not None
-            and len(edition_before.report_keys) == len(in_edition)
-            and in_edition.keys() >= set(edition_before.report_keys)
-        )
-        if same_reports:
-            assert edition_before is not None
-            ordered = _newest_first_again(edition_before.report_keys, in_edition, changed)
+        # The edition as built before, where it holds the same reports (in another order).
+        earlier = editions_before.get(lang)
+        if earlier is not None and (
+            len(earlier.report_keys) != len(in_edition)
+            or not in_edition.keys() >= set(earlier.report_keys)
+        ):
+            earlier = None
+        if earlier is not None:
+            ordered = _newest_first_again(earlier.report_keys, in_edition, changed)
         else:
             ordered = newest_first(by_lang[lang])
         keys = tuple(r.key for r in ordered)
@@ -411,15 +412,13 @@ def build_site(
         for at, name in enumerate(config.taxonomies):
             if (
                 before is not None
-                and edition_before is not None
-                and same_reports
+                and earlier is not None
                 and not vocabulary.covers(name)
-                and at < len(edition_before.taxonomies)
-                and edition_before.taxonomies[at].name == name
+                and at < len(earlier.taxonomies)
+                and earlier.taxonomies[at].name == name
             ):
-                updated = _updated_taxonomy(
-                    edition_before.taxonomies[at], ordered, before, changed, config
-                )
+                taxonomy_before = earlier.taxonomies[at]
+                updated = _updated_taxonomy(taxonomy_before, ordered, before, changed, config)
                 if updated is not None:
                     taxonomies.append(updated)
                     continue
@@ -428,14 +427,14 @@ def build_site(
             diagnostics.extend(problems)
         prefix = language_prefix(lang, config.language)
         timeline_url = prefix + config.permalinks.timeline
-        if before is not None and edition_before is not None and same_reports:
+        if before is not None and earlier is not None:
             moved = [
                 report
                 for key in changed
                 for report in (before.reports.get(key), in_edition.get(key))
                 if report is not None and report.lang == lang
             ]
-            timeline = _updated_timeline(edition_before.timeline, ordered, moved, timeline_url)
+            timeline = _updated_timeline(earlier.timeline, ordered, moved, timeline_url)
         else:
             timeline = build_timeline(ordered, timeline_url)
         editions.append(Edition(lang, prefix, keys, tuple(taxonomies), timeline, timeline_url))

@@ -597,20 +597,28 @@ def test_ctrl_c_during_a_build_on_every_core_stops_without_a_traceback(tmp_path:
         for n in range(400)  # enough for the build to fork its workers
     }
     site = make_site(tmp_path / "site", files, CONFIG)
+    # Mid-build, most likely; either way the exit must be clean.
+    stderr = serve_then_ctrl_c(site, lambda process: time.sleep(1.0))
+    assert "Traceback" not in stderr, stderr
+
+
+def serve_then_ctrl_c(site: Path, meanwhile: Callable[[subprocess.Popen[str]], None]) -> str:
+    """`sitegen serve` in a process group of its own, then Ctrl-C as a terminal sends it (to
+    the whole group) once `meanwhile` returns; its stderr, after a clean exit."""
     process = subprocess.Popen(
         [sys.executable, "-m", "sitegen", "serve", "--site", str(site), "--port", "0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     try:
-        time.sleep(1.0)  # mid-build, most likely; either way the exit must be clean
-        os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
+        meanwhile(process)
+        os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=DEADLINE)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
     assert process.returncode in (0, 130), stderr
-    assert "Traceback" not in stderr, stderr
+    return stderr
 
 
 def _children(pid: int) -> list[tuple[int, str]]:
@@ -640,28 +648,20 @@ def test_ctrl_c_while_the_search_index_is_made_stops_it_quietly(tmp_path: Path) 
         for n in range(300)
     }
     site = make_site(tmp_path / "site", files, CONFIG.replace("search = false", "search = true"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sitegen", "serve", "--site", str(site), "--port", "0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-    try:
+    indexing: list[tuple[int, str]] = []
+
+    def until_indexing(process: subprocess.Popen[str]) -> None:
         deadline = time.monotonic() + DEADLINE
-        indexing: list[tuple[int, str]] = []
         nudged = time.monotonic()
         while not indexing and time.monotonic() < deadline and process.poll() is None:
-            indexing = [c for c in _children(process.pid) if "pagefind" in c[1]]
+            indexing.extend(c for c in _children(process.pid) if "pagefind" in c[1])
             if time.monotonic() - nudged > 2.0:  # an index made before it was seen: another
                 nudged = time.monotonic()
                 report = site / "content/reports/r0.md"
                 report.write_text(report.read_text() + "\nMore.\n")
             time.sleep(0.002)
         assert indexing, "the background search index never started"
-        os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
-        _, stderr = process.communicate(timeout=DEADLINE)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-    assert process.returncode in (0, 130), stderr
+
+    stderr = serve_then_ctrl_c(site, until_indexing)
     assert "Pagefind failed" not in stderr and "Traceback" not in stderr, stderr
     assert not any(Path(f"/proc/{pid}").exists() for pid, _ in indexing), "the index was left"

@@ -527,21 +527,22 @@ class SiteWriter:
                 wanted[path] = _stamp(f"{self.back}/{path}", digest)
         self.refuse_clashes(wanted)
         entries = {p: e for p, e in wanted.items() if e is not None}
-        _write_manifest(self.back, _manifest_lines(entries).values())
+        lines = _manifest_lines(entries)
+        _write_manifest(self.back, lines.values())
         if not self.output.exists():
             (self.back / _DIRTY).unlink()
             os.rename(self.back, self.output)
             self._front_sizes.clear()
             self.stamps = folder_stamps(self.output, made_folders(entries))
             if self.keep_tree:
-                self.tree = tree_state(self.output, entries, None, self.foreign)
+                self.tree = tree_state(self.output, entries, None, self.foreign, lines)
             return
         before = self.front_made
         _swap(self.back, self.output, self.foreign)
         self._front_sizes.clear()
         self.stamps = folder_stamps(self.output, made_folders(entries))
         if self.keep_tree:
-            self.tree = tree_state(self.output, entries, before, self.foreign)
+            self.tree = tree_state(self.output, entries, before, self.foreign, lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -577,10 +578,12 @@ def tree_state(
     made: Mapping[str, ManifestEntry],
     back_made: Mapping[str, ManifestEntry] | None,
     foreign: Iterable[str],
+    lines: Mapping[str, str] | None = None,
 ) -> TreeState | None:
     """The state of output/ holding `made`, its twin holding `back_made` (None: unknown).
 
     Where there is no twin yet, one will be made, and everything is said to differ.
+    `lines` are the manifest's lines of `made` where already made.
     """
     stamp = _manifest_stamp(output)
     back = back_folder(output)
@@ -590,11 +593,11 @@ def tree_state(
         return None
     lag = {p for p, entry in made.items() if back_made.get(p) != entry}
     lag.update(p for p in back_made if p not in made)
-    ordered = {path: made[path] for path in sorted(made)}
+    lines = lines if lines is not None else _manifest_lines(made)
+    ordered = {path: made[path] for path in lines}
     return TreeState(
-        output, ordered, frozenset(lag), tuple(foreign), stamp, _top_names(ordered),
-        _manifest_lines(ordered),
-    )  # fmt: skip
+        output, ordered, frozenset(lag), tuple(foreign), stamp, _top_names(ordered), lines
+    )
 
 
 def _top_names(made: Iterable[str]) -> frozenset[str]:

@@ -314,10 +314,7 @@ def rebuild_reports(
                 changes[page.job.output] = None
                 memo.pop(page.job.output, None)
 
-    if same_shapes:
-        report_digests = dict(state.report_digests)
-    else:
-        report_digests = {k: v for k, v in state.report_digests.items() if k in site.reports}
+    report_digests = {k: v for k, v in state.report_digests.items() if k in site.reports}
     for group in replanned:
         if group[0] == "report":
             report_digests.pop(group[1], None)

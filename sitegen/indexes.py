@@ -46,6 +46,13 @@ def newest_first(reports: Iterable[Report]) -> tuple[Report, ...]:
     return tuple(sorted(by_url, key=lambda r: r.date, reverse=True))
 
 
+def _comes_before(first: Report, second: Report) -> bool:
+    """Whether newest_first puts one report before another (its order, for one pair)."""
+    if first.date != second.date:
+        return bool(first.date > second.date)
+    return (first.url, first.key) < (second.url, second.key)
+
+
 def _where(report: Report, key: str = "title") -> SourceLocation:
     return SourceLocation(report.file, report.line_of(key) or 1)
 
@@ -251,13 +258,6 @@ def _updated_timeline(
         if reports:
             kept.append(_timeline_year(year, reports, base_url))
     return tuple(sorted(kept, key=lambda y: y.year, reverse=True))
-
-
-def _comes_before(first: Report, second: Report) -> bool:
-    """Whether newest_first puts one report before another."""
-    if first.date != second.date:
-        return bool(first.date > second.date)
-    return (first.url, first.key) < (second.url, second.key)
 
 
 def _newest_first_again(

@@ -622,19 +622,19 @@ def serve_then_ctrl_c(site: Path, meanwhile: Callable[[subprocess.Popen[str]], N
 
 
 def _children(pid: int) -> list[tuple[int, str]]:
-    """(pid, command line) of the processes `pid` started, from /proc."""
+    """(pid, command line) of the processes `pid` started, from each process's /proc/N/stat
+    (its parent is the field after the state; the command name in parentheses may hold
+    spaces). Not /proc/N/task/*/children, which some kernels leave out."""
     found = []
-    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            pids = children.read_text().split()
-        except OSError:
-            continue
-        for child in pids:
-            try:
-                command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
-            except OSError:
+            fields = stat.read_bytes().rpartition(b")")[2].split()
+            if int(fields[1]) != pid:
                 continue
-            found.append((int(child), command.decode()))
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+        except (OSError, IndexError, ValueError):
+            continue
+        found.append((int(stat.parent.name), command.decode()))
     return found
 
 
@@ -651,12 +651,15 @@ def test_ctrl_c_while_the_search_index_is_made_stops_it_quietly(tmp_path: Path) 
     indexing: list[tuple[int, str]] = []
 
     def until_indexing(process: subprocess.Popen[str]) -> None:
-        deadline = time.monotonic() + DEADLINE
-        nudged = time.monotonic()
+        deadline = time.monotonic() + 3 * DEADLINE
+        nudged, wait = time.monotonic(), 2.0
         while not indexing and time.monotonic() < deadline and process.poll() is None:
             indexing.extend(c for c in _children(process.pid) if "pagefind" in c[1])
-            if time.monotonic() - nudged > 2.0:  # an index made before it was seen: another
-                nudged = time.monotonic()
+            if time.monotonic() - nudged > wait:
+                # An index made before it was seen, or none yet: an edit sets off another. Each
+                # edit puts off the index it follows, so each waits longer than the last, to
+                # leave a slow machine time for the build, the index's delay and its start.
+                nudged, wait = time.monotonic(), wait * 1.5
                 report = site / "content/reports/r0.md"
                 report.write_text(report.read_text() + "\nMore.\n")
             time.sleep(0.002)

@@ -54,6 +54,7 @@ from sitegen.output import (
     TreeState,
     check_output_folder,
     content_digest,
+    twin_stamp,
     write_file,
 )
 from sitegen.pickling import dumps
@@ -680,7 +681,9 @@ def build(
                 writer.prepare()
             writer.commit(everything, before_swap=before_swap)
             if use_cache:
-                memo_now = OutputMemo(new_memo, writer.stamps, tuple(writer.foreign))
+                memo_now = OutputMemo(
+                    new_memo, writer.stamps, tuple(writer.foreign), writer.tree, twin_stamp(output)
+                )
                 save_output_memo(config, output, memo_now)
             # A first build (into no output/ yet) made everything: not worth listing.
             made_anew = not writer.front_made

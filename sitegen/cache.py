@@ -29,7 +29,8 @@ from sitegen.config import SiteConfig
 from sitegen.diagnostics import Diagnostic
 from sitegen.fingerprint import Fingerprinter
 from sitegen.model import Report
-from sitegen.pickling import dumps
+from sitegen.output import TreeState
+from sitegen.pickling import dump_view, dumps
 
 CACHE_DIR = ".sitegen-cache"
 REPORTS_FILE = "reports.pickle"
@@ -54,6 +55,11 @@ class FileStamp:
             stat = path.stat()
         except OSError:
             return None
+        return cls.of_stat(stat)
+
+    @classmethod
+    def of_stat(cls, stat: os.stat_result) -> FileStamp:
+        """The stamp of what `os.stat` said."""
         return cls(stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
 
@@ -186,10 +192,12 @@ def _write_blob(folder: Path, name: str, key: bytes, value: object) -> None:
     gitignore = folder / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("*\n", encoding="utf-8")
-    payload = dumps(value)
+    payload = dump_view(value)
     checksum = _checksum(payload)
     temporary = folder / f"{name}.{os.getpid()}.tmp"
-    temporary.write_bytes(_MAGIC + checksum + key + payload)
+    with temporary.open("wb") as file:
+        file.write(_MAGIC + checksum + key)
+        file.write(payload)
     temporary.replace(folder / name)
 
 
@@ -275,6 +283,10 @@ class OutputMemo:
     folders: dict[str, int]
     foreign: tuple[str, ...] = ()
     """What output/ held that sitegen did not make."""
+    tree: TreeState | None = None
+    """What output/ and its twin held (where the build kept it), for a build of a few changes."""
+    twin: tuple[int, int, int] | None = None
+    """The stat of the twin's manifest then, to tell that nothing touched the twin since."""
 
 
 def _memo_name(output: Path) -> str:
@@ -294,3 +306,22 @@ def load_output_memo(config: SiteConfig, output: Path) -> OutputMemo:
 def save_output_memo(config: SiteConfig, output: Path, memo: OutputMemo) -> None:
     """Remember what sitegen wrote into an output folder."""
     _write_blob(config.root / CACHE_DIR, _memo_name(output), cache_key(config), memo)
+
+
+def _saved_build_name(output: Path) -> str:
+    return "build-" + _memo_name(output).removeprefix("output-")
+
+
+def saved_build_key(config: SiteConfig, options: object) -> bytes:
+    """What a saved build must have been made with to be started from."""
+    return Fingerprinter().digest((cache_key(config), report_cache_key(config), options))
+
+
+def load_saved_build(config: SiteConfig, output: Path, key: bytes) -> object:
+    """The build saved for an output folder with this key; CacheProblem where there is none."""
+    return _read_blob(config.root / CACHE_DIR / _saved_build_name(output), key)
+
+
+def save_build(config: SiteConfig, output: Path, key: bytes, saved: object) -> None:
+    """Save a build for an output folder, for the next build to start from."""
+    _write_blob(config.root / CACHE_DIR, _saved_build_name(output), key, saved)

@@ -29,6 +29,7 @@ from sitegen.errors import SitegenError
 from sitegen.external import check_external_links
 from sitegen.publish import ignore_built_folders, write_workflow
 from sitegen.serve import DevServer
+from sitegen.session import build_from_saved
 from sitegen.urls import slugify_text
 from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder, SiteWatcher, watch_site
 
@@ -142,15 +143,18 @@ def _run_build(
     started = time.perf_counter()
     try:
         with output.progress() as progress:
-            result = build(
-                config,
-                options,
-                reporter,
-                write=write,
-                output=out_dir,
-                progress=progress,
-                check_pages=not write,
-            )
+            if write and out_dir is None:
+                result = build_from_saved(config, options, reporter, progress)
+            else:
+                result = build(
+                    config,
+                    options,
+                    reporter,
+                    write=write,
+                    output=out_dir,
+                    progress=progress,
+                    check_pages=not write,
+                )
         if external:
             output.info("asking every source and translation URL (answers cached for a week)")
             reporter.extend(check_external_links(result.site.reports.values(), config.root))

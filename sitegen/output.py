@@ -604,6 +604,30 @@ def _top_names(made: Iterable[str]) -> frozenset[str]:
     return frozenset(path.partition("/")[0] for path in made)
 
 
+def twin_stamp(output: Path) -> tuple[int, int, int] | None:
+    """The stat of the manifest of output/'s twin (None: no twin, or no manifest in it)."""
+    return _manifest_stamp(back_folder(output))
+
+
+def as_left(
+    state: TreeState, folders: Mapping[str, int], twin: tuple[int, int, int] | None
+) -> bool:
+    """Whether output/ and its twin are as a build left them.
+
+    Both manifests as they were, every file sitegen made in output/ at its size, and no
+    file added to or removed from any of `folders` (their times as they were).
+    """
+    back = back_folder(state.output)
+    if _manifest_stamp(state.output) != state.stamp or _manifest_stamp(back) != twin:
+        return False
+    if (back / _DIRTY).exists():
+        return False
+    root = str(state.output)
+    if any(_size_of(f"{root}/{path}") != entry.size for path, entry in state.made.items()):
+        return False
+    return folder_stamps(state.output, folders) == folders
+
+
 def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) -> TreeState | None:
     """Swap in a site that differs from output/ by a few files (None: removed).
 

@@ -37,8 +37,13 @@ def _takes_fields_in_order(cls: type, fields: tuple[dataclasses.Field[Any], ...]
     return not hasattr(cls, "__post_init__") and all(f.init and not f.kw_only for f in fields)
 
 
+def mapping_proxy(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    """A read-only view of a dict (mapping proxies cannot be pickled as they are)."""
+    return MappingProxyType(mapping)
+
+
 def _reduce_mapping_proxy(proxy: Any) -> _Reduction:
-    return dict, (dict(proxy),)
+    return mapping_proxy, (dict(proxy),)
 
 
 def _reduce_class(cls: Any) -> _Reduction:
@@ -90,7 +95,7 @@ REDUCERS = Reducers()
 
 
 class FastPickler(pickle.Pickler):
-    """A pickler that reduces dataclasses quickly and mapping proxies as dicts."""
+    """A pickler that reduces dataclasses quickly, and mapping proxies through their dicts."""
 
     def __init__(self, file: io.BytesIO, reducers: Reducers = REDUCERS) -> None:
         self.dispatch_table = reducers
@@ -102,3 +107,10 @@ def dumps(value: object) -> bytes:
     buffer = io.BytesIO()
     FastPickler(buffer).dump(value)
     return buffer.getvalue()
+
+
+def dump_view(value: object) -> memoryview:
+    """Pickle a value with FastPickler, without copying the pickle out of its buffer."""
+    buffer = io.BytesIO()
+    FastPickler(buffer).dump(value)
+    return buffer.getbuffer()

@@ -18,7 +18,9 @@ import datetime as dt
 import gc
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -28,29 +30,46 @@ from sitegen.build import (
     PlannedPage,
     Progress,
     build,
+    environment_digest,
     load_report_file,
     page_digests,
     render_pages,
     report_assets,
 )
-from sitegen.cache import LoadedReport, OutputMemo, PageMemo, save_output_memo, save_report_cache
+from sitegen.cache import (
+    CACHE_DIR,
+    CacheProblem,
+    FileStamp,
+    LoadedReport,
+    OutputMemo,
+    PageMemo,
+    load_output_memo,
+    load_saved_build,
+    save_build,
+    save_output_memo,
+    save_report_cache,
+    saved_build_key,
+)
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import plain_source
-from sitegen.diagnostics import BuildFailed, Diagnostic, Reporter
+from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.feeds import build_feeds
 from sitegen.images import make_variants, prepare_images
 from sitegen.indexes import build_site
+from sitegen.inputs import InputStamps, changed_inputs, input_stamps, plan_watch
 from sitegen.links import find_broken_links
 from sitegen.model import Report, Site, Term
 from sitegen.output import (
     ManifestEntry,
     OutputFile,
+    as_left,
     catch_up_twin,
     content_digest,
     folder_stamps,
     made_folders,
     swap_in_changes,
+    twin_stamp,
 )
 from sitegen.render import (
     PageGroup,
@@ -64,6 +83,7 @@ from sitegen.render import (
 )
 from sitegen.search import UI_FILES
 from sitegen.sitemap import build_sitemap
+from sitegen.theme import TemplateDigests, create_environment, load_strings, load_theme
 
 
 def report_shape(report: Report) -> Report:
@@ -74,10 +94,20 @@ def report_shape(report: Report) -> Report:
 class BuildSession:
     """One site's builds in one process, each starting from the last one's state."""
 
-    def __init__(self, config: SiteConfig, options: BuildOptions) -> None:
+    def __init__(
+        self, config: SiteConfig, options: BuildOptions, *, ready_twin: bool = True
+    ) -> None:
+        """A session of builds of one site.
+
+        With `ready_twin` (a long session), the first build readies output/'s twin at once
+        rather than at the first edit.
+        """
         self.config = config
         self.options = options
+        self.ready_twin = ready_twin
         self.state: BuildState | None = None
+        self.full_builds = 0
+        """How many builds went through every page (the rest redid only what changed)."""
         self._pending: set[Path] = set()
         """Paths changed since the last good build (a failed build leaves them pending)."""
         self._full_build_due = False
@@ -115,6 +145,7 @@ class BuildSession:
             result = rebuild_reports(state, frozenset(self._pending), reporter)
         if result is None:
             self.save()
+            self.full_builds += 1
             result = build(
                 self.config,
                 self.options,
@@ -128,7 +159,7 @@ class BuildSession:
             self._memo_unsaved = True
             sources = (plain_source(path, self.config) for path in self._pending)
             self._unsaved.update(source.key for source in sources if source is not None)
-        if state is None and result.state is not None:
+        if state is None and result.state is not None and self.ready_twin:
             # The first build: ready output/'s twin now, not at the first edit.
             result = dataclasses.replace(result, state=_caught_up(result.state))
         self.state = result.state
@@ -138,6 +169,11 @@ class BuildSession:
         # it again on every collection (it would, for ~0.3 s at 10,000 reports, at random).
         gc.freeze()
         return result
+
+    @property
+    def pending(self) -> frozenset[Path]:
+        """The paths changed since the last good build, for the next one to redo."""
+        return frozenset(self._pending)
 
     def next_publication(self) -> dt.datetime | None:
         """When the first report dated in the future is due on the site (None: none waits)."""
@@ -159,31 +195,157 @@ class BuildSession:
             self._publication_of = state
         return self._publication
 
-    def save(self, *, finished: bool = True) -> None:
+    def save(self, *, finished: bool = True, with_memo: bool = False) -> None:
         """Write what the last builds learnt to the cache, for the next `sitegen build`.
 
         Unless `finished`, the quick part only (as when idle between saves): pages whose
         fingerprints are still to be taken stay out of the memo, and output/'s folders are
         not stamped, so the next `sitegen build` renders those pages again and looks
-        through every folder.
+        through every folder. With `with_memo`, output/'s memo is written even where no build of
+        this session changed output/.
         """
         state = self.state
         if state is None:
             return
         if finished:
             state = digest_later(state)
-        self.state = state = _caught_up(state)
-        if state is None:
-            return
+        if self.ready_twin:  # else the next build brings the twin up to date where it swaps
+            caught_up = _caught_up(state)
+            if caught_up is None:
+                self.state = None
+                return
+            state = caught_up
+        self.state = state
         if self._unsaved:
             save_report_cache(state.config, state.loaded, self._unsaved)
             self._unsaved.clear()
-        if self._memo_unsaved:
+        if self._memo_unsaved or with_memo:
             tree = state.tree
             stamps = folder_stamps(tree.output, made_folders(tree.made)) if finished else {}
-            memo = OutputMemo(dict(state.memo), stamps, tree.foreign)
+            memo = OutputMemo(dict(state.memo), stamps, tree.foreign, tree, twin_stamp(tree.output))
             save_output_memo(state.config, tree.output, memo)
             self._memo_unsaved = not finished
+
+    def resume(self, inputs: InputStamps, reporter: Reporter) -> bool:
+        """Start from the build the last `sitegen build` saved, where it can be trusted.
+
+        `inputs` are the stamps of the site's files now: those changed since that build are
+        pending, for the next build to redo. False (and the next build is a full one) where
+        no build was saved, it was made with another configuration, sitegen, theme or
+        options, or output/ or its twin are no longer as it left them; a damaged one is
+        noted to the reporter.
+        """
+        config = self.config
+        output = config.output_path
+        memo = load_output_memo(config, output)
+        if memo.tree is None or not as_left(memo.tree, memo.folders, memo.twin):
+            return False
+        gc.disable()  # loading makes millions of objects, none of them garbage
+        try:
+            saved = load_saved_build(config, output, saved_build_key(config, self.options))
+        except CacheProblem as problem:
+            if problem.worth_saying:
+                reporter.add(Diagnostic(Level.NOTE, f"saved build not used: {problem}"))
+            return False
+        finally:
+            gc.enable()
+        if not isinstance(saved, SavedBuild):
+            reporter.add(Diagnostic(Level.NOTE, "saved build not used: it holds no build"))
+            return False
+        try:
+            theme = load_theme(config)
+            strings = load_strings(theme, config)
+        except SitegenError:
+            return False  # the full build says what is wrong
+        digest = environment_digest(config, strings)
+        if digest != saved.environment:
+            return False
+        compiled = config.root / CACHE_DIR / "templates"
+        compiled.mkdir(parents=True, exist_ok=True)
+        env = create_environment(theme, config, strings, compiled)
+        parts: dict[str, Any] = dict(saved.parts)
+        self.state = BuildState(
+            **parts,
+            memo=dict(memo.pages),
+            tree=memo.tree,
+            environment=env,
+            templates=TemplateDigests(env, digest),
+        )
+        content = config.content_path.resolve()
+        for path in changed_inputs(saved.inputs, inputs):
+            if path.is_relative_to(content):  # as the site names it, where a link leads there
+                path = config.content_path / path.relative_to(content)
+            self._pending.add(path)
+        due = self.next_publication()
+        if due is not None and due <= self.options.current_time():
+            self._full_build_due = True
+        self._memo_unsaved = True
+        gc.freeze()
+        return True
+
+    def save_build(self, inputs: InputStamps) -> None:
+        """Save the last build whole, for the next `sitegen build` to start from.
+
+        `inputs` are the stamps of the site's files as they were when it started.
+        """
+        state = self.state
+        if state is None:
+            return
+        parts = {name: getattr(state, name) for name in SAVED_FIELDS}
+        saved = SavedBuild(parts, dict(inputs), state.templates.base)
+        key = saved_build_key(state.config, state.options)
+        save_build(state.config, state.tree.output, key, saved)
+
+
+SAVED_FIELDS = tuple(
+    field.name
+    for field in dataclasses.fields(BuildState)
+    if field.name not in ("memo", "tree", "environment", "templates")
+)
+"""What a saved build keeps of its state: what output/'s memo holds, and the template
+environment (made again from the theme), are not kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedBuild:
+    """A build as `sitegen build` saves it for the next one to start from."""
+
+    parts: Mapping[str, object]
+    """BuildState's SAVED_FIELDS, by name."""
+    inputs: Mapping[Path, FileStamp]
+    """The stamps of the site's files when the build started."""
+    environment: bytes
+    """The digest of what every page's rendering depends on beyond its template and context."""
+
+
+def build_from_saved(
+    config: SiteConfig, options: BuildOptions, reporter: Reporter, progress: Progress | None
+) -> BuildResult:
+    """`sitegen build` into output/: redo only what changed since the build it saved last.
+
+    Where that build cannot be trusted, a full build (which still reads the report cache and
+    renders only pages whose inputs changed). A build that went through every page after
+    an earlier one, or one that redid many changes, is saved whole for the next.
+    Raises BuildFailed, as build() does, with output/ left as it was.
+    """
+    inputs = input_stamps(plan_watch(config))
+    session = BuildSession(config, options, ready_twin=False)
+    warm = session.resume(inputs, reporter)
+    pending = len(session.pending)
+    if not warm:
+        warm = bool(load_output_memo(config, config.output_path).pages)
+    result = session.build(reporter, None if session.state is None else (), progress=progress)
+    whole = warm and (session.full_builds > 0 or pending > REPLAY_LIMIT)
+    # A build saved whole also readies output/'s twin, so later swaps write only changes.
+    session.ready_twin = whole
+    session.save(with_memo=True)
+    if whole:
+        session.save_build(inputs)
+    return result
+
+
+REPLAY_LIMIT = 50
+"""A build started from a saved one that redid more than this many changed files is saved."""
 
 
 def _caught_up(state: BuildState) -> BuildState | None:

@@ -405,6 +405,11 @@ class TemplateDigests:
         self._digests: dict[str, bytes] = {}
         self._referenced: dict[str, list[str | None]] = {}
 
+    @property
+    def base(self) -> bytes:
+        """What every template's digest starts from (see environment_digest)."""
+        return self._base
+
     def _source(self, name: str) -> str:
         if name not in self._sources:
             assert self._env.loader is not None

@@ -1,13 +1,14 @@
 """Watch a site's sources and rebuild it: file events -> a debounced change set -> build().
 
-`plan_watch` says which folders and files matter (content/, static/, templates/, data/,
-i18n/, the theme in use and sitegen.toml). `SiteWatcher` runs watchdog's Observer over
-them, drops what is no edit of the site (editors' swap, backup and lock files, anything
-hidden, sitegen's own output/, its twin and .sitegen-cache/) and gathers the rest in a
-`ChangeQueue`, which hands out one `ChangeSet` once the files have been quiet for a moment.
-`Rebuilder` runs `build()` for each change set: build() itself knows which pages changed,
-so a change set only says whether to rebuild and whether to read sitegen.toml again.
-`watch_site` is the loop; it tells `BuildListener`s what it does and never prints.
+`plan_watch` (in sitegen.inputs) says which folders and files matter (content/, static/,
+templates/, data/, i18n/, the theme in use and sitegen.toml). `SiteWatcher` runs watchdog's
+Observer over them, drops what is no edit of the site (editors' swap, backup and lock
+files, anything hidden, sitegen's own output/, its twin and .sitegen-cache/) and gathers
+the rest in a `ChangeQueue`, which hands out one `ChangeSet` once the files have been quiet
+for a moment. `Rebuilder` runs `build()` for each change set: build() itself knows which
+pages changed, so a change set only says whether to rebuild and whether to read
+sitegen.toml again. `watch_site` is the loop; it tells `BuildListener`s what it does and
+never prints.
 """
 
 from __future__ import annotations
@@ -39,14 +40,11 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from sitegen.build import BuildResult, Progress
-from sitegen.cache import CACHE_DIR
 from sitegen.config import CONFIG_NAME, BuildOptions, ConfigErrors, SiteConfig, load_config
-from sitegen.content.discover import is_editor_litter
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
-from sitegen.output import back_folder
+from sitegen.inputs import WatchPlan, plan_watch
 from sitegen.session import BuildSession
-from sitegen.theme import load_theme
 
 QUIET_SECONDS = 0.02
 """A change set is handed out once no event has come for this long..."""
@@ -69,71 +67,6 @@ WATCHED_EVENTS: list[type[FileSystemEvent]] = [
     DirMovedEvent,
 ]
 """Events that may be an edit. Opening and reading (the build reads every file) are not."""
-
-
-def is_editor_file(name: str) -> bool:
-    """Whether a file name is an editor's swap, backup, lock or temporary file.
-
-    Vim's `.name.swp` and its `4913` probe, `name~`, Emacs's `.#name` lock and `#name#`
-    autosave, JetBrains' `name___jb_tmp___`, and anything hidden.
-    """
-    return is_editor_litter(name) or name == "4913" or "___jb_" in name
-
-
-@dataclass(frozen=True, slots=True)
-class WatchPlan:
-    """What to watch for one configuration: every path absolute and resolved."""
-
-    root: Path
-    """The site's folder, watched on its own (not below) for sitegen.toml and new folders."""
-    folders: tuple[Path, ...]
-    """Folders watched with everything below them, whether or not they exist yet."""
-    files: tuple[Path, ...]
-    """Single files that matter: sitegen.toml."""
-    excluded: tuple[Path, ...]
-    """sitegen's own folders, never an edit even where they lie inside a watched folder."""
-
-    def is_relevant(self, path: Path) -> bool:
-        """Whether an event at this path may change the site."""
-        if path in self.files:
-            return True
-        if any(path == e or path.is_relative_to(e) for e in self.excluded):
-            return False
-        for folder in self.folders:
-            if path == folder:
-                return True
-            if path.is_relative_to(folder):
-                parts = path.relative_to(folder).parts
-                return not any(part.startswith(".") for part in parts) and not is_editor_file(
-                    parts[-1]
-                )
-        # A folder above a watched one (themes/ above themes/x/) made, moved or deleted.
-        return path.parent == self.root and any(f.is_relative_to(path) for f in self.folders)
-
-
-def plan_watch(config: SiteConfig) -> WatchPlan:
-    """The folders and files a configuration's site is built from."""
-    root = config.root.resolve()
-    folders = [
-        config.content_path,
-        config.static_path,
-        config.templates_path,
-        config.data_path,
-        config.root / "i18n",
-    ]
-    with contextlib.suppress(SitegenError):  # the build says what is wrong with the theme
-        folders += load_theme(config).folders
-    resolved = sorted({f.resolve() for f in folders})
-    outermost = tuple(
-        f for f in resolved if not any(f != o and f.is_relative_to(o) for o in resolved)
-    )
-    output = config.output_path.resolve()
-    return WatchPlan(
-        root=root,
-        folders=outermost,
-        files=(root / CONFIG_NAME,),
-        excluded=(output, back_folder(output), root / CACHE_DIR),
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,9 @@ import pytest
 
 from sitegen import indexes
 from sitegen import session as session_module
+from sitegen.build import BuildResult
 from sitegen.cache import CACHE_DIR
-from sitegen.config import BuildOptions, load_config
+from sitegen.config import BuildOptions, SiteConfig, load_config
 from sitegen.diagnostics import BuildFailed, Reporter
 from sitegen.model import Report
 from sitegen.output import back_folder
@@ -51,9 +52,14 @@ def start(site: Path) -> BuildSession:
     return session
 
 
-def no_full_build(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a full build ran for an edit to a report's body")
+def no_full_build(monkeypatch: pytest.MonkeyPatch, site: Path) -> None:
+    """Fail where the session builds `site` in full (cold builds of other folders may)."""
+    full_build = session_module.build
+
+    def refuse(config: SiteConfig, *args: Any, **kwargs: Any) -> BuildResult:
+        if config.root == site:
+            raise AssertionError("a full build ran for an edit to a report's body")
+        return full_build(config, *args, **kwargs)
 
     monkeypatch.setattr(session_module, "build", refuse)
 
@@ -70,7 +76,7 @@ def test_body_edit_renders_one_page_and_its_feeds_without_a_full_build(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     session = start(site)
-    no_full_build(monkeypatch)
+    no_full_build(monkeypatch, site)
     path = replace(site, REPORT, "Body of report 3.", "Body of report three.")
     result = session.build(Reporter(), [path], search_index=False)
     assert result.rendered == 1
@@ -139,7 +145,7 @@ def test_an_edit_to_reports_rebuilds_without_a_full_build_as_a_cold_build_would(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: Callable[[Path], list[Path]]
 ) -> None:
     session = start(site)
-    no_full_build(monkeypatch)
+    no_full_build(monkeypatch, site)
     session.build(Reporter(), edit(site), search_index=False)
     assert tree(site / "output") == cold_build(site, tmp_path)
 
@@ -170,7 +176,7 @@ def test_many_body_edits_in_a_row_equal_a_cold_build(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     session = start(site)
-    no_full_build(monkeypatch)
+    no_full_build(monkeypatch, site)
     for round_ in range(4):
         for number in (1, 3, 6):
             path = replace(
@@ -190,7 +196,7 @@ def test_a_file_put_into_output_while_serving_is_kept(
 ) -> None:
     session = start(site)
     (site / "output/CNAME").write_text("news.example.org\n")
-    no_full_build(monkeypatch)
+    no_full_build(monkeypatch, site)
     path = replace(site, REPORT, "Body of report 3.", "Body of report three.")
     session.build(Reporter(), [path], search_index=False)
     assert (site / "output/CNAME").read_text() == "news.example.org\n"

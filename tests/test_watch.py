@@ -13,16 +13,8 @@ import pytest
 
 from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import Level
-from sitegen.watch import (
-    BuildOutcome,
-    ChangeQueue,
-    ChangeSet,
-    Rebuilder,
-    SiteWatcher,
-    is_editor_file,
-    plan_watch,
-    watch_site,
-)
+from sitegen.inputs import is_editor_file, plan_watch
+from sitegen.watch import BuildOutcome, ChangeQueue, ChangeSet, Rebuilder, SiteWatcher, watch_site
 from tests.helpers import build, make_site, report_text
 
 DEADLINE = 15.0

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import babel
 import markdown_it
@@ -30,7 +31,7 @@ from sitegen.diagnostics import Diagnostic
 from sitegen.fingerprint import Fingerprinter
 from sitegen.model import Report
 from sitegen.output import TreeState
-from sitegen.pickling import dump_view, dumps
+from sitegen.pickling import FastPickler, dumps
 
 CACHE_DIR = ".sitegen-cache"
 REPORTS_FILE = "reports.pickle"
@@ -192,13 +193,35 @@ def _write_blob(folder: Path, name: str, key: bytes, value: object) -> None:
     gitignore = folder / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("*\n", encoding="utf-8")
-    payload = dump_view(value)
-    checksum = _checksum(payload)
     temporary = folder / f"{name}.{os.getpid()}.tmp"
-    with temporary.open("wb") as file:
-        file.write(_MAGIC + checksum + key)
-        file.write(payload)
-    temporary.replace(folder / name)
+    try:
+        with temporary.open("wb") as file:
+            file.write(_MAGIC + bytes(_CHECKSUM_SIZE) + key)
+            payload = _ChecksummedWriter(file)
+            FastPickler(payload).dump(value)  # straight to the file: no copy of it in memory
+            file.seek(len(_MAGIC))
+            file.write(payload.checksum())
+        temporary.replace(folder / name)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+class _ChecksummedWriter:
+    """Writes to a file, keeping the CRC-32 of what it wrote (as `_checksum` gives)."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self._crc = 0
+
+    def write(self, data: bytes, /) -> int:
+        """Write bytes, and add them to the checksum."""
+        self._crc = zlib.crc32(data, self._crc)
+        return self.file.write(data)
+
+    def checksum(self) -> bytes:
+        """The checksum of everything written."""
+        return self._crc.to_bytes(_CHECKSUM_SIZE, "big")
 
 
 REPORT_SHARDS = 64

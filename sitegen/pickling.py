@@ -17,7 +17,16 @@ import operator
 import pickle
 from collections.abc import Callable
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
+
+
+class Writable(Protocol):
+    """Where a pickle is written."""
+
+    def write(self, data: bytes, /) -> int:
+        """Write bytes; return how many."""
+        ...
+
 
 _Reduction = tuple[Callable[..., Any], tuple[Any, ...]] | str | tuple[Any, ...]
 Reducer = Callable[[Any], _Reduction]
@@ -97,7 +106,7 @@ REDUCERS = Reducers()
 class FastPickler(pickle.Pickler):
     """A pickler that reduces dataclasses quickly, and mapping proxies through their dicts."""
 
-    def __init__(self, file: io.BytesIO, reducers: Reducers = REDUCERS) -> None:
+    def __init__(self, file: Writable, reducers: Reducers = REDUCERS) -> None:
         self.dispatch_table = reducers
         super().__init__(file, protocol=PROTOCOL)
 
@@ -107,10 +116,3 @@ def dumps(value: object) -> bytes:
     buffer = io.BytesIO()
     FastPickler(buffer).dump(value)
     return buffer.getvalue()
-
-
-def dump_view(value: object) -> memoryview:
-    """Pickle a value with FastPickler, without copying the pickle out of its buffer."""
-    buffer = io.BytesIO()
-    FastPickler(buffer).dump(value)
-    return buffer.getbuffer()

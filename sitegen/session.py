@@ -9,6 +9,10 @@ the feeds and the sitemap where they changed, and swaps the changed files into o
 through its twin without walking the site. Anything else (a template, a static file,
 sitegen.toml, an image) is a full `build()`, which reuses the reports already loaded.
 Either way output/ ends as a clean build would leave it, byte for byte.
+
+`sitegen serve` keeps one session for as long as it runs. `sitegen build` starts one from
+the build it saved last (`build_from_saved`): the files whose stamps changed since are the
+changed paths of its one build.
 """
 
 from __future__ import annotations
@@ -276,23 +280,35 @@ class BuildSession:
             if path.is_relative_to(content):  # as the site names it, where a link leads there
                 path = config.content_path / path.relative_to(content)
             self._pending.add(path)
-        due = self.next_publication()
-        if due is not None and due <= self.options.current_time():
-            self._full_build_due = True
+        if self._published_between(saved.started, self.options.current_time()):
+            self._full_build_due = True  # a report's date came (or, with the clock set back, went)
         self._memo_unsaved = True
         gc.freeze()
         return True
 
-    def save_build(self, inputs: InputStamps) -> None:
+    def _published_between(self, one: dt.datetime, other: dt.datetime) -> bool:
+        """Whether a report on the site or waiting for its date is dated between two times."""
+        state = self.state
+        if state is None or state.options.future:
+            return False
+        earlier, later = min(one, other), max(one, other)
+        return any(
+            earlier < report.date <= later
+            for entry in state.loaded.values()
+            if (report := entry.report) is not None and (state.options.drafts or not report.draft)
+        )
+
+    def save_build(self, inputs: InputStamps, started: dt.datetime) -> None:
         """Save the last build whole, for the next `sitegen build` to start from.
 
-        `inputs` are the stamps of the site's files as they were when it started.
+        `inputs` are the stamps of the site's files, and `started` the time reports were
+        compared with, as they were when it started.
         """
         state = self.state
         if state is None:
             return
         parts = {name: getattr(state, name) for name in SAVED_FIELDS}
-        saved = SavedBuild(parts, dict(inputs), state.templates.base)
+        saved = SavedBuild(parts, dict(inputs), state.templates.base, started)
         key = saved_build_key(state.config, state.options)
         save_build(state.config, state.tree.output, key, saved)
 
@@ -316,6 +332,8 @@ class SavedBuild:
     """The stamps of the site's files when the build started."""
     environment: bytes
     """The digest of what every page's rendering depends on beyond its template and context."""
+    started: dt.datetime
+    """The time reports were compared with (a report dated after it was not on the site)."""
 
 
 def build_from_saved(
@@ -325,10 +343,14 @@ def build_from_saved(
 
     Where that build cannot be trusted, a full build (which still reads the report cache and
     renders only pages whose inputs changed). A build that went through every page after
-    an earlier one, or one that redid many changes, is saved whole for the next.
-    Raises BuildFailed, as build() does, with output/ left as it was.
+    an earlier one, or one that redid many changes, is saved whole for the next. A site
+    with a search index is always built in full: Pagefind indexes every page again when
+    one changed. Raises BuildFailed, as build() does, with output/ left as it was.
     """
+    if config.search:
+        return build(config, options, reporter, progress=progress)
     inputs = input_stamps(plan_watch(config))
+    started = options.current_time()
     session = BuildSession(config, options, ready_twin=False)
     warm = session.resume(inputs, reporter)
     pending = len(session.pending)
@@ -340,7 +362,7 @@ def build_from_saved(
     session.ready_twin = whole
     session.save(with_memo=True)
     if whole:
-        session.save_build(inputs)
+        session.save_build(inputs, started)
     return result
 
 

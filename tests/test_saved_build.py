@@ -1,0 +1,225 @@
+"""`sitegen build` starting from the build it saved: after a change to reports it redoes
+only what changed (no full build), after any other change it builds in full, and where the
+saved build or output/ cannot be trusted it is not used; output/ always ends as a cold
+build of the same files would leave it, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitegen import session as session_module
+from sitegen.build import BuildResult
+from sitegen.cache import CACHE_DIR
+from sitegen.config import BuildOptions, SiteConfig, load_config
+from sitegen.diagnostics import Reporter
+from sitegen.output import back_folder
+from sitegen.session import build_from_saved
+from tests.helpers import build, make_site, report_text
+from tests.test_incremental import (
+    CHANGES,
+    CONFIG,
+    cold_build,
+    edit_body,
+    edit_tags,
+    site_files,
+    stamps,
+    tree,
+)
+
+REPORT_CHANGES = ("body", "front matter", "tags", "date", "new report", "deleted report")
+"""The changes in CHANGES that touch report files only."""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    made = make_site(tmp_path / "site", site_files(), CONFIG)
+    build(made)  # cold: nothing saved
+    build(made)  # a full build after an earlier one: saved whole
+    assert list((made / CACHE_DIR).glob("build-*.pickle")), "no build was saved"
+    return made
+
+
+class FullBuilds:
+    """Counts the full builds of one site from now on."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, site: Path) -> None:
+        self.count = 0
+        self.site = site
+        self._build = session_module.build
+        monkeypatch.setattr(session_module, "build", self.counted)
+
+    def counted(self, config: SiteConfig, *args: Any, **kwargs: Any) -> BuildResult:
+        """build(), counted where it builds the site."""
+        if config.root == self.site:
+            self.count += 1
+        return self._build(config, *args, **kwargs)
+
+
+def build_here(site: Path, options: BuildOptions | None = None) -> tuple[BuildResult, Reporter]:
+    """`sitegen build` in this process, as the command line runs it."""
+    reporter = Reporter()
+    result = build_from_saved(load_config(site), options or BuildOptions(), reporter, None)
+    return result, reporter
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_a_change_after_a_saved_build_equals_a_cold_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    full = FullBuilds(monkeypatch, site)
+    before = tree(site / "output")
+    CHANGES[change](site)
+    build_here(site)
+    after = tree(site / "output")
+    assert after != before, "the change changed nothing"
+    assert after == cold_build(site, tmp_path)
+    if change in REPORT_CHANGES:
+        assert full.count == 0, f"a full build ran for a change to a report ({change})"
+    else:
+        assert full.count == 1, f"no full build ran for a change to a {change}"
+
+
+def test_changes_since_the_saved_build_are_redone_and_nothing_else_is_rewritten(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = FullBuilds(monkeypatch, site)
+    edit_body(site)
+    build_here(site)
+    after_first = stamps(site / "output")
+    # The body edit is still a change since the saved build: done again, to the same bytes.
+    edit_tags(site)
+    build_here(site)
+    assert tree(site / "output") == cold_build(site, tmp_path)
+    body_page = "reports/report-3/index.html"
+    assert stamps(site / "output")[body_page] == after_first[body_page], "rewritten unchanged"
+    result, _ = build_here(site)
+    assert result.changed == (), "a build with no change since the last one changed files"
+    assert full.count == 0
+
+
+def test_many_changes_since_the_saved_build_save_it_again(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session_module, "REPLAY_LIMIT", 2)
+    saved = next((site / CACHE_DIR).glob("build-*.pickle"))
+    before = saved.stat().st_mtime_ns
+    for n in range(3):
+        path = site / f"content/reports/extra-{n}.md"
+        path.write_text(report_text(f"Extra {n}.\n", title=f"Extra {n}", date=f"2024-02-0{n + 1}"))
+    build_here(site)
+    assert saved.stat().st_mtime_ns != before, "the build was not saved again"
+    full = FullBuilds(monkeypatch, site)
+    edit_body(site)
+    build_here(site)
+    assert full.count == 0
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_damaged_saved_build_is_noticed_and_not_used(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved = next((site / CACHE_DIR).glob("build-*.pickle"))
+    data = bytearray(saved.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    saved.write_bytes(bytes(data))
+    full = FullBuilds(monkeypatch, site)
+    edit_body(site)
+    _, reporter = build_here(site)
+    assert any("damaged" in d.message for d in reporter.diagnostics), reporter.diagnostics
+    assert full.count == 1
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_saved_build_for_other_options_is_not_used(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = site / "content/reports/draft.md"
+    draft.write_text(report_text("Not yet.\n", title="A draft", date="2024-01-09", draft="true"))
+    full = FullBuilds(monkeypatch, site)
+    build_here(site, BuildOptions(drafts=True))
+    assert full.count == 1
+    assert (site / "output/reports/draft/index.html").is_file()
+
+
+def test_a_deleted_twin_is_noticed_and_output_is_whole(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.rmtree(back_folder(site / "output"))
+    full = FullBuilds(monkeypatch, site)
+    edit_body(site)
+    build_here(site)
+    assert full.count == 1
+    assert tree(site / "output") == cold_build(site, tmp_path)
+    edit_tags(site)
+    build_here(site)  # and the build after it, from the saved build again, swaps a whole twin
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_hand_edited_output_file_is_made_anew(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = site / "output/reports/report-2/index.html"
+    original = page.read_bytes()
+    os.unlink(page)
+    page.write_bytes(b"<p>edited by hand</p>")
+    full = FullBuilds(monkeypatch, site)
+    edit_body(site)
+    build_here(site)
+    assert full.count == 1
+    assert page.read_bytes() == original
+
+
+def test_a_file_put_into_output_by_hand_is_kept(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = site / "output/reports/report-2/notes.txt"
+    mine.write_text("mine")
+    full = FullBuilds(monkeypatch, site)
+    edit_body(site)
+    build_here(site)
+    assert full.count == 1
+    assert mine.read_text() == "mine"
+    edit_tags(site)
+    build_here(site)
+    assert mine.read_text() == "mine"
+    made = tree(site / "output")
+    del made["reports/report-2/notes.txt"]
+    assert made == cold_build(site, tmp_path)
+
+
+def test_a_report_whose_date_comes_is_built_onto_the_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = site_files()
+    files["content/reports/later.md"] = report_text("Later.\n", title="Later", date="2030-06-01")
+    site = make_site(tmp_path / "site", files, CONFIG)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1893456000")  # 2030-01-01
+    build_here(site)
+    build_here(site)
+    assert not (site / "output/reports/later/index.html").exists()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1925078400")  # 2031-01-01
+    full = FullBuilds(monkeypatch, site)
+    build_here(site)
+    assert full.count == 1
+    assert (site / "output/reports/later/index.html").is_file()
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_site_with_a_search_index_is_built_in_full_and_not_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(tmp_path / "site", site_files(), CONFIG.replace("search = false", ""))
+    build(site)
+    build(site)
+    assert not list((site / CACHE_DIR).glob("build-*.pickle")), "a build was saved for nothing"
+    full = FullBuilds(monkeypatch, site)
+    edit_body(site)
+    build_here(site)
+    assert full.count == 1, "Pagefind must index the edited page with all the others"
+    assert (site / "output/pagefind/pagefind-entry.json").is_file()
+    assert tree(site / "output") == cold_build(site, tmp_path)

@@ -87,19 +87,19 @@ def plan_watch(config: SiteConfig) -> WatchPlan:
     )
 
 
-InputStamps = Mapping[Path, FileStamp]
-"""Each file a site may be built from, by absolute path, with its stamp."""
+InputStamps = Mapping[str, FileStamp]
+"""Each file a site may be built from, by absolute path (as text), with its stamp."""
 
 
-def input_stamps(plan: WatchPlan) -> dict[Path, FileStamp]:
+def input_stamps(plan: WatchPlan) -> dict[str, FileStamp]:
     """The stamp of every file in the planned folders and files that may change the site.
 
     Links are stamped as links, not followed: a link made, changed or removed is a change.
     """
-    stamps: dict[Path, FileStamp] = {}
+    stamps: dict[str, FileStamp] = {}
     for file in plan.files:
         with contextlib.suppress(OSError):
-            stamps[file] = FileStamp.of_stat(file.lstat())
+            stamps[str(file)] = FileStamp.of_stat(file.lstat())
     excluded = {str(path) for path in plan.excluded}
 
     def visit(folder: str) -> None:
@@ -120,7 +120,7 @@ def input_stamps(plan: WatchPlan) -> dict[Path, FileStamp]:
                 stamp = FileStamp.of_stat(entry.stat(follow_symlinks=False))
             except OSError:
                 continue
-            stamps[Path(entry.path)] = stamp
+            stamps[entry.path] = stamp
 
     for folder in plan.folders:
         visit(str(folder))
@@ -131,4 +131,4 @@ def changed_inputs(before: InputStamps, now: InputStamps) -> frozenset[Path]:
     """The files made, changed or removed between two sets of stamps."""
     changed = {path for path, stamp in now.items() if before.get(path) != stamp}
     changed.update(path for path in before if path not in now)
-    return frozenset(changed)
+    return frozenset(Path(path) for path in changed)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import copyreg
 import dataclasses
+import functools
 import io
 import operator
 import pickle
 from collections.abc import Callable
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -55,6 +57,16 @@ def _reduce_mapping_proxy(proxy: Any) -> _Reduction:
     return mapping_proxy, (dict(proxy),)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def path_of(text: str) -> Path:
+    """The path a text names; one object for each text, as paths repeat (a report's file)."""
+    return Path(text)
+
+
+def _reduce_path(path: Path) -> _Reduction:
+    return path_of, (str(path),)
+
+
 def _reduce_class(cls: Any) -> _Reduction:
     return str(cls.__qualname__)
 
@@ -82,6 +94,8 @@ def make_reducer(cls: type) -> Reducer:
     """How to reduce an instance of a class: by its fields for a dataclass, else as pickle would."""
     if cls is MappingProxyType:
         return _reduce_mapping_proxy
+    if cls is type(Path()):  # parsed once from its text, not from its parts each time
+        return _reduce_path
     if issubclass(cls, type):  # a class with a metaclass (an Enum): by its name
         return _reduce_class
     if dataclasses.is_dataclass(cls):

@@ -43,7 +43,6 @@ from sitegen.build import (
 from sitegen.cache import (
     CACHE_DIR,
     CacheProblem,
-    FileStamp,
     LoadedReport,
     OutputMemo,
     PageMemo,
@@ -252,6 +251,7 @@ class BuildSession:
                 reporter.add(Diagnostic(Level.NOTE, f"saved build not used: {problem}"))
             return False
         finally:
+            gc.freeze()  # and never walked by the collector: the session keeps them all
             gc.enable()
         if not isinstance(saved, SavedBuild):
             reporter.add(Diagnostic(Level.NOTE, "saved build not used: it holds no build"))
@@ -283,7 +283,6 @@ class BuildSession:
         if self._published_between(saved.started, self.options.current_time()):
             self._full_build_due = True  # a report's date came (or, with the clock set back, went)
         self._memo_unsaved = True
-        gc.freeze()
         return True
 
     def _published_between(self, one: dt.datetime, other: dt.datetime) -> bool:
@@ -328,7 +327,7 @@ class SavedBuild:
 
     parts: Mapping[str, object]
     """BuildState's SAVED_FIELDS, by name."""
-    inputs: Mapping[Path, FileStamp]
+    inputs: InputStamps
     """The stamps of the site's files when the build started."""
     environment: bytes
     """The digest of what every page's rendering depends on beyond its template and context."""

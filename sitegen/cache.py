@@ -8,6 +8,7 @@ used: it is rebuilt.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -26,7 +27,7 @@ import nh3
 import yaml
 
 from sitegen import __version__
-from sitegen.config import SiteConfig
+from sitegen.config import BuildOptions, SiteConfig
 from sitegen.diagnostics import Diagnostic
 from sitegen.fingerprint import Fingerprinter
 from sitegen.model import Report
@@ -159,6 +160,10 @@ class CacheProblem(Exception):
         self.worth_saying = worth_saying
 
 
+class CacheFromElsewhere(CacheProblem):
+    """The cache file was made by another sitegen version, configuration or options."""
+
+
 def _checksum(payload: bytes | memoryview) -> bytes:
     """A CRC-32 of the payload: catches a damaged file, at a quarter of a hash's time."""
     return zlib.crc32(payload).to_bytes(_CHECKSUM_SIZE, "big")
@@ -181,7 +186,7 @@ def _read_blob(path: Path, key: bytes) -> object:
     if _checksum(payload) != checksum:
         raise CacheProblem(f"{path} is damaged")
     if stored_key != key:
-        raise CacheProblem("the cache is from another sitegen version or configuration")
+        raise CacheFromElsewhere("the cache is from another sitegen version or configuration")
     try:
         return pickle.loads(payload)
     except Exception as error:  # any unpickling failure means a bad cache
@@ -335,9 +340,13 @@ def _saved_build_name(output: Path) -> str:
     return "build-" + _memo_name(output).removeprefix("output-")
 
 
-def saved_build_key(config: SiteConfig, options: object) -> bytes:
-    """What a saved build must have been made with to be started from."""
-    return Fingerprinter().digest((cache_key(config), report_cache_key(config), options))
+def saved_build_key(config: SiteConfig, options: BuildOptions) -> bytes:
+    """What a saved build must have been made with to be started from.
+
+    Not `strict`, which changes what the build says, not what it makes.
+    """
+    made_with = dataclasses.replace(options, strict=False)
+    return Fingerprinter().digest((cache_key(config), report_cache_key(config), made_with))
 
 
 def load_saved_build(config: SiteConfig, output: Path, key: bytes) -> object:
@@ -348,3 +357,8 @@ def load_saved_build(config: SiteConfig, output: Path, key: bytes) -> object:
 def save_build(config: SiteConfig, output: Path, key: bytes, saved: object) -> None:
     """Save a build for an output folder, for the next build to start from."""
     _write_blob(config.root / CACHE_DIR, _saved_build_name(output), key, saved)
+
+
+def forget_saved_build(config: SiteConfig, output: Path) -> None:
+    """Delete the build saved for an output folder (a build it does not describe wrote it)."""
+    (config.root / CACHE_DIR / _saved_build_name(output)).unlink(missing_ok=True)

@@ -42,10 +42,12 @@ from sitegen.build import (
 )
 from sitegen.cache import (
     CACHE_DIR,
+    CacheFromElsewhere,
     CacheProblem,
     LoadedReport,
     OutputMemo,
     PageMemo,
+    forget_saved_build,
     load_output_memo,
     load_saved_build,
     save_build,
@@ -247,7 +249,7 @@ class BuildSession:
         try:
             saved = load_saved_build(config, output, saved_build_key(config, self.options))
         except CacheProblem as problem:
-            if problem.worth_saying:
+            if problem.worth_saying and not isinstance(problem, CacheFromElsewhere):
                 reporter.add(Diagnostic(Level.NOTE, f"saved build not used: {problem}"))
             return False
         finally:
@@ -268,6 +270,7 @@ class BuildSession:
         compiled.mkdir(parents=True, exist_ok=True)
         env = create_environment(theme, config, strings, compiled)
         parts: dict[str, Any] = dict(saved.parts)
+        parts["options"] = self.options  # the same but perhaps for `strict`
         self.state = BuildState(
             **parts,
             memo=dict(memo.pages),
@@ -347,7 +350,9 @@ def build_from_saved(
     one changed. Raises BuildFailed, as build() does, with output/ left as it was.
     """
     if config.search:
-        return build(config, options, reporter, progress=progress)
+        result = build(config, options, reporter, progress=progress)
+        forget_saved_build(config, config.output_path)
+        return result
     inputs = input_stamps(plan_watch(config))
     started = options.current_time()
     session = BuildSession(config, options, ready_twin=False)
@@ -362,6 +367,10 @@ def build_from_saved(
     session.save(with_memo=True)
     if whole:
         session.save_build(inputs, started)
+    elif session.full_builds:
+        # output/ now holds pages the saved build does not know of (made with other
+        # options, say): redoing only what changed since it would leave them there.
+        forget_saved_build(config, config.output_path)
     return result
 
 

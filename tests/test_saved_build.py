@@ -136,7 +136,7 @@ def test_a_damaged_saved_build_is_noticed_and_not_used(
 
 
 def test_a_saved_build_for_other_options_is_not_used(
-    site: Path, monkeypatch: pytest.MonkeyPatch
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     draft = site / "content/reports/draft.md"
     draft.write_text(report_text("Not yet.\n", title="A draft", date="2024-01-09", draft="true"))
@@ -144,6 +144,32 @@ def test_a_saved_build_for_other_options_is_not_used(
     build_here(site, BuildOptions(drafts=True))
     assert full.count == 1
     assert (site / "output/reports/draft/index.html").is_file()
+    _, reporter = build_here(site)  # and back: the build saved with drafts is not used either
+    assert full.count == 2
+    assert not reporter.diagnostics, "a saved build for other options is no news"
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_build_with_other_options_that_saves_nothing_forgets_the_saved_build(
+    site: Path, tmp_path: Path
+) -> None:
+    draft = site / "content/reports/draft.md"
+    draft.write_text(report_text("Not yet.\n", title="A draft", date="2024-01-09", draft="true"))
+    for memo in (site / CACHE_DIR).glob("output-*.pickle"):
+        memo.unlink()  # so the drafts build is a first one, and saves nothing
+    build_here(site, BuildOptions(drafts=True))
+    build_here(site)
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_strict_build_starts_from_the_saved_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = FullBuilds(monkeypatch, site)
+    edit_body(site)
+    build_here(site, BuildOptions(strict=True))
+    assert full.count == 0
+    assert tree(site / "output") == cold_build(site, tmp_path)
 
 
 def test_a_deleted_twin_is_noticed_and_output_is_whole(

@@ -24,12 +24,16 @@ _work: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
 def _start_worker() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them.
+    """Workers leave Ctrl-C to the main process, which stops them, and a `kill` ends them.
 
-    They collect their own garbage, never looking at what they inherited: the collector
-    would write into every inherited object, copying the parent's memory page by page.
+    SIGTERM gets its default action back: a handler inherited from the parent (sitegen
+    serve's) runs only between bytecodes, and a worker waiting for its next task in a
+    lock may never get there, leaving the pool waiting for it for ever. They collect
+    their own garbage, never looking at what they inherited: the collector would write
+    into every inherited object, copying the parent's memory page by page.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     gc.freeze()
     gc.enable()
 
@@ -98,11 +102,18 @@ def parallel_map(
     try:
         context = multiprocessing.get_context("fork")
         results: list[R] = []
-        with context.Pool(count, initializer=_start_worker) as pool:
+        pool = context.Pool(count, initializer=_start_worker)
+        try:
             for part in pool.imap(_run_chunk, bounds):
                 results.extend(part)
                 if progress is not None:
                     progress(len(results), len(items))
+            pool.close()  # the workers finish and exit; no signal needed
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
         return results
     finally:
         _work = None

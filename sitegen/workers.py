@@ -102,18 +102,11 @@ def parallel_map(
     try:
         context = multiprocessing.get_context("fork")
         results: list[R] = []
-        pool = context.Pool(count, initializer=_start_worker)
-        try:
+        with context.Pool(count, initializer=_start_worker) as pool:
             for part in pool.imap(_run_chunk, bounds):
                 results.extend(part)
                 if progress is not None:
                     progress(len(results), len(items))
-            pool.close()  # the workers finish and exit; no signal needed
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.join()
         return results
     finally:
         _work = None

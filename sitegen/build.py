@@ -493,6 +493,21 @@ def environment_digest(config: SiteConfig, strings: ThemeStrings) -> bytes:
     )
 
 
+def page_environment(
+    config: SiteConfig, theme: Theme, *, compiled: bool
+) -> tuple[jinja2.Environment, TemplateDigests]:
+    """The Jinja environment pages render in, and the digests of its page templates.
+
+    With `compiled`, templates are compiled once into .sitegen-cache/templates/.
+    """
+    strings = load_strings(theme, config)
+    folder = config.root / CACHE_DIR / "templates" if compiled else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    env = create_environment(theme, config, strings, folder)
+    return env, TemplateDigests(env, environment_digest(config, strings))
+
+
 def check_page_links(
     jobs: tuple[PageJob, ...],
     pages: list[OutputFile],
@@ -600,12 +615,7 @@ def build(
         reporter.exception(error)
     _fail_if_errors(reporter)
 
-    strings = load_strings(theme, config)
-    compiled = config.root / CACHE_DIR / "templates" if use_cache and write else None
-    if compiled is not None:
-        compiled.mkdir(parents=True, exist_ok=True)
-    env = create_environment(theme, config, strings, compiled)
-    template_digests = TemplateDigests(env, environment_digest(config, strings))
+    env, template_digests = page_environment(config, theme, compiled=use_cache and write)
     planned = page_digests(jobs, template_digests, config, site.reports)
     memo = previous.pages
     unchanged: dict[str, str] = {}

@@ -317,9 +317,13 @@ class OutputMemo:
     """The stat of the twin's manifest then, to tell that nothing touched the twin since."""
 
 
+def _output_tag(output: Path) -> str:
+    """What names an output folder's files in the cache."""
+    return hashlib.blake2b(str(output.resolve()).encode(), digest_size=8).hexdigest()
+
+
 def _memo_name(output: Path) -> str:
-    where = hashlib.blake2b(str(output.resolve()).encode(), digest_size=8).hexdigest()
-    return f"output-{where}.pickle"
+    return f"output-{_output_tag(output)}.pickle"
 
 
 def load_output_memo(config: SiteConfig, output: Path) -> OutputMemo:
@@ -337,7 +341,7 @@ def save_output_memo(config: SiteConfig, output: Path, memo: OutputMemo) -> None
 
 
 def _saved_build_name(output: Path) -> str:
-    return "build-" + _memo_name(output).removeprefix("output-")
+    return f"build-{_output_tag(output)}.pickle"
 
 
 def saved_build_key(config: SiteConfig, options: BuildOptions) -> bytes:

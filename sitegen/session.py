@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,14 +34,13 @@ from sitegen.build import (
     PlannedPage,
     Progress,
     build,
-    environment_digest,
     load_report_file,
     page_digests,
+    page_environment,
     render_pages,
     report_assets,
 )
 from sitegen.cache import (
-    CACHE_DIR,
     CacheFromElsewhere,
     CacheProblem,
     LoadedReport,
@@ -88,7 +87,7 @@ from sitegen.render import (
 )
 from sitegen.search import UI_FILES
 from sitegen.sitemap import build_sitemap
-from sitegen.theme import TemplateDigests, create_environment, load_strings, load_theme
+from sitegen.theme import load_theme
 
 
 def report_shape(report: Report) -> Report:
@@ -187,16 +186,7 @@ class BuildSession:
             return None
         if self._publication_of is not state:
             now = state.options.current_time()
-            self._publication = min(
-                (
-                    report.date
-                    for entry in state.loaded.values()
-                    if (report := entry.report) is not None
-                    and report.date > now
-                    and (state.options.drafts or not report.draft)
-                ),
-                default=None,
-            )
+            self._publication = min((d for d in _publication_dates(state) if d > now), default=None)
             self._publication_of = state
         return self._publication
 
@@ -231,18 +221,18 @@ class BuildSession:
             save_output_memo(state.config, tree.output, memo)
             self._memo_unsaved = not finished
 
-    def resume(self, inputs: InputStamps, reporter: Reporter) -> bool:
+    def resume(self, inputs: InputStamps, memo: OutputMemo, reporter: Reporter) -> bool:
         """Start from the build the last `sitegen build` saved, where it can be trusted.
 
         `inputs` are the stamps of the site's files now: those changed since that build are
-        pending, for the next build to redo. False (and the next build is a full one) where
+        pending, for the next build to redo; `memo` is output/'s memo, as the cache holds
+        it. False (and the next build is a full one) where
         no build was saved, it was made with another configuration, sitegen, theme or
         options, or output/ or its twin are no longer as it left them; a damaged one is
         noted to the reporter.
         """
         config = self.config
         output = config.output_path
-        memo = load_output_memo(config, output)
         if memo.tree is None or not as_left(memo.tree, memo.folders, memo.twin):
             return False
         gc.disable()  # loading makes millions of objects, none of them garbage
@@ -259,24 +249,15 @@ class BuildSession:
             reporter.add(Diagnostic(Level.NOTE, "saved build not used: it holds no build"))
             return False
         try:
-            theme = load_theme(config)
-            strings = load_strings(theme, config)
+            env, templates = page_environment(config, load_theme(config), compiled=True)
         except SitegenError:
             return False  # the full build says what is wrong
-        digest = environment_digest(config, strings)
-        if digest != saved.environment:
+        if templates.base != saved.environment:
             return False
-        compiled = config.root / CACHE_DIR / "templates"
-        compiled.mkdir(parents=True, exist_ok=True)
-        env = create_environment(theme, config, strings, compiled)
         parts: dict[str, Any] = dict(saved.parts)
         parts["options"] = self.options  # the same but perhaps for `strict`
         self.state = BuildState(
-            **parts,
-            memo=dict(memo.pages),
-            tree=memo.tree,
-            environment=env,
-            templates=TemplateDigests(env, digest),
+            **parts, memo=dict(memo.pages), tree=memo.tree, environment=env, templates=templates
         )
         content = config.content_path.resolve()
         for path in changed_inputs(saved.inputs, inputs):
@@ -294,11 +275,7 @@ class BuildSession:
         if state is None or state.options.future:
             return False
         earlier, later = min(one, other), max(one, other)
-        return any(
-            earlier < report.date <= later
-            for entry in state.loaded.values()
-            if (report := entry.report) is not None and (state.options.drafts or not report.draft)
-        )
+        return any(earlier < date <= later for date in _publication_dates(state))
 
     def save_build(self, inputs: InputStamps, started: dt.datetime) -> None:
         """Save the last build whole, for the next `sitegen build` to start from.
@@ -356,10 +333,10 @@ def build_from_saved(
     inputs = input_stamps(plan_watch(config))
     started = options.current_time()
     session = BuildSession(config, options, ready_twin=False)
-    warm = session.resume(inputs, reporter)
+    memo = load_output_memo(config, config.output_path)
+    warm = bool(memo.pages)  # an earlier build wrote output/
+    session.resume(inputs, memo, reporter)
     pending = len(session.pending)
-    if not warm:
-        warm = bool(load_output_memo(config, config.output_path).pages)
     result = session.build(reporter, None if session.state is None else (), progress=progress)
     whole = warm and (session.full_builds > 0 or pending > REPLAY_LIMIT)
     # A build saved whole also readies output/'s twin, so later swaps write only changes.
@@ -376,6 +353,14 @@ def build_from_saved(
 
 REPLAY_LIMIT = 50
 """A build started from a saved one that redid more than this many changed files is saved."""
+
+
+def _publication_dates(state: BuildState) -> Iterator[dt.datetime]:
+    """The date of each report the build's options would put on the site, once due."""
+    for entry in state.loaded.values():
+        report = entry.report
+        if report is not None and (state.options.drafts or not report.draft):
+            yield report.date
 
 
 def _caught_up(state: BuildState) -> BuildState | None:

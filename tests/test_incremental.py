@@ -10,11 +10,13 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import sitegen.build
-from sitegen.build import load_reports
+from sitegen import session as session_module
+from sitegen.build import BuildResult, load_reports
 from sitegen.cache import CACHE_DIR
 from sitegen.config import Permalinks, SiteConfig, load_config
 from sitegen.content.discover import SourceFile
@@ -164,20 +166,47 @@ CHANGES: dict[str, Callable[[Path], None]] = {
 def site(tmp_path: Path) -> Path:
     made = make_site(tmp_path / "site", site_files(), CONFIG)
     build(made)
-    build(made)  # the second build also makes the output's twin
+    build(made)  # the second build also makes the output's twin and saves itself whole
     return made
+
+
+REPORT_CHANGES = ("body", "front matter", "tags", "date", "new report", "deleted report")
+"""The changes in CHANGES that touch report files only."""
+
+
+class FullBuilds:
+    """Counts the full builds of one site from now on (the rest start from a saved build)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, site: Path) -> None:
+        self.count = 0
+        self.site = site
+        self._build = session_module.build
+        monkeypatch.setattr(session_module, "build", self.counted)
+
+    def counted(self, config: SiteConfig, *args: Any, **kwargs: Any) -> BuildResult:
+        """build(), counted where it builds the site."""
+        if config.root == self.site:
+            self.count += 1
+        return self._build(config, *args, **kwargs)
 
 
 @pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
 def test_rebuild_after_a_change_equals_a_cold_build(
-    site: Path, tmp_path: Path, change: str
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
 ) -> None:
+    full = FullBuilds(monkeypatch, site)
     before = tree(site / "output")
     CHANGES[change](site)
     build(site)
     after = tree(site / "output")
     assert after != before, "the change changed nothing"
     assert after == cold_build(site, tmp_path)
+    # The second build of the fixture saved itself whole: a change to reports alone
+    # redoes what changed from it, anything else is a full build.
+    if change in REPORT_CHANGES:
+        assert full.count == 0, f"a full build ran for a change to a report ({change})"
+    else:
+        assert full.count == 1, f"no full build ran for a change to a {change}"
 
 
 def test_several_changes_in_a_row_still_equal_a_cold_build(site: Path, tmp_path: Path) -> None:

@@ -8,21 +8,20 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from sitegen import session as session_module
 from sitegen.build import BuildResult
 from sitegen.cache import CACHE_DIR
-from sitegen.config import BuildOptions, SiteConfig, load_config
+from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import Reporter
 from sitegen.output import back_folder
 from sitegen.session import build_from_saved
 from tests.helpers import build, make_site, report_text
 from tests.test_incremental import (
-    CHANGES,
     CONFIG,
+    FullBuilds,
     cold_build,
     edit_body,
     edit_tags,
@@ -30,9 +29,6 @@ from tests.test_incremental import (
     stamps,
     tree,
 )
-
-REPORT_CHANGES = ("body", "front matter", "tags", "date", "new report", "deleted report")
-"""The changes in CHANGES that touch report files only."""
 
 
 @pytest.fixture
@@ -44,44 +40,11 @@ def site(tmp_path: Path) -> Path:
     return made
 
 
-class FullBuilds:
-    """Counts the full builds of one site from now on."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, site: Path) -> None:
-        self.count = 0
-        self.site = site
-        self._build = session_module.build
-        monkeypatch.setattr(session_module, "build", self.counted)
-
-    def counted(self, config: SiteConfig, *args: Any, **kwargs: Any) -> BuildResult:
-        """build(), counted where it builds the site."""
-        if config.root == self.site:
-            self.count += 1
-        return self._build(config, *args, **kwargs)
-
-
 def build_here(site: Path, options: BuildOptions | None = None) -> tuple[BuildResult, Reporter]:
     """`sitegen build` in this process, as the command line runs it."""
     reporter = Reporter()
     result = build_from_saved(load_config(site), options or BuildOptions(), reporter, None)
     return result, reporter
-
-
-@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
-def test_a_change_after_a_saved_build_equals_a_cold_build(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
-) -> None:
-    full = FullBuilds(monkeypatch, site)
-    before = tree(site / "output")
-    CHANGES[change](site)
-    build_here(site)
-    after = tree(site / "output")
-    assert after != before, "the change changed nothing"
-    assert after == cold_build(site, tmp_path)
-    if change in REPORT_CHANGES:
-        assert full.count == 0, f"a full build ran for a change to a report ({change})"
-    else:
-        assert full.count == 1, f"no full build ran for a change to a {change}"
 
 
 def test_changes_since_the_saved_build_are_redone_and_nothing_else_is_rewritten(

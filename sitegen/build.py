@@ -68,7 +68,7 @@ from sitegen.render import (
     render_page,
 )
 from sitegen.search import BUNDLE_FOLDER, UI_FILES, prepare_search
-from sitegen.sitemap import build_robots, build_sitemap
+from sitegen.sitemap import Sitemap, build_robots, build_sitemap
 from sitegen.theme import (
     TemplateDigests,
     Theme,
@@ -112,6 +112,8 @@ class BuildState:
     templates: TemplateDigests
     undigested: frozenset[PageGroup] = frozenset()
     """Groups holding pages rendered without a digest (none after a full build)."""
+    sitemap: Sitemap | None = None
+    """The sitemap as made last (None where it is not known: it is made whole then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -657,7 +659,7 @@ def build(
     report_digests = report_page_digests(planned)
     generated = [
         *_make_changed(feeds := build_feeds(site, config, report_digests), writer, memo, new_memo),
-        build_sitemap(site, config, jobs),
+        (sitemap := build_sitemap(site, config, jobs)).file,
         *build_robots(config),
     ]
     assets = collect_assets(site, config, theme)
@@ -709,6 +711,7 @@ def build(
                 config, options, loaded, site, site_result.diagnostics, vocabulary, pages_of,
                 planner.summaries, report_digests, tuple(f.path for f in feeds),
                 tuple(link_problems), new_memo, writer.tree, env, template_digests,
+                sitemap=sitemap,
             )  # fmt: skip
         return BuildResult(site, len(pages), len(files), output, len(to_render), state, changed)
     return BuildResult(site, len(pages), len(files), None, len(to_render))

@@ -86,7 +86,7 @@ from sitegen.render import (
     timeline_entry,
 )
 from sitegen.search import UI_FILES
-from sitegen.sitemap import build_sitemap
+from sitegen.sitemap import SitemapBefore, build_sitemap
 from sitegen.theme import load_theme
 
 
@@ -295,10 +295,11 @@ class BuildSession:
 SAVED_FIELDS = tuple(
     field.name
     for field in dataclasses.fields(BuildState)
-    if field.name not in ("memo", "tree", "environment", "templates")
+    if field.name not in ("memo", "tree", "environment", "templates", "sitemap")
 )
-"""What a saved build keeps of its state: what output/'s memo holds, and the template
-environment (made again from the theme), are not kept."""
+"""What a saved build keeps of its state: what output/'s memo holds, the template
+environment (made again from the theme) and the sitemap's entries (made again at the first
+rebuild that changes it) are not kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,13 +506,15 @@ def rebuild_reports(
         if feed.digest is None or known is None or known[0] != feed.digest:
             _record(feed.path, feed.digest, feed.make(), made, memo, changes)
     feed_paths = state.feeds
+    sitemap = state.sitemap
     if holding is None:
         feed_paths = tuple(feed.path for feed in feeds)
         for path in set(state.feeds) - set(feed_paths):
             changes[path] = None
             memo.pop(path, None)
-        sitemap = build_sitemap(site, config, jobs)
-        _record(sitemap.path, None, sitemap.content or b"", made, memo, changes)
+        earlier = None if sitemap is None else SitemapBefore(sitemap, old_site, keys)
+        sitemap = build_sitemap(site, config, jobs, earlier)
+        _record(sitemap.file.path, None, sitemap.file.content or b"", made, memo, changes)
 
     for key in keys:
         before = old_site.reports.get(key)
@@ -547,6 +550,7 @@ def rebuild_reports(
         link_diagnostics=tuple(link_problems),
         memo=memo,
         tree=tree,
+        sitemap=sitemap,
         undigested=state.undigested
         | {g for g, pages in replanned_pages.items() if any(p.digest is None for p in pages)},
     )

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from sitegen.config import SiteConfig
-from sitegen.model import Site
+from sitegen.model import Site, TimelineYear
 from sitegen.output import OutputFile
 from sitegen.render import PageJob
 from sitegen.urls import SiteUrls, language_tag
@@ -26,62 +28,132 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
-def _newest(keys: Iterable[str], changed: Mapping[str, dt.datetime]) -> dt.datetime | None:
-    return max(map(changed.__getitem__, keys), default=None)
+@dataclass(frozen=True, slots=True)
+class SitemapEntry:
+    """What the sitemap says of one page: its `<url>` element ("" where it is not listed)."""
+
+    job: PageJob
+    lastmod: dt.datetime | None
+    text: str
 
 
-def _last_changes(site: Site) -> dict[str, dt.datetime | None]:
+@dataclass(frozen=True, slots=True)
+class Sitemap:
+    """The sitemap file, and what the next one is made from after a few reports changed."""
+
+    file: OutputFile
+    lastmods: Mapping[str, dt.datetime | None]
     """Site path -> when the newest of the reports the page shows last changed."""
-    changed = {key: report.last_changed for key, report in site.reports.items()}
-    last: dict[str, dt.datetime | None] = {r.url: changed[k] for k, r in site.reports.items()}
+    entries: Mapping[str, SitemapEntry]
+    """Site path -> the entry made for the page planned at it."""
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapBefore:
+    """The sitemap of an earlier build of the site, and the reports changed since."""
+
+    sitemap: Sitemap
+    site: Site
+    changed: AbstractSet[str]
+
+
+def _last_changes(site: Site, before: SitemapBefore | None) -> dict[str, dt.datetime | None]:
+    """Site path -> when the newest of the reports the page shows last changed.
+
+    With `before`, what the changed reports cannot have changed is taken from it: the
+    other reports' dates, and each term and year that holds the same reports as before,
+    none of them changed.
+    """
+    reports = site.reports
+    last: dict[str, dt.datetime | None]
+    if before is None:
+        last = {report.url: report.last_changed for report in reports.values()}
+        changed: AbstractSet[str] = reports.keys()
+        old_pages: dict[str, tuple[str, ...]] = {}
+    else:
+        last = dict(before.sitemap.lastmods)
+        changed = before.changed
+        for key in changed:
+            if (old := before.site.reports.get(key)) is not None:
+                last.pop(old.url, None)
+        for key in changed:
+            if (new := reports.get(key)) is not None:
+                last[new.url] = new.last_changed
+        old_pages = _listing_pages(before.site)
+
+    def newest(url: str, keys: tuple[str, ...]) -> dt.datetime | None:
+        if old_pages.get(url) == keys and url in last and changed.isdisjoint(keys):
+            return last[url]
+        return max((reports[key].last_changed for key in keys), default=None)
+
     for edition in site.editions:
-        last[edition.prefix + "/"] = last[edition.timeline_url] = _newest(
-            edition.report_keys, changed
-        )
         for taxonomy in edition.taxonomies:
-            terms = [_newest(term.report_keys, changed) for term in taxonomy.terms]
-            for term, newest in zip(taxonomy.terms, terms, strict=True):
-                last[term.url] = newest
+            terms = [newest(term.url, term.report_keys) for term in taxonomy.terms]
+            for term, term_newest in zip(taxonomy.terms, terms, strict=True):
+                last[term.url] = term_newest
             last[taxonomy.url] = max((t for t in terms if t is not None), default=None)
-        for year in edition.timeline:
-            keys = itertools.chain(*(m.report_keys for m in year.months), year.year_only_keys)
-            last[year.url] = _newest(keys, changed)
+        years = [newest(year.url, _year_keys(year)) for year in edition.timeline]
+        for year, year_newest in zip(edition.timeline, years, strict=True):
+            last[year.url] = year_newest
+        last[edition.prefix + "/"] = last[edition.timeline_url] = max(
+            (reports[key].last_changed for key in edition.report_keys), default=None
+        )
     return last
 
 
-def _listed(jobs: Iterable[PageJob]) -> list[PageJob]:
-    listed: dict[str, PageJob] = {}
-    for job in jobs:
-        page = job.context.get("page")
-        pagination = job.context.get("pagination")
-        if getattr(page, "kind", None) == "404" or not job.url.endswith("/"):
-            continue
-        if pagination is not None and getattr(pagination, "number", 1) > 1:
-            continue
-        listed.setdefault(job.url, job)
-    return list(listed.values())
+def _year_keys(year: TimelineYear) -> tuple[str, ...]:
+    return (*itertools.chain(*(m.report_keys for m in year.months)), *year.year_only_keys)
 
 
-def build_sitemap(site: Site, config: SiteConfig, jobs: Sequence[PageJob]) -> OutputFile:
-    """The sitemap of every listed page, with lastmod and hreflang alternates."""
-    last = _last_changes(site)
+def _listing_pages(site: Site) -> dict[str, tuple[str, ...]]:
+    """Site path of each term and year -> the reports it lists."""
+    pages: dict[str, tuple[str, ...]] = {}
+    for edition in site.editions:
+        for taxonomy in edition.taxonomies:
+            pages.update((term.url, term.report_keys) for term in taxonomy.terms)
+        pages.update((year.url, _year_keys(year)) for year in edition.timeline)
+    return pages
+
+
+def _is_listed(job: PageJob) -> bool:
+    page = job.context.get("page")
+    pagination = job.context.get("pagination")
+    if getattr(page, "kind", None) == "404" or not job.url.endswith("/"):
+        return False
+    return pagination is None or getattr(pagination, "number", 1) <= 1
+
+
+def build_sitemap(
+    site: Site, config: SiteConfig, jobs: Sequence[PageJob], before: SitemapBefore | None = None
+) -> Sitemap:
+    """The sitemap of every listed page, with lastmod and hreflang alternates.
+
+    With `before`, the entries of pages planned as before (the same jobs) whose lastmod is
+    as before are taken from it.
+    """
+    last = _last_changes(site, before)
+    known = before.sitemap.entries if before is not None else {}
     base_url, base_path = config.base_url, config.base_path
-    entries = [
-        _url_entry(
-            base_url,
-            base_path,
-            job.url,
-            last.get(job.url),
-            tuple(
-                (alternate.lang, alternate.url)
-                for alternate in getattr(job.context.get("page"), "alternates", ())
-            ),
-        )
-        for job in _listed(jobs)
-    ]
+    entries: dict[str, SitemapEntry] = {}
+    for job in jobs:
+        url = job.url
+        if url in entries:
+            continue
+        lastmod = last.get(url)
+        entry = known.get(url)
+        if entry is None or entry.job is not job or entry.lastmod != lastmod:
+            text = ""
+            if _is_listed(job):
+                alternates = getattr(job.context.get("page"), "alternates", ())
+                text = _url_entry(
+                    base_url, base_path, url, lastmod, tuple((a.lang, a.url) for a in alternates)
+                )
+            entry = SitemapEntry(job, lastmod, text)
+        entries[url] = entry
+    listed = "".join(entry.text for entry in entries.values())
     head = f"<?xml version='1.0' encoding='UTF-8'?>\n<urlset {_NAMESPACES}"
-    text = head + (">\n" + "".join(entries) + "</urlset>\n" if entries else "/>\n")
-    return OutputFile(SITEMAP_NAME, text.encode("utf-8"))
+    text = head + (">\n" + listed + "</urlset>\n" if listed else "/>\n")
+    return Sitemap(OutputFile(SITEMAP_NAME, text.encode("utf-8")), last, entries)
 
 
 _NAMESPACES = f'xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}"'

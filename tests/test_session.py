@@ -117,6 +117,9 @@ EDITS = {
     "the original updated after its translation": lambda site: [
         replace(site, REPORT, "title: Report 3", "updated: 2024-05-01\ntitle: Report 3")
     ],
+    "updated, after every other report": lambda site: [
+        replace(site, REPORT, "title: Report 3", "updated: 2024-11-30\ntitle: Report 3")
+    ],
     "slug": lambda site: [replace(site, REPORT, "title: Report 3", "slug: third\ntitle: Report 3")],
     "draft": lambda site: [
         replace(site, REPORT, "title: Report 3", "draft: true\ntitle: Report 3")

@@ -127,10 +127,13 @@ def build_taxonomy(
     lang: str,
     config: SiteConfig,
     vocabulary: Vocabulary = EMPTY_VOCABULARY,
+    *,
+    only: AbstractSet[str] | None = None,
 ) -> tuple[Taxonomy, list[Diagnostic]]:
     """One taxonomy's terms in one language.
 
     Spellings that fold alike share one term, and so do a vocabulary term's names and aliases.
+    With `only` (folded spellings), the terms of other spellings are left out.
     """
     diagnostics: list[Diagnostic] = []
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
@@ -146,6 +149,8 @@ def build_taxonomy(
             if found is None:
                 found = looked_up[written] = (fold_term(written), vocabulary.find(name, written))
             folded, entry = found
+            if only is not None and folded not in only:
+                continue
             key = folded
             if entry is not None:
                 key = "=" + entry.slug
@@ -300,20 +305,20 @@ def check_report_urls(reports: tuple[Report, ...]) -> list[Diagnostic]:
 
 def _updated_taxonomy(
     taxonomy: Taxonomy,
-    ordered: Sequence[Report],
+    after: Mapping[str, Report],
     before: Site,
     changed: AbstractSet[str],
     config: SiteConfig,
 ) -> Taxonomy | None:
     """A taxonomy made before, brought up to date after the `changed` reports changed.
 
-    The terms the changed reports took or dropped are made again from the reports that hold
-    them; each other term holding a changed report has its reports put in order again. None
-    where that is not known to give what build_taxonomy would (a changed report came, went
-    or changed language, or a term now clashes or makes no URL): make it whole then.
+    `after` holds every report of the taxonomy's language now, by key. The terms the
+    changed reports took or dropped are made again from the reports that hold them; each
+    other term holding a changed report has it put in its place again. None where that is
+    not known to give what build_taxonomy would (a changed report came, went or changed
+    language, or a term now clashes or makes no URL): make it whole then.
     """
     name, lang = taxonomy.name, taxonomy.lang
-    after = {report.key: report for report in ordered}
     retermed: list[str] = []
     for key in changed:
         old, new = before.reports.get(key), after.get(key)
@@ -330,25 +335,26 @@ def _updated_taxonomy(
         for report in (before.reports[key], after[key])
         for written in report.terms_of(name)
     }
-    position = {report.key: at for at, report in enumerate(ordered)}
     terms: list[Term] = []
+    changed_keys = frozenset(changed)
     for term in taxonomy.terms:
         if term.key in touched:
             continue
-        if not changed.isdisjoint(term.report_keys):
-            keys = tuple(sorted(term.report_keys, key=position.__getitem__))
-            term = dataclasses.replace(term, report_keys=keys)
+        held = changed_keys.intersection(term.report_keys)
+        if held:
+            ordered = _newest_first_again(term.report_keys, after, held)
+            term = dataclasses.replace(term, report_keys=tuple(r.key for r in ordered))
         terms.append(term)
     if touched:
         holders = set(retermed)
         for key in touched:
             if key in old_terms:
                 holders.update(old_terms[key].report_keys)
-        holding = tuple(sorted((after[k] for k in holders), key=lambda r: position[r.key]))
-        remade, problems = build_taxonomy(name, holding, lang, config)
+        holding = newest_first(after[k] for k in holders)
+        remade, problems = build_taxonomy(name, holding, lang, config, only=touched)
         if problems:
             return None
-        terms.extend(term for term in remade.terms if term.key in touched)
+        terms.extend(remade.terms)
     slugs = [term.slug for term in terms]
     if len(set(slugs)) != len(slugs):
         return None
@@ -418,7 +424,7 @@ def build_site(
                 and earlier.taxonomies[at].name == name
             ):
                 taxonomy_before = earlier.taxonomies[at]
-                updated = _updated_taxonomy(taxonomy_before, ordered, before, changed, config)
+                updated = _updated_taxonomy(taxonomy_before, in_edition, before, changed, config)
                 if updated is not None:
                     taxonomies.append(updated)
                     continue

@@ -273,15 +273,17 @@ def bounded_range(*args: int) -> range:
     return result
 
 
-FRAGMENTS_KEPT = 256
-"""How many rendered fragments an environment keeps, the least recently used dropped first."""
+FRAGMENTS_KEPT = 16384
+"""How many rendered fragments an environment keeps, the least recently used dropped first
+(enough for one per report of a large site: the items of its lists)."""
 
 
 class FragmentCache(jinja2.ext.Extension):
     """`{% cache key, ... %}...{% endcache %}`: a fragment rendered once per key.
 
-    The keys (compared by value) must hold everything the fragment shows that may differ
-    between pages; what the environment provides (strings, links, filters) is the same for
+    The keys (compared by value; keys that cannot be hashed, only as the same objects) must
+    hold everything the fragment shows that may differ between pages; what the environment
+    provides (strings, links, filters) is the same for
     every page. An environment lives for one build, or for a build session until its
     templates or configuration change, so no fragment outlives what made it.
     """
@@ -312,8 +314,11 @@ class FragmentCache(jinja2.ext.Extension):
             return known[1]
         try:
             fragment = self._by_value.get(key)
-        except TypeError:  # a key that cannot be hashed: render every time
-            return caller()
+        except TypeError:  # a key that cannot be hashed: known again only by identity
+            fragment = caller()
+            self._by_identity[ids] = (key, fragment)
+            _keep_recent(self._by_identity, ids)
+            return fragment
         if fragment is None:
             fragment = self._by_value[key] = caller()
         _keep_recent(self._by_value, key)

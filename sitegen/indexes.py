@@ -251,35 +251,50 @@ def build_timeline(reports: tuple[Report, ...], base_url: str) -> tuple[Timeline
 
 def _updated_timeline(
     timeline: tuple[TimelineYear, ...],
-    ordered: Sequence[Report],
-    moved: Iterable[Report],
+    lang: str,
+    reports: Mapping[str, Report],
+    before: Mapping[str, Report],
+    changed: AbstractSet[str],
     base_url: str,
 ) -> tuple[TimelineYear, ...]:
-    """A timeline made before, with the years that `moved` reports left or joined made again."""
-    years = {report.event_date.year for report in moved}
+    """A timeline made before, with the years that changed reports left or joined made again.
+
+    The timeline is `lang`'s; `reports` holds (at least) its reports now, by key, and
+    `before` the `changed` ones as they were.
+    """
+    old = [r for key in changed if (r := before.get(key)) is not None and r.lang == lang]
+    new = [r for key in changed if (r := reports.get(key)) is not None and r.lang == lang]
+    years = {report.event_date.year for report in (*old, *new)}
+    gone = {report.key for report in old}
     kept = [year for year in timeline if year.year not in years]
+    by_year = {year.year: year for year in timeline}
     for year in years:
-        reports = [report for report in ordered if report.event_date.year == year]
-        if reports:
-            kept.append(_timeline_year(year, reports, base_url))
+        held = by_year[year].report_keys if year in by_year else ()
+        members = [reports[key] for key in held if key not in gone]
+        members += [report for report in new if report.event_date.year == year]
+        if members:
+            kept.append(_timeline_year(year, members, base_url))
     return tuple(sorted(kept, key=lambda y: y.year, reverse=True))
 
 
 def _newest_first_again(
     before: Sequence[str], reports: Mapping[str, Report], moved: AbstractSet[str]
-) -> tuple[Report, ...]:
-    """newest_first of the same reports as `before`, after the `moved` ones changed."""
-    ordered = [reports[key] for key in before if key not in moved]
+) -> tuple[str, ...]:
+    """newest_first of the same reports as `before`, after the `moved` ones changed, as keys.
+
+    `reports` holds them now, by key.
+    """
+    ordered = [key for key in before if key not in moved]
     for key in sorted(moved & reports.keys()):
         report = reports[key]
         low, high = 0, len(ordered)
         while low < high:
             middle = (low + high) // 2
-            if _comes_before(ordered[middle], report):
+            if _comes_before(reports[ordered[middle]], report):
                 low = middle + 1
             else:
                 high = middle
-        ordered.insert(low, report)
+        ordered.insert(low, key)
     return tuple(ordered)
 
 
@@ -342,8 +357,8 @@ def _updated_taxonomy(
             continue
         held = changed_keys.intersection(term.report_keys)
         if held:
-            ordered = _newest_first_again(term.report_keys, after, held)
-            term = dataclasses.replace(term, report_keys=tuple(r.key for r in ordered))
+            keys = _newest_first_again(term.report_keys, after, held)
+            term = dataclasses.replace(term, report_keys=keys)
         terms.append(term)
     if touched:
         holders = set(retermed)
@@ -410,10 +425,11 @@ def build_site(
         ):
             earlier = None
         if earlier is not None:
-            ordered = _newest_first_again(earlier.report_keys, in_edition, changed)
+            keys = _newest_first_again(earlier.report_keys, in_edition, changed)
+            ordered = tuple(map(in_edition.__getitem__, keys))
         else:
             ordered = newest_first(by_lang[lang])
-        keys = tuple(r.key for r in ordered)
+            keys = tuple(r.key for r in ordered)
         taxonomies: list[Taxonomy] = []
         for at, name in enumerate(config.taxonomies):
             if (
@@ -434,13 +450,9 @@ def build_site(
         prefix = language_prefix(lang, config.language)
         timeline_url = prefix + config.permalinks.timeline
         if before is not None and earlier is not None:
-            moved = [
-                report
-                for key in changed
-                for report in (before.reports.get(key), in_edition.get(key))
-                if report is not None and report.lang == lang
-            ]
-            timeline = _updated_timeline(earlier.timeline, ordered, moved, timeline_url)
+            timeline = _updated_timeline(
+                earlier.timeline, lang, in_edition, before.reports, changed, timeline_url
+            )
         else:
             timeline = build_timeline(ordered, timeline_url)
         editions.append(Edition(lang, prefix, keys, tuple(taxonomies), timeline, timeline_url))
@@ -451,3 +463,60 @@ def build_site(
         stale_translations=stale,
     )
     return SiteResult(site, tuple(diagnostics))
+
+
+def update_site(
+    before: Site,
+    changed: Mapping[str, Report | None],
+    config: SiteConfig,
+    options: BuildOptions,
+    vocabulary: Vocabulary = EMPTY_VOCABULARY,
+) -> Site | None:
+    """The site after the `changed` reports (by key; None: gone) changed in place.
+
+    In place: each was on the site and still is, at its URL, in its language, and in no
+    group of translations, before or after. Every problem build_site would find then is
+    one it found before. None where they did not change in place, a taxonomy is the
+    vocabulary's, or a term now clashes or makes no URL: build the site whole then.
+    `before` must be the site as built with the same configuration, options and
+    vocabulary, from reports that were published then as they are now.
+    """
+    if any(vocabulary.covers(name) for name in config.taxonomies):
+        return None
+    reports = dict(before.reports)
+    for key, report in changed.items():
+        old = before.reports.get(key)
+        if (
+            report is None
+            or old is None
+            or not select_published((report,), options)
+            or (report.url, report.lang, report.translation_key)
+            != (old.url, old.lang, old.translation_key)
+            or key in before.translations
+        ):
+            return None
+        reports[key] = report
+    editions: list[Edition] = []
+    for edition in before.editions:
+        moved = frozenset(key for key in changed if reports[key].lang == edition.lang)
+        if not moved:
+            editions.append(edition)
+            continue
+        taxonomies: list[Taxonomy] = []
+        for taxonomy in edition.taxonomies:
+            updated = _updated_taxonomy(taxonomy, reports, before, moved, config)
+            if updated is None:
+                return None
+            taxonomies.append(updated)
+        timeline = _updated_timeline(
+            edition.timeline, edition.lang, reports, before.reports, moved, edition.timeline_url
+        )
+        editions.append(
+            dataclasses.replace(
+                edition,
+                report_keys=_newest_first_again(edition.report_keys, reports, moved),
+                taxonomies=tuple(taxonomies),
+                timeline=timeline,
+            )
+        )
+    return dataclasses.replace(before, reports=reports, editions=tuple(editions))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,6 +223,11 @@ class TimelineYear:
     def count(self) -> int:
         """How many reports the year holds."""
         return sum(len(m.report_keys) for m in self.months) + len(self.year_only_keys)
+
+    @property
+    def report_keys(self) -> tuple[str, ...]:
+        """Every report the year holds, in its order: month by month, then year-only ones."""
+        return (*itertools.chain(*(m.report_keys for m in self.months)), *self.year_only_keys)
 
 
 @dataclass(frozen=True, slots=True)

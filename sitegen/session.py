@@ -60,7 +60,7 @@ from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.feeds import build_feeds
 from sitegen.images import make_variants, prepare_images
-from sitegen.indexes import build_site
+from sitegen.indexes import build_site, update_site
 from sitegen.inputs import InputStamps, changed_inputs, input_stamps, plan_watch
 from sitegen.links import find_broken_links
 from sitegen.model import Report, Site, Term
@@ -141,6 +141,9 @@ class BuildSession:
             self._full_build_due = True
         else:
             self._pending.update(changed)
+        due = self.next_publication()
+        if due is not None and due <= self.options.current_time():
+            self._full_build_due = True  # a report's date came: it joins the site
         if (
             not self._full_build_due
             and state is not None
@@ -423,6 +426,16 @@ def rebuild_reports(
         reports.update((key, report) for key, report in prepared.items() if key in reports)
         site = dataclasses.replace(old_site, reports=reports)
         site_diagnostics = state.site_diagnostics
+    elif (
+        in_place := update_site(
+            old_site,
+            {key: prepared.get(key) for key in changed},
+            config,
+            state.options,
+            state.vocabulary,
+        )
+    ) is not None:
+        site, site_diagnostics = in_place, state.site_diagnostics
     else:
         every = tuple(
             prepared.get(key)

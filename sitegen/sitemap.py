@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from sitegen.config import SiteConfig
-from sitegen.model import Site, TimelineYear
+from sitegen.model import Site
 from sitegen.output import OutputFile
 from sitegen.render import PageJob
 from sitegen.urls import SiteUrls, language_tag
@@ -92,7 +91,7 @@ def _last_changes(site: Site, before: SitemapBefore | None) -> dict[str, dt.date
             for term, term_newest in zip(taxonomy.terms, terms, strict=True):
                 last[term.url] = term_newest
             last[taxonomy.url] = max((t for t in terms if t is not None), default=None)
-        years = [newest(year.url, _year_keys(year)) for year in edition.timeline]
+        years = [newest(year.url, year.report_keys) for year in edition.timeline]
         for year, year_newest in zip(edition.timeline, years, strict=True):
             last[year.url] = year_newest
         last[edition.prefix + "/"] = last[edition.timeline_url] = max(
@@ -101,17 +100,13 @@ def _last_changes(site: Site, before: SitemapBefore | None) -> dict[str, dt.date
     return last
 
 
-def _year_keys(year: TimelineYear) -> tuple[str, ...]:
-    return (*itertools.chain(*(m.report_keys for m in year.months)), *year.year_only_keys)
-
-
 def _listing_pages(site: Site) -> dict[str, tuple[str, ...]]:
     """Site path of each term and year -> the reports it lists."""
     pages: dict[str, tuple[str, ...]] = {}
     for edition in site.editions:
         for taxonomy in edition.taxonomies:
             pages.update((term.url, term.report_keys) for term in taxonomy.terms)
-        pages.update((year.url, _year_keys(year)) for year in edition.timeline)
+        pages.update((year.url, year.report_keys) for year in edition.timeline)
     return pages
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sitegen.build import build
 from sitegen.config import BuildOptions, SiteConfig, load_config
 from sitegen.diagnostics import Reporter
-from sitegen.indexes import build_site
+from sitegen.indexes import build_site, update_site
 from sitegen.model import PartialDate, Report, Site
 from sitegen.vocabulary import load_vocabulary
 
@@ -29,6 +29,13 @@ def sample() -> tuple[SiteConfig, Site]:
     config = load_config(SAMPLE)
     result = build(config, OPTIONS, Reporter(), write=False, use_cache=False)
     return config, result.site
+
+
+@pytest.fixture(scope="module")
+def sample_problems(sample: tuple[SiteConfig, Site]) -> tuple[object, ...]:
+    """What building the sample's site model found."""
+    config, site = sample
+    return build_site(tuple(site.reports.values()), config, OPTIONS).diagnostics
 
 
 SPELLINGS = ["Markets", "markets", "MARKETS", "Trade", "rail", "Rail-", "new term", "Sinuiju"]
@@ -75,7 +82,7 @@ def edited(report: Report, field: str, value: object) -> Report:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_an_updated_site_model_is_the_fresh_one(
-    sample: tuple[SiteConfig, Site], data: st.DataObject
+    sample: tuple[SiteConfig, Site], sample_problems: tuple[object, ...], data: st.DataObject
 ) -> None:
     config, before = sample
     vocabulary = load_vocabulary(config)
@@ -100,3 +107,38 @@ def test_an_updated_site_model_is_the_fresh_one(
     updated = build_site(after, config, OPTIONS, vocabulary, before, frozenset(changed))
     assert updated.diagnostics == fresh.diagnostics
     assert updated.site == fresh.site
+    in_place = update_site(before, {key: reports.get(key) for key in changed}, config, OPTIONS)
+    if in_place is not None:
+        assert in_place == fresh.site
+        assert fresh.diagnostics == sample_problems
+
+
+CHANGES_IN_PLACE = {
+    "date": ("date", dt.datetime(2016, 2, 29, tzinfo=dt.UTC)),
+    "updated": ("updated", dt.datetime(2026, 11, 1, tzinfo=dt.UTC)),
+    "event date": ("event_date", PartialDate(2015, 6, None)),
+    "tags": ("tags", ("Trade", "new term")),
+    "places": ("places", ()),
+    "title": ("title", "Another title"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES_IN_PLACE.values(), ids=CHANGES_IN_PLACE.keys())
+def test_a_report_changed_in_place_updates_the_model_without_building_it_whole(
+    sample: tuple[SiteConfig, Site], change: tuple[str, object]
+) -> None:
+    config, before = sample
+    key = next(k for k in sorted(before.reports) if k not in before.translations)
+    report = edited(before.reports[key], *change)
+    reports = {**before.reports, key: report}
+    fresh = build_site(tuple(reports[k] for k in sorted(reports)), config, OPTIONS)
+    assert update_site(before, {key: report}, config, OPTIONS) == fresh.site
+
+
+def test_a_translated_report_changed_needs_the_model_built_whole(
+    sample: tuple[SiteConfig, Site],
+) -> None:
+    config, before = sample
+    key = next(k for k in sorted(before.reports) if k in before.translations)
+    report = edited(before.reports[key], "date", dt.datetime(2016, 2, 29, tzinfo=dt.UTC))
+    assert update_site(before, {key: report}, config, OPTIONS) is None

@@ -114,6 +114,8 @@ class BuildState:
     """Groups holding pages rendered without a digest (none after a full build)."""
     sitemap: Sitemap | None = None
     """The sitemap as made last (None where it is not known: it is made whole then)."""
+    noted: frozenset[str] = frozenset()
+    """The keys of the reports whose loading found something to say (in `loaded`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -712,6 +714,7 @@ def build(
                 planner.summaries, report_digests, tuple(f.path for f in feeds),
                 tuple(link_problems), new_memo, writer.tree, env, template_digests,
                 sitemap=sitemap,
+                noted=frozenset(key for key, entry in loaded.items() if entry.diagnostics),
             )  # fmt: skip
         return BuildResult(site, len(pages), len(files), output, len(to_render), state, changed)
     return BuildResult(site, len(pages), len(files), None, len(to_render))

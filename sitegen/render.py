@@ -445,9 +445,8 @@ class PagePlanner:
             config.language,
             tuple(self.editions.values()),
         )
+        self._terms_by_slug: dict[tuple[str, int], dict[str, Term]] = {}
         self.jobs: list[PageJob] = []
-        self.order: list[PageGroup] = []
-        """Every group, in the site's order, as the last plan() went through them."""
 
     def summary(self, key: str) -> ReportSummary:
         """A report's summary view, made on first use."""
@@ -465,37 +464,66 @@ class PagePlanner:
         index = _term_index(self.site, frozenset(keys))
         return {key: _report_summary(self.site, self.config, key, index) for key in keys}
 
-    def groups(self) -> Iterator[tuple[PageGroup, Callable[[], None]]]:
-        """Every group of pages in the site's order, with what plans it."""
+    def group_order(self) -> Iterator[PageGroup]:
+        """Every group of pages, in the site's order."""
         for edition in self.site.editions:
             lang = edition.lang
-            yield ("home", lang), functools.partial(self._plan_home, edition)
+            yield ("home", lang)
             for key in edition.report_keys:
-                yield ("report", key), functools.partial(self._plan_report, edition, key)
-            for index, taxonomy in enumerate(edition.taxonomies):
-                plan_index = functools.partial(self._plan_taxonomy, edition, index)
-                yield ("taxonomy", lang, taxonomy.name), plan_index
+                yield ("report", key)
+            for taxonomy in edition.taxonomies:
+                yield ("taxonomy", lang, taxonomy.name)
                 for term in taxonomy.terms:
-                    plan_term = functools.partial(self._plan_term, edition, index, term)
-                    yield ("term", lang, taxonomy.name, term.slug), plan_term
-            yield ("timeline", lang), functools.partial(self._plan_timeline, edition)
-            yield ("search", lang), functools.partial(self._plan_search, edition)
-        yield ("404",), self._plan_404
+                    yield ("term", lang, taxonomy.name, term.slug)
+            yield ("timeline", lang)
+            yield ("search", lang)
+        yield ("404",)
 
-    def plan(
-        self, wanted: Callable[[PageGroup], bool] | None = None
-    ) -> dict[PageGroup, tuple[PageJob, ...]]:
-        """The pages of every group (or of the groups wanted), by group in the site's order."""
+    def plan(self) -> dict[PageGroup, tuple[PageJob, ...]]:
+        """The pages of every group, by group in the site's order."""
+        return self.plan_groups(self.group_order())
+
+    def plan_groups(self, groups: Iterable[PageGroup]) -> dict[PageGroup, tuple[PageJob, ...]]:
+        """The pages of these groups (each one the site has), by group in the order given."""
         planned: dict[PageGroup, tuple[PageJob, ...]] = {}
-        self.order = []
-        for group, plan_group in self.groups():
-            self.order.append(group)
-            if wanted is not None and not wanted(group):
-                continue
+        for group in groups:
             first = len(self.jobs)
-            plan_group()
+            self._plan_group(group)
             planned[group] = tuple(self.jobs[first:])
         return planned
+
+    def _plan_group(self, group: PageGroup) -> None:
+        kind = group[0]
+        if kind == "report":
+            key = group[1]
+            self._plan_report(self._edition_of(self.site.reports[key].lang), key)
+            return
+        if kind == "404":
+            self._plan_404()
+            return
+        edition = self._edition_of(group[1])
+        if kind == "home":
+            self._plan_home(edition)
+        elif kind == "timeline":
+            self._plan_timeline(edition)
+        elif kind == "search":
+            self._plan_search(edition)
+        else:
+            index = next(i for i, t in enumerate(edition.taxonomies) if t.name == group[2])
+            if kind == "taxonomy":
+                self._plan_taxonomy(edition, index)
+            else:
+                self._plan_term(edition, index, self._term_of(edition, index, group[3]))
+
+    def _edition_of(self, lang: str) -> Edition:
+        return next(edition for edition in self.site.editions if edition.lang == lang)
+
+    def _term_of(self, edition: Edition, index: int, slug: str) -> Term:
+        terms = self._terms_by_slug.get((edition.lang, index))
+        if terms is None:
+            terms = {term.slug: term for term in edition.taxonomies[index].terms}
+            self._terms_by_slug[(edition.lang, index)] = terms
+        return terms[slug]
 
     def _alternates(self, urls: Mapping[str, str]) -> tuple[LanguageLink, ...]:
         if len(urls) < 2:

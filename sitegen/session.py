@@ -409,7 +409,10 @@ def rebuild_reports(
             loaded.pop(key, None)
         else:
             loaded[key] = entry
-    for key in sorted(key for key, entry in loaded.items() if entry.diagnostics):
+    noted = (state.noted - changed.keys()) | {
+        key for key, entry in changed.items() if entry is not None and entry.diagnostics
+    }
+    for key in sorted(noted):
         reporter.extend(loaded[key].diagnostics)
     if reporter.has_errors():
         raise BuildFailed(reporter.errors)
@@ -469,7 +472,7 @@ def rebuild_reports(
         if _timeline_entry(old_site.reports.get(key)) != _timeline_entry(site.reports.get(key))
     }
     wanted = _GroupsToPlan(state, site, keys | listed, listed, on_timeline)
-    replanned = planner.plan(wanted)
+    replanned = planner.plan_groups(filter(wanted, wanted.candidates()))
 
     replanned_pages, fresh = _planned_pages(state, replanned, site)
     if same_shapes:  # the same groups, in the same order
@@ -477,7 +480,7 @@ def rebuild_reports(
     else:
         groups = {
             group: replanned_pages[group] if group in replanned_pages else state.groups[group]
-            for group in planner.order
+            for group in planner.group_order()
         }
     jobs = [page.job for pages in groups.values() for page in pages]
     if not same_shapes:  # addresses may have changed
@@ -498,14 +501,18 @@ def rebuild_reports(
             _record(page.job.output, page.digest, content, made, memo, changes)
     if reporter.has_errors():
         raise BuildFailed(reporter.errors)
-    page_outputs = {job.output for job in jobs}
+    # A page of a group planned again, or gone, that no group planned again still makes is
+    # gone: the groups not planned again make what they made before, none of it this page.
+    replanned_outputs = {page.job.output for page in pages}
     for group in (state.groups.keys() - groups.keys()) | replanned.keys():
         for page in state.groups.get(group, ()):
-            if page.job.output not in page_outputs:
+            if page.job.output not in replanned_outputs:
                 changes[page.job.output] = None
                 memo.pop(page.job.output, None)
 
-    report_digests = {k: v for k, v in state.report_digests.items() if k in site.reports}
+    report_digests = dict(state.report_digests)
+    for key in keys - site.reports.keys():
+        report_digests.pop(key, None)
     for group in replanned:
         if group[0] == "report":
             report_digests.pop(group[1], None)
@@ -564,6 +571,7 @@ def rebuild_reports(
         memo=memo,
         tree=tree,
         sitemap=sitemap,
+        noted=noted,
         undigested=state.undigested
         | {g for g, pages in replanned_pages.items() if any(p.digest is None for p in pages)},
     )
@@ -652,6 +660,7 @@ class _GroupsToPlan:
         on_timeline: AbstractSet[str],
     ) -> None:
         self.old_groups = state.groups
+        self.site = site
         self.pages = pages
         """Reports whose own page may have changed."""
         self.listed = listed
@@ -671,6 +680,22 @@ class _GroupsToPlan:
             for lang, old in self.old_editions.items()
         )
         """A year came or went in some language: every year page links to its others."""
+
+    def candidates(self) -> Iterator[PageGroup]:
+        """Every group that may need planning again: all but the pages of other reports."""
+        for lang, edition in self.editions.items():
+            yield ("home", lang)
+            for key in sorted(self.pages):
+                report = self.site.reports.get(key)
+                if report is not None and report.lang == lang:
+                    yield ("report", key)
+            for taxonomy in edition.taxonomies:
+                yield ("taxonomy", lang, taxonomy.name)
+                for term in taxonomy.terms:
+                    yield ("term", lang, taxonomy.name, term.slug)
+            yield ("timeline", lang)
+            yield ("search", lang)
+        yield ("404",)
 
     def _holds(self, lang: str, reports: AbstractSet[str]) -> bool:
         if not reports:

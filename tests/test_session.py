@@ -15,7 +15,7 @@ from sitegen import session as session_module
 from sitegen.build import BuildResult
 from sitegen.cache import CACHE_DIR
 from sitegen.config import BuildOptions, SiteConfig, load_config
-from sitegen.diagnostics import BuildFailed, Reporter
+from sitegen.diagnostics import BuildFailed, Level, Reporter
 from sitegen.model import Report
 from sitegen.output import back_folder
 from sitegen.session import BuildSession
@@ -291,3 +291,26 @@ def test_a_tag_that_clashes_after_an_edit_fails_as_a_full_build_does(site: Path)
     messages = [(d.location, d.message) for d in edited.value.diagnostics]
     assert messages == [(d.location, d.message) for d in full.value.diagnostics]
     assert any("both make the slug 'tag-0'" in message for _, message in messages)
+
+
+def test_what_loading_a_report_found_is_said_again_at_every_rebuild(site: Path) -> None:
+    replace(site, OTHER, "title: Report 6", "updated: 2024-01-01\ntitle: Report 6")
+    session = start(site)
+
+    def warnings(reporter: Reporter) -> list[str]:
+        return [
+            d.location.path.as_posix()
+            for d in reporter.diagnostics
+            if d.level is Level.WARNING and d.location is not None
+        ]
+
+    reporter = Reporter()
+    session.build(reporter, [replace(site, REPORT, "Summary 3.", "Another.")], search_index=False)
+    assert warnings(reporter) == [OTHER]
+    reporter = Reporter()
+    fixed = replace(site, OTHER, "updated: 2024-01-01\n", "")
+    session.build(reporter, [fixed], search_index=False)
+    assert warnings(reporter) == []
+    reporter = Reporter()
+    session.build(reporter, [replace(site, REPORT, "Another.", "Again.")], search_index=False)
+    assert warnings(reporter) == []

@@ -14,6 +14,7 @@ site and are never touched; one that stands where a page must go stops the build
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import ctypes
 import ctypes.util
@@ -604,6 +605,24 @@ def _top_names(made: Iterable[str]) -> frozenset[str]:
     return frozenset(path.partition("/")[0] for path in made)
 
 
+def _top_names_after(
+    top: frozenset[str], made: Mapping[str, object], added: Iterable[str], removed: Iterable[str]
+) -> frozenset[str]:
+    """`_top_names(made)`, from the names before and the paths added and removed since.
+
+    `made` is in path order.
+    """
+    names = set(top) | _top_names(added)
+    gone = _top_names(removed) - _top_names(added)
+    if gone:
+        paths = list(made)
+        for name in gone:
+            at = bisect.bisect_left(paths, name + "/")
+            if name not in made and not (at < len(paths) and paths[at].startswith(name + "/")):
+                names.discard(name)
+    return frozenset(names)
+
+
 def twin_stamp(output: Path) -> tuple[int, int, int] | None:
     """The stat of the manifest of output/'s twin (None: no twin, or no manifest in it)."""
     return _manifest_stamp(back_folder(output))
@@ -653,11 +672,14 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
     _refuse_clashes(output, foreign, changes)
     (back / _DIRTY).write_text("a build is writing here\n", encoding="utf-8")
     _bring_up_to_date(back, output, made, state.lag - changes.keys())
+    added: list[str] = []
+    removed: list[str] = []
     for path, file in changes.items():
         safe_relative(path)
         if file is None:
             _remove_file(back, path)
-            made.pop(path, None)
+            if made.pop(path, None) is not None:
+                removed.append(path)
             lines.pop(path, None)
             continue
         digest = file.content_digest()
@@ -672,12 +694,15 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
         written = _stamp(back / path, digest)
         if written is None:
             raise OutputError(f"{path} could not be written", SourceLocation(back / path))
+        if path not in made:
+            added.append(path)
         made[path] = written
         lines[path] = _manifest_line(path, written)
-    if not made.keys() <= state.made.keys():
-        made = {path: made[path] for path in sorted(made)}
-        lines = {path: lines[path] for path in made}
-        top = _top_names(made)
+    if added:  # in path order again (sorting what is nearly sorted is quick)
+        made = dict(sorted(made.items()))
+        lines = dict(sorted(lines.items()))
+    if added or removed:
+        top = _top_names_after(top, made, added, removed)
     _write_manifest(back, lines.values())
     _swap(back, output, foreign)
     stamp = _manifest_stamp(output)

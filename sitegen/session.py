@@ -460,7 +460,7 @@ def rebuild_reports(
     keys = frozenset(changed)
     redo = _summaries_to_redo(old_site, site, keys)
     kept = dict(state.summaries)
-    for key in redo | (kept.keys() - site.reports.keys()):
+    for key in redo | (keys - site.reports.keys()):  # only changed reports leave the site
         kept.pop(key, None)
     planner = PagePlanner(site, config, kept, _timeline_years(state), keys)
     remade = planner.make_summaries(redo)
@@ -482,8 +482,9 @@ def rebuild_reports(
             group: replanned_pages[group] if group in replanned_pages else state.groups[group]
             for group in planner.group_order()
         }
-    jobs = [page.job for pages in groups.values() for page in pages]
+    jobs: list[PageJob] = []
     if not same_shapes:  # addresses may have changed
+        jobs = [page.job for pages in groups.values() for page in pages]
         for error in find_collisions(jobs, config):
             reporter.exception(error)
         if reporter.has_errors():
@@ -504,7 +505,8 @@ def rebuild_reports(
     # A page of a group planned again, or gone, that no group planned again still makes is
     # gone: the groups not planned again make what they made before, none of it this page.
     replanned_outputs = {page.job.output for page in pages}
-    for group in (state.groups.keys() - groups.keys()) | replanned.keys():
+    gone_groups = set() if same_shapes else state.groups.keys() - groups.keys()
+    for group in gone_groups | replanned.keys():
         for page in state.groups.get(group, ()):
             if page.job.output not in replanned_outputs:
                 changes[page.job.output] = None
@@ -575,8 +577,9 @@ def rebuild_reports(
         undigested=state.undigested
         | {g for g, pages in replanned_pages.items() if any(p.digest is None for p in pages)},
     )
+    page_count = sum(map(len, groups.values()))
     return BuildResult(
-        site, len(jobs), len(tree.made), tree.output, len(to_render), new_state,
+        site, page_count, len(tree.made), tree.output, len(to_render), new_state,
         tuple(sorted(changes)),
     )  # fmt: skip
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from sitegen.config import SiteConfig
-from sitegen.model import Site
+from sitegen.model import Site, Term, TimelineYear
 from sitegen.output import OutputFile
 from sitegen.render import PageJob
 from sitegen.urls import SiteUrls, language_tag
@@ -60,54 +60,78 @@ def _last_changes(site: Site, before: SitemapBefore | None) -> dict[str, dt.date
     """Site path -> when the newest of the reports the page shows last changed.
 
     With `before`, what the changed reports cannot have changed is taken from it: the
-    other reports' dates, and each term and year that holds the same reports as before,
-    none of them changed.
+    other reports' dates, each term that holds the same reports as before, none of them
+    changed, and each year that no changed report left or joined.
     """
     reports = site.reports
     last: dict[str, dt.datetime | None]
+    old_terms: dict[str, Term] = {}
+    old_years: dict[str, TimelineYear] = {}
     if before is None:
         last = {report.url: report.last_changed for report in reports.values()}
         changed: AbstractSet[str] = reports.keys()
-        old_pages: dict[str, tuple[str, ...]] = {}
+        touched_years: set[int] = set()
     else:
         last = dict(before.sitemap.lastmods)
         changed = before.changed
+        old_reports = before.site.reports
         for key in changed:
-            if (old := before.site.reports.get(key)) is not None:
+            if (old := old_reports.get(key)) is not None:
                 last.pop(old.url, None)
         for key in changed:
             if (new := reports.get(key)) is not None:
                 last[new.url] = new.last_changed
-        old_pages = _listing_pages(before.site)
+        touched_years = {
+            report.event_date.year
+            for key in changed
+            for report in (old_reports.get(key), reports.get(key))
+            if report is not None
+        }
+        for edition in before.site.editions:
+            for taxonomy in edition.taxonomies:
+                old_terms.update((term.url, term) for term in taxonomy.terms)
+            old_years.update((year.url, year) for year in edition.timeline)
 
-    def newest(url: str, keys: tuple[str, ...]) -> dt.datetime | None:
-        if old_pages.get(url) == keys and url in last and changed.isdisjoint(keys):
-            return last[url]
+    def newest(keys: Iterable[str]) -> dt.datetime | None:
         return max((reports[key].last_changed for key in keys), default=None)
 
+    def term_newest(term: Term) -> dt.datetime | None:
+        old = old_terms.get(term.url)
+        if (
+            old is not None
+            and term.url in last
+            and (old is term or old.report_keys == term.report_keys)
+            and changed.isdisjoint(term.report_keys)
+        ):
+            return last[term.url]
+        return newest(term.report_keys)
+
+    def year_newest(year: TimelineYear) -> dt.datetime | None:
+        old = old_years.get(year.url)
+        if (
+            old is not None
+            and year.url in last
+            and year.year not in touched_years  # no changed report is in it, or was
+            and (old is year or old == year)
+        ):
+            return last[year.url]
+        return newest(year.report_keys)
+
     for edition in site.editions:
         for taxonomy in edition.taxonomies:
-            terms = [newest(term.url, term.report_keys) for term in taxonomy.terms]
-            for term, term_newest in zip(taxonomy.terms, terms, strict=True):
-                last[term.url] = term_newest
+            terms = [term_newest(term) for term in taxonomy.terms]
+            for term, term_last in zip(taxonomy.terms, terms, strict=True):
+                last[term.url] = term_last
             last[taxonomy.url] = max((t for t in terms if t is not None), default=None)
-        years = [newest(year.url, year.report_keys) for year in edition.timeline]
-        for year, year_newest in zip(edition.timeline, years, strict=True):
-            last[year.url] = year_newest
-        last[edition.prefix + "/"] = last[edition.timeline_url] = max(
-            (reports[key].last_changed for key in edition.report_keys), default=None
-        )
+        years = [year_newest(year) for year in edition.timeline]
+        for year, year_last in zip(edition.timeline, years, strict=True):
+            last[year.url] = year_last
+        if sum(year.count for year in edition.timeline) == len(edition.report_keys):
+            edition_last = max((y for y in years if y is not None), default=None)
+        else:
+            edition_last = newest(edition.report_keys)
+        last[edition.prefix + "/"] = last[edition.timeline_url] = edition_last
     return last
-
-
-def _listing_pages(site: Site) -> dict[str, tuple[str, ...]]:
-    """Site path of each term and year -> the reports it lists."""
-    pages: dict[str, tuple[str, ...]] = {}
-    for edition in site.editions:
-        for taxonomy in edition.taxonomies:
-            pages.update((term.url, term.report_keys) for term in taxonomy.terms)
-        pages.update((year.url, year.report_keys) for year in edition.timeline)
-    return pages
 
 
 def _is_listed(job: PageJob) -> bool:

@@ -21,7 +21,6 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from sitegen.config import SiteConfig
-from sitegen.indexes import newest_first
 from sitegen.model import Edition, Report, Site, Term
 from sitegen.output import LazyFile
 from sitegen.theme import language_name
@@ -180,7 +179,7 @@ class _FeedWriter:
         Its digest stands for the feed's settings and the digests of its reports' pages,
         which stand for everything an entry shows.
         """
-        reports = newest_first(self.site.reports[k] for k in keys[: self.config.feed_entries])
+        reports = tuple(map(self.site.reports.__getitem__, keys[: self.config.feed_entries]))
         digests = [self.report_digests.get(r.key) for r in reports]
         digest: str | None = None
         if all(digests):

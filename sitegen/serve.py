@@ -257,13 +257,16 @@ class SearchIndexer:
         )  # fmt: skip
         self._thread.start()
 
-    def cancel(self) -> None:
-        """Stop the index being made, if one is, and wait until it has stopped."""
+    def cancel(self, *, wait: bool = True) -> None:
+        """Stop the index being made, if one is: its process is killed.
+
+        With `wait`, return once its thread has ended (and the process is reaped).
+        """
         self._cancel.set()
         with self._lock:
             if self._process is not None and self._process.poll() is None:
                 self._process.kill()
-        if self._thread is not None:
+        if wait and self._thread is not None:
             self._thread.join()
             self._thread = None
 
@@ -306,9 +309,13 @@ class SearchIndexer:
         _, stderr = process.communicate()
         with self._lock:
             self._process = None
-        if cancelled.is_set() or process.returncode != 0:
+        if cancelled.is_set():
+            # What it wrote is removed after the next index is made, not now: a build is
+            # waiting for this thread to end.
+            return
+        if process.returncode != 0:
             shutil.rmtree(target, ignore_errors=True)
-            if not cancelled.is_set() and self.on_done is not None:
+            if self.on_done is not None:
                 said = " ".join(stderr.decode(errors="replace").split())[-300:]
                 self.on_done(0.0, f"Pagefind failed (exit {process.returncode}): {said}")
             return
@@ -615,9 +622,12 @@ class DevServer:
         self.close()
 
     def building(self, changes: ChangeSet | None) -> None:
-        """A build starts: stop the search index, which would compete for the processor."""
+        """A build starts: stop the search index, which would compete for the processor.
+
+        Its process is killed; the build does not wait for it to be reaped.
+        """
         if self.indexer is not None:
-            self.indexer.cancel()
+            self.indexer.cancel(wait=False)
 
     def built(self, outcome: BuildOutcome) -> None:
         """A build ended: serve its site, tell the tabs, and index it for search."""

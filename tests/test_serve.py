@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen import serve
 from sitegen.config import BuildOptions
 from sitegen.serve import DevServer, inject_script, live_script_tag, local_origin
 from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder, SiteWatcher, watch_site
@@ -456,6 +457,38 @@ def test_the_search_index_is_made_in_the_background_and_served(tmp_path: Path) -
         assert get(live, "/digest/search/")[0] == 200
     finally:
         live.close()
+
+
+def test_a_build_stops_the_search_index_without_waiting_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid_file = tmp_path / "pid"
+    fake = tmp_path / "pagefind"  # writes part of an index, then takes its time
+    fake.write_text(f'#!/bin/sh\nmkdir -p "$4"\necho $$ > "{pid_file}"\nexec sleep 60\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(serve, "find_pagefind", lambda: fake)
+    root = tmp_path / "site"
+    (root / "output").mkdir(parents=True)
+    indexer = serve.SearchIndexer(root, delay=0)
+    indexer.start(root / "output")
+    wait_until(lambda: pid_file.exists() and pid_file.read_text().strip() != "", "Pagefind")
+    pid = int(pid_file.read_text())
+    cancelled = indexer.folder / "1"
+    assert cancelled.is_dir()
+    indexer.cancel(wait=False)
+    assert indexer._thread is not None  # left to end by itself: the build does not wait
+    wait_until(lambda: not Path(f"/proc/{pid}").exists(), "Pagefind killed and reaped")
+    assert indexer.current is None
+    # The next index is made as ever; what the stopped one wrote goes once it is.
+    fake.write_text('#!/bin/sh\nmkdir -p "$4"\ntouch "$4/pagefind.js"\n')
+    done: list[str | None] = []
+    indexer.on_done = lambda seconds, problem: done.append(problem)
+    indexer.start(root / "output")
+    wait_until(lambda: bool(done), "the next index")
+    assert done == [None]
+    assert indexer.current == indexer.folder / "2"
+    assert not cancelled.exists()
+    indexer.close()
 
 
 def test_a_report_dated_in_the_future_appears_when_its_time_comes(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import os
 import pickle
 import sys
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -193,7 +193,14 @@ def _read_blob(path: Path, key: bytes) -> object:
         raise CacheProblem(f"{path} cannot be read: {error}") from None
 
 
-def _write_blob(folder: Path, name: str, key: bytes, value: object) -> None:
+class SaveStopped(Exception):
+    """A cache file's writing was stopped part-way: the file is as it was."""
+
+
+def _write_blob(
+    folder: Path, name: str, key: bytes, value: object, stop: Callable[[], bool] | None = None
+) -> None:
+    """Write a cache file whole or not at all; SaveStopped once `stop()` says so, part-way."""
     folder.mkdir(parents=True, exist_ok=True)
     gitignore = folder / ".gitignore"
     if not gitignore.exists():
@@ -202,7 +209,7 @@ def _write_blob(folder: Path, name: str, key: bytes, value: object) -> None:
     try:
         with temporary.open("wb") as file:
             file.write(_MAGIC + bytes(_CHECKSUM_SIZE) + key)
-            payload = _ChecksummedWriter(file)
+            payload = _ChecksummedWriter(file, stop)
             FastPickler(payload).dump(value)  # straight to the file: no copy of it in memory
             file.seek(len(_MAGIC))
             file.write(payload.checksum())
@@ -215,12 +222,16 @@ def _write_blob(folder: Path, name: str, key: bytes, value: object) -> None:
 class _ChecksummedWriter:
     """Writes to a file, keeping the CRC-32 of what it wrote (as `_checksum` gives)."""
 
-    def __init__(self, file: BinaryIO) -> None:
+    def __init__(self, file: BinaryIO, stop: Callable[[], bool] | None = None) -> None:
         self.file = file
+        self.stop = stop
+        """Asked before each write (a pickle's frame, 64 KiB): True stops the writing."""
         self._crc = 0
 
     def write(self, data: bytes, /) -> int:
-        """Write bytes, and add them to the checksum."""
+        """Write bytes, and add them to the checksum (SaveStopped where told to stop)."""
+        if self.stop is not None and self.stop():
+            raise SaveStopped
         self._crc = zlib.crc32(data, self._crc)
         return self.file.write(data)
 
@@ -275,14 +286,18 @@ def save_report_cache(
     entries: Mapping[str, LoadedReport],
     changed: Iterable[str],
     pickled: Mapping[str, bytes] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     """Rewrite (atomically) the parts of the report cache that hold changed keys.
 
     `pickled` gives entries already pickled (as workers send them), kept as they are.
+    SaveStopped where `stop()` says so (each part is then written whole or not at all).
     """
     shards = {_shard_of(key) for key in changed}
     if not shards:
         return
+    if stop is not None and stop():
+        raise SaveStopped
     pickled = pickled or {}
     grouped: dict[int, dict[str, bytes]] = {shard: {} for shard in shards}
     for name, entry in entries.items():
@@ -292,7 +307,7 @@ def save_report_cache(
             grouped[shard][name] = dumps(entry) if data is None else data
     key = report_cache_key(config)
     for shard, part in grouped.items():
-        _write_blob(config.root / CACHE_DIR, _shard_name(shard), key, part)
+        _write_blob(config.root / CACHE_DIR, _shard_name(shard), key, part, stop)
 
 
 PageMemo = dict[str, tuple[str, str]]
@@ -335,9 +350,11 @@ def load_output_memo(config: SiteConfig, output: Path) -> OutputMemo:
     return memo if isinstance(memo, OutputMemo) else OutputMemo({}, {})
 
 
-def save_output_memo(config: SiteConfig, output: Path, memo: OutputMemo) -> None:
-    """Remember what sitegen wrote into an output folder."""
-    _write_blob(config.root / CACHE_DIR, _memo_name(output), cache_key(config), memo)
+def save_output_memo(
+    config: SiteConfig, output: Path, memo: OutputMemo, stop: Callable[[], bool] | None = None
+) -> None:
+    """Remember what sitegen wrote into an output folder (SaveStopped where told to stop)."""
+    _write_blob(config.root / CACHE_DIR, _memo_name(output), cache_key(config), memo, stop)
 
 
 def _saved_build_name(output: Path) -> str:

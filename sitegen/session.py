@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,7 @@ from sitegen.cache import (
     LoadedReport,
     OutputMemo,
     PageMemo,
+    SaveStopped,
     forget_saved_build,
     load_output_memo,
     load_saved_build,
@@ -193,36 +194,49 @@ class BuildSession:
             self._publication_of = state
         return self._publication
 
-    def save(self, *, finished: bool = True, with_memo: bool = False) -> None:
+    def save(
+        self,
+        *,
+        finished: bool = True,
+        with_memo: bool = False,
+        stop: Callable[[], bool] | None = None,
+    ) -> bool:
         """Write what the last builds learnt to the cache, for the next `sitegen build`.
 
         Unless `finished`, the quick part only (as when idle between saves): pages whose
         fingerprints are still to be taken stay out of the memo, and output/'s folders are
         not stamped, so the next `sitegen build` renders those pages again and looks
         through every folder. With `with_memo`, output/'s memo is written even where no build of
-        this session changed output/.
+        this session changed output/. With `stop`, writing stops as soon as it says so (an
+        edit came): False then, and what was not written is written by the next save.
         """
         state = self.state
         if state is None:
-            return
+            return True
         if finished:
             state = digest_later(state)
         if self.ready_twin:  # else the next build brings the twin up to date where it swaps
             caught_up = _caught_up(state)
             if caught_up is None:
                 self.state = None
-                return
+                return True
             state = caught_up
         self.state = state
-        if self._unsaved:
-            save_report_cache(state.config, state.loaded, self._unsaved)
-            self._unsaved.clear()
-        if self._memo_unsaved or with_memo:
-            tree = state.tree
-            stamps = folder_stamps(tree.output, made_folders(tree.made)) if finished else {}
-            memo = OutputMemo(dict(state.memo), stamps, tree.foreign, tree, twin_stamp(tree.output))
-            save_output_memo(state.config, tree.output, memo)
-            self._memo_unsaved = not finished
+        try:
+            if self._unsaved:
+                save_report_cache(state.config, state.loaded, self._unsaved, stop=stop)
+                self._unsaved.clear()
+            if self._memo_unsaved or with_memo:
+                tree = state.tree
+                stamps = folder_stamps(tree.output, made_folders(tree.made)) if finished else {}
+                memo = OutputMemo(
+                    dict(state.memo), stamps, tree.foreign, tree, twin_stamp(tree.output)
+                )
+                save_output_memo(state.config, tree.output, memo, stop=stop)
+                self._memo_unsaved = not finished
+        except SaveStopped:
+            return False
+        return True
 
     def resume(self, inputs: InputStamps, memo: OutputMemo, reporter: Reporter) -> bool:
         """Start from the build the last `sitegen build` saved, where it can be trusted.

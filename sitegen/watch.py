@@ -111,6 +111,11 @@ class ChangeQueue:
             self._last = now
             self._condition.notify_all()
 
+    def has_changes(self) -> bool:
+        """Whether changed paths wait to be handed out."""
+        with self._condition:
+            return bool(self._paths)
+
     def wait(self, timeout: float | None = None) -> frozenset[Path] | None:
         """The changed paths, once quiet; None if nothing changed within `timeout` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -320,10 +325,14 @@ class Rebuilder:
         self._published = due
         return True
 
-    def save(self, *, finished: bool = True) -> None:
-        """Write what the builds so far learnt to the cache (its quick part when idle)."""
-        if self._session is not None:
-            self._session.save(finished=finished)
+    def save(self, *, finished: bool = True, stop: Callable[[], bool] | None = None) -> bool:
+        """Write what the builds so far learnt to the cache (its quick part when idle).
+
+        With `stop`, writing stops as soon as it says so: False then (save again later).
+        """
+        if self._session is None:
+            return True
+        return self._session.save(finished=finished, stop=stop)
 
     def build(
         self,
@@ -415,8 +424,8 @@ def watch_site(
                     continue
                 idle = time.monotonic() - idle_since
                 if unsaved and idle >= SAVE_WHEN_IDLE_SECONDS:
-                    rebuilder.save(finished=False)
-                    unsaved = False
+                    # Stopped by the next edit, which is not kept waiting: saved again later.
+                    unsaved = not rebuilder.save(finished=False, stop=watcher.queue.has_changes)
                 if (
                     index_when_idle is not None
                     and rebuilder.search_pending

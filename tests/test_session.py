@@ -314,3 +314,24 @@ def test_what_loading_a_report_found_is_said_again_at_every_rebuild(site: Path) 
     reporter = Reporter()
     session.build(reporter, [replace(site, REPORT, "Another.", "Again.")], search_index=False)
     assert warnings(reporter) == []
+
+
+def test_an_idle_save_stopped_by_an_edit_writes_nothing_and_the_next_save_writes_it(
+    site: Path,
+) -> None:
+    session = start(site)
+    session.build(Reporter(), [replace(site, REPORT, "Summary 3.", "Another.")], search_index=False)
+    cache = site / CACHE_DIR
+
+    def files() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(cache.iterdir()) if p.is_file()}
+
+    before = files()
+    asked: list[bool] = []
+    assert not session.save(finished=False, stop=lambda: not asked.append(True))
+    assert asked  # it was asked, and stopped at once
+    assert files() == before  # nothing half written, no file left behind
+    assert session.save(finished=False)
+    after = files()
+    assert after.keys() == before.keys()
+    assert after != before  # the report cache and output/'s memo, written now

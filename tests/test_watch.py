@@ -270,6 +270,15 @@ def test_changes_close_together_come_as_one_set() -> None:
     assert queue.wait(timeout=0) is None
 
 
+def test_the_queue_says_whether_changes_wait_to_be_handed_out() -> None:
+    queue = ChangeQueue(quiet=0.0)
+    assert not queue.has_changes()
+    queue.add([Path("/site/content/a.md")])
+    assert queue.has_changes()
+    assert queue.wait(timeout=DEADLINE) == {Path("/site/content/a.md")}
+    assert not queue.has_changes()
+
+
 def test_busy_files_still_give_a_set_within_the_longest_wait() -> None:
     queue = ChangeQueue(quiet=0.2, longest=0.3)
     stop = threading.Event()

@@ -56,6 +56,7 @@ from sitegen.output import (
     content_digest,
     twin_stamp,
     write_file,
+    writing,
 )
 from sitegen.pickling import dumps
 from sitegen.render import (
@@ -586,10 +587,43 @@ def build(
     `keep_state` (a build session), the result holds the state the next build starts from.
     """
     output = output or config.output_path
+    if not write:
+        return _build_into(
+            config, options, reporter, output, write=False, progress=progress,
+            check_pages=check_pages, use_cache=use_cache, search_index=search_index,
+            loaded_before=loaded_before, keep_state=keep_state,
+        )  # fmt: skip
+    check_output_folder(output, config.root, config.content_path)
+    # One sitegen at a time writes an output folder (its twin, its memo, the swap).
+    with writing(output, None if progress is None else lambda: progress(WAITING, 0, 1)):
+        return _build_into(
+            config, options, reporter, output, write=True, progress=progress,
+            check_pages=check_pages, use_cache=use_cache, search_index=search_index,
+            loaded_before=loaded_before, keep_state=keep_state,
+        )  # fmt: skip
+
+
+WAITING = "waiting for another sitegen writing the output folder"
+"""The progress stage shown while another sitegen holds the output folder's lock."""
+
+
+def _build_into(
+    config: SiteConfig,
+    options: BuildOptions,
+    reporter: Reporter,
+    output: Path,
+    *,
+    write: bool,
+    progress: Progress | None,
+    check_pages: bool,
+    use_cache: bool,
+    search_index: bool,
+    loaded_before: Mapping[str, LoadedReport] | None,
+    keep_state: bool,
+) -> BuildResult:
     writer: SiteWriter | None = None
     previous = OutputMemo({}, {})
-    if write:
-        check_output_folder(output, config.root, config.content_path)
+    if write:  # into a folder build() found fit
         if use_cache:
             previous = load_output_memo(config, output)
         writer = SiteWriter(

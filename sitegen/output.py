@@ -19,11 +19,12 @@ import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
+import fcntl
 import functools
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -139,6 +140,41 @@ def check_output_folder(output: Path, root: Path, content: Path) -> None:
 def back_folder(output: Path) -> Path:
     """The hidden twin of an output folder."""
     return output.parent / f".{output.name}.back-sitegen"
+
+
+def lock_folder(output: Path) -> Path:
+    """The empty folder beside an output folder that sitegen locks while writing it."""
+    return output.parent / f".{output.name}.lock-sitegen"
+
+
+@contextlib.contextmanager
+def writing(output: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold an output folder's lock while its twin and it are written.
+
+    One sitegen at a time writes an output folder: another (`sitegen build` in a terminal
+    while `sitegen serve` rebuilds) waits its turn, and `waiting` is called first. The
+    lock is on an empty folder beside it, `.output.lock-sitegen/` (git keeps no empty
+    folder). Not to be taken again by one holding it. A folder that is there without
+    sitegen's manifest is not locked (nor anything made beside it): the build refuses it
+    unless it is empty.
+    """
+    output = output.absolute()
+    if output.is_dir() and not (output / MANIFEST).exists():
+        yield
+        return
+    lock = lock_folder(output)
+    lock.mkdir(parents=True, exist_ok=True)
+    handle = os.open(lock, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # and with it the lock
 
 
 def read_manifest(tree: Path) -> dict[str, ManifestEntry] | None:
@@ -653,8 +689,15 @@ def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) 
     The twin is brought up to the site now in output/ (the paths in `lag`), the changes
     are written into it and the two are swapped in one step, as a full commit does, without
     walking the site. None where output/ is not as `state` says (another build wrote it):
-    then nothing was written, and a full commit is needed.
+    then nothing was written, and a full commit is needed. Holds output/'s lock.
     """
+    with writing(state.output):
+        return _swap_in_changes(state, changes)
+
+
+def _swap_in_changes(
+    state: TreeState, changes: Mapping[str, OutputFile | None]
+) -> TreeState | None:
     output = state.output
     back = back_folder(output)
     if _manifest_stamp(output) != state.stamp or (back / _DIRTY).exists():
@@ -724,8 +767,15 @@ def _bring_up_to_date(
 def catch_up_twin(state: TreeState) -> TreeState | None:
     """Make output/'s twin hold what output/ holds, so the next swap writes only its changes.
 
-    None where output/ is not as `state` says.
+    None where output/ is not as `state` says. Holds output/'s lock.
     """
+    if not state.lag:
+        return state
+    with writing(state.output):
+        return _catch_up_twin(state)
+
+
+def _catch_up_twin(state: TreeState) -> TreeState | None:
     output = state.output
     back = back_folder(output)
     if not state.lag:

@@ -117,7 +117,12 @@ def write_workflow(site: Path, *, package: str = "", force: bool = False) -> Pat
     return path
 
 
-BUILT_FOLDERS = ("/output/", "/.output.back-sitegen/", "/.sitegen-cache/")
+BUILT_FOLDERS = (
+    "/output/",
+    "/.output.back-sitegen/",
+    "/.output.lock-sitegen/",
+    "/.sitegen-cache/",
+)
 """What a build writes beside the content, which no repository should hold."""
 
 

@@ -1,0 +1,106 @@
+"""One sitegen at a time writes an output folder: a `sitegen build` started while another
+sitegen (`sitegen serve` rebuilding, say) writes the same folder waits its turn, so the
+two never write its twin at once and readers see one site or the other, never a mix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import lxml.html
+
+from sitegen.config import BuildOptions, load_config
+from sitegen.diagnostics import Reporter
+from sitegen.output import writing
+from sitegen.session import BuildSession
+from tests.helpers import make_site, report_text, texts
+
+WAIT = 60.0
+
+
+def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    events: list[str] = []
+    first_holds, first_may_go = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with writing(output):
+            events.append("first in")
+            first_holds.set()
+            first_may_go.wait(WAIT)
+            events.append("first out")
+
+    def second() -> None:
+        with writing(output, waiting=lambda: events.append("second waits")):
+            events.append("second in")
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert first_holds.wait(WAIT)
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    deadline = time.monotonic() + WAIT
+    while "second waits" not in events and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert events == ["first in", "second waits"]
+    first_may_go.set()
+    holder.join(WAIT)
+    waiter.join(WAIT)
+    assert events == ["first in", "second waits", "first out", "second in"]
+
+
+def test_sitegen_build_waits_while_another_sitegen_writes_the_output_folder(
+    tmp_path: Path,
+) -> None:
+    site = make_site(
+        tmp_path / "site",
+        {"content/reports/a.md": report_text(title="A report", date="2024-03-01")},
+    )
+    output = site / "output"
+    with writing(output):
+        command = subprocess.Popen(
+            [sys.executable, "-m", "sitegen", "build", "--site", str(site)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        try:
+            # The build of this small site takes about a second when it need not wait.
+            time.sleep(5)
+            assert command.poll() is None, command.communicate()[0]
+            assert not output.exists()
+        except BaseException:
+            command.kill()
+            raise
+    said, _ = command.communicate(timeout=WAIT)
+    assert command.returncode == 0, said
+    page = lxml.html.parse(str(output / "reports" / "a" / "index.html")).getroot()
+    assert texts(page, "//h1") == ["A report"]
+
+
+def test_a_rebuild_in_serve_waits_to_swap_while_another_sitegen_writes(tmp_path: Path) -> None:
+    site = make_site(
+        tmp_path / "site",
+        {"content/reports/a.md": report_text(title="A report", date="2024-03-01")},
+    )
+    session = BuildSession(load_config(site), BuildOptions())
+    session.build(Reporter(), search_index=False)
+    report = site / "content" / "reports" / "a.md"
+    report.write_text(report.read_text().replace("A report", "The report"))
+    page = site / "output" / "reports" / "a" / "index.html"
+    before = page.read_bytes()
+    done = threading.Event()
+
+    def rebuild() -> None:
+        session.build(Reporter(), [report], search_index=False)
+        done.set()
+
+    with writing(site / "output"):
+        worker = threading.Thread(target=rebuild)
+        worker.start()
+        assert not done.wait(3)  # it takes well under a second when it need not wait
+        assert page.read_bytes() == before
+    worker.join(WAIT)
+    assert done.is_set()
+    assert texts(lxml.html.parse(str(page)).getroot(), "//h1") == ["The report"]

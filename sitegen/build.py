@@ -595,16 +595,12 @@ def build(
         )  # fmt: skip
     check_output_folder(output, config.root, config.content_path)
     # One sitegen at a time writes an output folder (its twin, its memo, the swap).
-    with writing(output, None if progress is None else lambda: progress(WAITING, 0, 1)):
+    with writing(output):
         return _build_into(
             config, options, reporter, output, write=True, progress=progress,
             check_pages=check_pages, use_cache=use_cache, search_index=search_index,
             loaded_before=loaded_before, keep_state=keep_state,
         )  # fmt: skip
-
-
-WAITING = "waiting for another sitegen writing the output folder"
-"""The progress stage shown while another sitegen holds the output folder's lock."""
 
 
 def _build_into(

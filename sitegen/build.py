@@ -587,17 +587,13 @@ def build(
     `keep_state` (a build session), the result holds the state the next build starts from.
     """
     output = output or config.output_path
-    if not write:
+    lock: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if write:
+        check_output_folder(output, config.root, config.content_path)
+        lock = writing(output)  # one sitegen at a time writes an output folder
+    with lock:
         return _build_into(
-            config, options, reporter, output, write=False, progress=progress,
-            check_pages=check_pages, use_cache=use_cache, search_index=search_index,
-            loaded_before=loaded_before, keep_state=keep_state,
-        )  # fmt: skip
-    check_output_folder(output, config.root, config.content_path)
-    # One sitegen at a time writes an output folder (its twin, its memo, the swap).
-    with writing(output):
-        return _build_into(
-            config, options, reporter, output, write=True, progress=progress,
+            config, options, reporter, output, write=write, progress=progress,
             check_pages=check_pages, use_cache=use_cache, search_index=search_index,
             loaded_before=loaded_before, keep_state=keep_state,
         )  # fmt: skip

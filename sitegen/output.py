@@ -778,8 +778,6 @@ def catch_up_twin(state: TreeState) -> TreeState | None:
 def _catch_up_twin(state: TreeState) -> TreeState | None:
     output = state.output
     back = back_folder(output)
-    if not state.lag:
-        return state
     if _manifest_stamp(output) != state.stamp or (back / _DIRTY).exists():
         return None
     back.mkdir(exist_ok=True)

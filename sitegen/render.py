@@ -464,12 +464,19 @@ class PagePlanner:
         index = _term_index(self.site, frozenset(keys))
         return {key: _report_summary(self.site, self.config, key, index) for key in keys}
 
-    def group_order(self) -> Iterator[PageGroup]:
-        """Every group of pages, in the site's order."""
+    def group_order(self, reports: AbstractSet[str] | None = None) -> Iterator[PageGroup]:
+        """Every group of pages, in the site's order.
+
+        With `reports` (keys), of the reports' own pages only theirs (in key order).
+        """
         for edition in self.site.editions:
             lang = edition.lang
             yield ("home", lang)
-            for key in edition.report_keys:
+            keys: Iterable[str] = edition.report_keys
+            if reports is not None:
+                on_site = self.site.reports
+                keys = sorted(k for k in reports if k in on_site and on_site[k].lang == lang)
+            for key in keys:
                 yield ("report", key)
             for taxonomy in edition.taxonomies:
                 yield ("taxonomy", lang, taxonomy.name)

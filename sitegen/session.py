@@ -486,7 +486,8 @@ def rebuild_reports(
         if _timeline_entry(old_site.reports.get(key)) != _timeline_entry(site.reports.get(key))
     }
     wanted = _GroupsToPlan(state, site, keys | listed, listed, on_timeline)
-    replanned = planner.plan_groups(filter(wanted, wanted.candidates()))
+    # Of the reports' own pages, only those of `wanted.pages` may need planning again.
+    replanned = planner.plan_groups(filter(wanted, planner.group_order(wanted.pages)))
 
     replanned_pages, fresh = _planned_pages(state, replanned, site)
     if same_shapes:  # the same groups, in the same order
@@ -677,7 +678,6 @@ class _GroupsToPlan:
         on_timeline: AbstractSet[str],
     ) -> None:
         self.old_groups = state.groups
-        self.site = site
         self.pages = pages
         """Reports whose own page may have changed."""
         self.listed = listed
@@ -697,22 +697,6 @@ class _GroupsToPlan:
             for lang, old in self.old_editions.items()
         )
         """A year came or went in some language: every year page links to its others."""
-
-    def candidates(self) -> Iterator[PageGroup]:
-        """Every group that may need planning again: all but the pages of other reports."""
-        for lang, edition in self.editions.items():
-            yield ("home", lang)
-            for key in sorted(self.pages):
-                report = self.site.reports.get(key)
-                if report is not None and report.lang == lang:
-                    yield ("report", key)
-            for taxonomy in edition.taxonomies:
-                yield ("taxonomy", lang, taxonomy.name)
-                for term in taxonomy.terms:
-                    yield ("term", lang, taxonomy.name, term.slug)
-            yield ("timeline", lang)
-            yield ("search", lang)
-        yield ("404",)
 
     def _holds(self, lang: str, reports: AbstractSet[str]) -> bool:
         if not reports:

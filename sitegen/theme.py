@@ -283,9 +283,9 @@ class FragmentCache(jinja2.ext.Extension):
 
     The keys (compared by value; keys that cannot be hashed, only as the same objects) must
     hold everything the fragment shows that may differ between pages; what the environment
-    provides (strings, links, filters) is the same for
-    every page. An environment lives for one build, or for a build session until its
-    templates or configuration change, so no fragment outlives what made it.
+    provides (strings, links, filters) is the same for every page. An environment lives for
+    one build, or for a build session until its templates or configuration change, so no
+    fragment outlives what made it.
     """
 
     tags = {"cache"}  # noqa: RUF012 (the attribute Jinja reads)
@@ -316,12 +316,10 @@ class FragmentCache(jinja2.ext.Extension):
             fragment = self._by_value.get(key)
         except TypeError:  # a key that cannot be hashed: known again only by identity
             fragment = caller()
-            self._by_identity[ids] = (key, fragment)
-            _keep_recent(self._by_identity, ids)
-            return fragment
-        if fragment is None:
-            fragment = self._by_value[key] = caller()
-        _keep_recent(self._by_value, key)
+        else:
+            if fragment is None:
+                fragment = self._by_value[key] = caller()
+            _keep_recent(self._by_value, key)
         self._by_identity[ids] = (key, fragment)
         _keep_recent(self._by_identity, ids)
         return fragment

@@ -1,5 +1,23 @@
-"""`python -m sitegen`."""
+"""`python -m sitegen`, and the `sitegen` command."""
 
-from sitegen.cli import main
+import signal
 
-main()
+
+def _stopped_while_starting(signum: int, frame: object) -> None:
+    raise SystemExit(130)
+
+
+def run() -> None:
+    """Load and run the command line; Ctrl-C while it loads exits quietly, as it does after."""
+    quiet = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if quiet:
+        signal.signal(signal.SIGINT, _stopped_while_starting)
+    from sitegen.cli import main
+
+    if quiet:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    main()
+
+
+if __name__ == "__main__":
+    run()

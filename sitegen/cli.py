@@ -369,15 +369,12 @@ class _BuildPrinter:
 
 
 @contextmanager
-def _stop_quietly() -> Iterator[None]:
-    """Ctrl-C and `kill` stop serve and watch cleanly, mid-build too.
+def _stop_quietly(output: Output) -> Iterator[None]:
+    """Ctrl-C and `kill` stop serve and watch cleanly, mid-build too, saying "stopped".
 
     This process gets KeyboardInterrupt. A build's forked workers inherit the handler:
     there Ctrl-C is left to the parent, which ends them, and `kill` ends them as usual.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     parent = os.getpid()
 
     def interrupt(signum: int, frame: object) -> None:
@@ -387,9 +384,13 @@ def _stop_quietly() -> Iterator[None]:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
 
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    handling = threading.current_thread() is threading.main_thread()
+    stopping = (signal.SIGINT, signal.SIGTERM) if handling else ()
+    previous = {sig: signal.signal(sig, interrupt) for sig in stopping}
     try:
         yield
+    except KeyboardInterrupt:
+        output.info("stopped")
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -424,21 +425,14 @@ def serve_command(
     open_browser: bool,
 ) -> None:  # fmt: skip
     """Build, serve on this machine, rebuild on every change and reload the browser."""
-    try:
-        server = DevServer(bind, port, log=output.detail, on_search=_search_note(output))
-    except OSError as error:
-        output.err.print(
-            Text(f"error: cannot listen on {bind}:{port}: {error.strerror or error}", "bold red")
-        )
-        output.info("is another server using that port? Try --port 8001, or --port 0 for any")
-        raise SystemExit(1) from None
-    rebuilder = Rebuilder(
-        site, BuildOptions(drafts=drafts, future=future), localise=server.localise,
-        search_index=False,
-    )  # fmt: skip
-    printer = _BuildPrinter(output, rebuilder.root)
-    try:
-        with _stop_quietly(), server, SiteWatcher(rebuilder.plan()) as watcher:
+    with _stop_quietly(output):
+        server = _dev_server_or_exit(bind, port, output)
+        rebuilder = Rebuilder(
+            site, BuildOptions(drafts=drafts, future=future), localise=server.localise,
+            search_index=False,
+        )  # fmt: skip
+        printer = _BuildPrinter(output, rebuilder.root)
+        with server, SiteWatcher(rebuilder.plan()) as watcher:
             with output.progress() as progress:
                 first = rebuilder.build(progress=progress)
             watcher.retarget(rebuilder.plan())
@@ -449,9 +443,18 @@ def serve_command(
             if open_browser:
                 webbrowser.open(server.url)
             watch_site(rebuilder, watcher, [printer, server])
-    except KeyboardInterrupt:
-        output.info("stopped")
     raise SystemExit(0)
+
+
+def _dev_server_or_exit(bind: str, port: int, output: Output) -> DevServer:
+    try:
+        return DevServer(bind, port, log=output.detail, on_search=_search_note(output))
+    except OSError as error:
+        output.err.print(
+            Text(f"error: cannot listen on {bind}:{port}: {error.strerror or error}", "bold red")
+        )
+        output.info("is another server using that port? Try --port 8001, or --port 0 for any")
+        raise SystemExit(1) from None
 
 
 def _search_note(output: Output) -> Callable[[float, str | None], None]:
@@ -469,18 +472,16 @@ def _search_note(output: Output) -> Callable[[float, str | None], None]:
 @_watch_options
 def watch_command(site: Path, output: Output, drafts: bool, future: bool) -> None:
     """Build, then rebuild output/ on every change (serve it with a server of your own)."""
-    rebuilder = Rebuilder(site, BuildOptions(drafts=drafts, future=future), search_index=False)
-    printer = _BuildPrinter(output, rebuilder.root)
-    try:
-        with _stop_quietly(), SiteWatcher(rebuilder.plan()) as watcher:
+    with _stop_quietly(output):
+        rebuilder = Rebuilder(site, BuildOptions(drafts=drafts, future=future), search_index=False)
+        printer = _BuildPrinter(output, rebuilder.root)
+        with SiteWatcher(rebuilder.plan()) as watcher:
             with output.progress() as progress:
                 first = rebuilder.build(progress=progress)
             watcher.retarget(rebuilder.plan())
             printer.built(first)
             output.info("watching for changes (Ctrl-C to stop)")
             watch_site(rebuilder, watcher, [printer], index_when_idle=WATCH_SEARCH_IDLE)
-    except KeyboardInterrupt:
-        output.info("stopped")
     raise SystemExit(0)
 
 

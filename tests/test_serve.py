@@ -635,6 +635,16 @@ def test_ctrl_c_during_a_build_on_every_core_stops_without_a_traceback(tmp_path:
     assert "Traceback" not in stderr, stderr
 
 
+@pytest.mark.parametrize("delay", [0.1, 0.3, 0.5])
+def test_ctrl_c_while_sitegen_starts_stops_without_a_traceback(
+    tmp_path: Path, delay: float
+) -> None:
+    # Loading sitegen's modules takes most of a second: Ctrl-C then must be as quiet as later.
+    site = make_site(tmp_path / "site", FILES, CONFIG)
+    stderr = serve_then_ctrl_c(site, lambda process: time.sleep(delay))
+    assert "Traceback" not in stderr, stderr
+
+
 def serve_then_ctrl_c(site: Path, meanwhile: Callable[[subprocess.Popen[str]], None]) -> str:
     """`sitegen serve` in a process group of its own, then Ctrl-C as a terminal sends it (to
     the whole group) once `meanwhile` returns; its stderr, after a clean exit."""

@@ -230,3 +230,39 @@ def test_browser_filters_by_tag_and_place(browser: Any, served: Served) -> None:
     )
     assert results(page) == ["/digest/reports/fuel/"]
     page.close()
+
+
+def test_browser_lists_every_filter_when_the_first_search_beats_them(
+    browser: Any, served: Served
+) -> None:
+    # One filter's file comes late, as on a slow line: a search made meanwhile must not
+    # leave its filter out of the panel (Pagefind's UI keeps the first search's filters).
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page = browser.new_page()
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/*.pf_filter", hold_the_first)
+    page.goto(served.url + "search/")
+    try:
+        page.wait_for_selector(".pagefind-ui__search-input", timeout=2000)
+        page.fill(".pagefind-ui__search-input", "prices")
+        page.wait_for_selector(".pagefind-ui__result-link")
+        searched = True
+    except PlaywrightTimeout:  # the search box waits for the filters
+        searched = False
+    assert held
+    held[0].continue_()
+    if not searched:
+        page.fill(".pagefind-ui__search-input", "prices")
+        page.wait_for_selector(".pagefind-ui__result-link")
+    page.wait_for_load_state("networkidle")
+    names = [summary.inner_text() for summary in page.query_selector_all("summary")]
+    assert sorted(names) == ["Language", "Places", "Tags"]
+    page.close()

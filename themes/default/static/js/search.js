@@ -6,11 +6,23 @@
   if (!root || typeof window.PagefindUI !== "function") {
     return;
   }
-  new window.PagefindUI({
-    element: "#search",
-    bundlePath: root.getAttribute("data-bundle"),
-    baseUrl: root.getAttribute("data-base"),
-    showSubResults: true,
-    showImages: false,
-  });
+  var bundle = root.getAttribute("data-bundle");
+  var base = root.getAttribute("data-base");
+  function start() {
+    new window.PagefindUI({
+      element: "#search",
+      bundlePath: bundle,
+      baseUrl: base,
+      showSubResults: true,
+      showImages: false,
+    });
+  }
+  // The UI lists the filters its first search returns, and a search made while the filters
+  // still load returns only those loaded so far (Tags missing, say) until the reader types
+  // again. So the filters load first, through the same module the UI then uses.
+  import(bundle + "pagefind.js")
+    .then(function (pagefind) {
+      return pagefind.options({ baseUrl: base }).then(pagefind.filters);
+    })
+    .then(start, start);
 })();

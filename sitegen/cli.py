@@ -372,8 +372,9 @@ class _BuildPrinter:
 def _stop_quietly(output: Output) -> Iterator[None]:
     """Ctrl-C and `kill` stop serve and watch cleanly, mid-build too, saying "stopped".
 
-    This process gets KeyboardInterrupt. A build's forked workers inherit the handler:
-    there Ctrl-C is left to the parent, which ends them, and `kill` ends them as usual.
+    This process gets KeyboardInterrupt. A process forked from it before setting handlers
+    of its own (a build's workers set theirs) leaves Ctrl-C to this one, which ends it, and
+    a `kill` ends it as usual.
     """
     parent = os.getpid()
 

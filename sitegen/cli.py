@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import signal
 import threading
 import time
@@ -372,22 +371,13 @@ class _BuildPrinter:
 def _stop_quietly(output: Output) -> Iterator[None]:
     """Ctrl-C and `kill` stop serve and watch cleanly, mid-build too, saying "stopped".
 
-    This process gets KeyboardInterrupt. A process forked from it before setting handlers
-    of its own (a build's workers set theirs) leaves Ctrl-C to this one, which ends it, and
-    a `kill` ends it as usual.
+    Both raise KeyboardInterrupt here. Nothing forked from here runs this handler: a
+    build's workers are born with both signals blocked and set their own, and other
+    children (Pagefind, a browser) are new programs.
     """
-    parent = os.getpid()
-
-    def interrupt(signum: int, frame: object) -> None:
-        if os.getpid() == parent:
-            raise KeyboardInterrupt
-        if signum != signal.SIGINT:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-
     handling = threading.current_thread() is threading.main_thread()
     stopping = (signal.SIGINT, signal.SIGTERM) if handling else ()
-    previous = {sig: signal.signal(sig, interrupt) for sig in stopping}
+    previous = {sig: signal.signal(sig, signal.default_int_handler) for sig in stopping}
     try:
         yield
     except KeyboardInterrupt:

@@ -39,10 +39,10 @@ def _start_worker() -> None:
 
     SIGTERM gets its default action back: a handler inherited from the parent (sitegen
     serve's) runs only between bytecodes, and a worker waiting for its next chunk may
-    not get there. They collect
-    their own garbage, never looking at what they inherited: the collector would write
-    into every inherited object, copying the parent's memory page by page. They are born
-    with both signals held (`_signals_held`): one sent meanwhile takes effect here.
+    not get there. They collect their own garbage, never looking at what they inherited:
+    the collector would write into every inherited object, copying the parent's memory
+    page by page. They are born with both signals held (`_signals_held`): one sent
+    meanwhile takes effect here.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -76,20 +76,20 @@ def long_lived_data() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and `kill` while the pool forks its workers, then act on them.
+    """Hold Ctrl-C and `kill` while the workers are forked, then act on them.
 
     A signal handled mid-fork is lost or leaves a worker behind: a KeyboardInterrupt raised
-    in the after-fork hooks (logging's) is printed and dropped, and one raised between the
-    fork and the pool's record of the worker leaves that worker waiting for work for ever,
-    holding the terminal's pipes. So this thread blocks them (the workers inherit the block
-    and lift it once their handlers are set) and, in the main thread, the handlers only
-    note them; on the way out the handlers are put back, each whatever the others raise,
-    and run for what arrived.
+    in the after-fork hooks (logging's) is printed and dropped, and one raised between a
+    fork and the worker's place in the list of those to stop leaves that worker waiting for
+    work for ever, holding the terminal's pipes. So this thread blocks them (the workers
+    inherit the block and lift it once their handlers are set) and, in the main thread,
+    the handlers only note them; on the way out the handlers are put back, each whatever
+    the others raise, and run for what arrived.
     """
     arrived: list[int] = []
     handlers: dict[int, Callable[[int, Any], Any] | int | None] = {}
     with contextlib.ExitStack() as stack:
-        stack.callback(_handle_again, arrived, handlers)
+        stack.callback(_handle_arrived, arrived, handlers)
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING_SIGNALS)
         stack.callback(signal.pthread_sigmask, signal.SIG_SETMASK, blocked)
         if threading.current_thread() is threading.main_thread():
@@ -99,7 +99,7 @@ def _signals_held() -> Iterator[None]:
         yield
 
 
-def _handle_again(
+def _handle_arrived(
     arrived: list[int], handlers: dict[int, Callable[[int, Any], Any] | int | None]
 ) -> None:
     """Do for each signal that arrived what its handler would have done."""

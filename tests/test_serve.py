@@ -624,6 +624,32 @@ def test_the_watch_command_rebuilds_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         command.close()
 
 
+def test_kill_during_a_build_on_every_core_stops_it_like_ctrl_c(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        f"content/reports/r{n}.md": report_text(title=f"Report {n}", date="2024-03-01")
+        for n in range(400)
+    }
+    site = make_site(tmp_path / "site", files, CONFIG)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "serve", "--site", str(site), "--port", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while not _children(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert _children(process.pid), "the build forked no workers"
+        process.terminate()  # `kill`: to the server alone, mid-build, not to its workers
+        _, stderr = process.communicate(timeout=DEADLINE)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode == 0, stderr
+    assert stderr.splitlines()[-1] == "stopped"
+    assert "Traceback" not in stderr
+
+
 def test_ctrl_c_during_a_build_on_every_core_stops_without_a_traceback(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {
         f"content/reports/r{n}.md": report_text(title=f"Report {n}", date="2024-03-01")

@@ -7,7 +7,7 @@ import multiprocessing.context
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,14 +93,6 @@ def _none_alive(pids: list[int]) -> bool:
 ITEMS = list(range(MIN_ITEMS_PER_PROCESS * 4))
 
 
-def test_ctrl_c_as_workers_are_forked_stops_the_map_and_its_workers(forked: list[int]) -> None:
-    _ctrl_c_after_fork.append(True)
-    with pytest.raises(KeyboardInterrupt):
-        parallel_map(_sigterm_action, ITEMS, processes=2)
-    assert len(forked) == 2
-    assert _none_alive(forked)
-
-
 def _ctrl_c_to_the_parent_at_item_250(item: int) -> int:
     if item == 250:
         os.kill(os.getppid(), signal.SIGINT)
@@ -108,9 +100,18 @@ def _ctrl_c_to_the_parent_at_item_250(item: int) -> int:
     return item
 
 
-def test_ctrl_c_mid_map_stops_it_and_its_workers(forked: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("while_forking", "function"),
+    [(True, _sigterm_action), (False, _ctrl_c_to_the_parent_at_item_250)],
+    ids=["as-workers-are-forked", "mid-map"],
+)
+def test_ctrl_c_stops_the_map_and_its_workers(
+    forked: list[int], while_forking: bool, function: Callable[[int], object]
+) -> None:
+    if while_forking:
+        _ctrl_c_after_fork.append(True)
     with pytest.raises(KeyboardInterrupt):
-        parallel_map(_ctrl_c_to_the_parent_at_item_250, ITEMS, processes=2)
+        parallel_map(function, ITEMS, processes=2)
     assert len(forked) == 2
     assert _none_alive(forked)
 

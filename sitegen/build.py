@@ -32,6 +32,7 @@ from sitegen.cache import (
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import SourceFile, discover_sources
 from sitegen.content.report import ReportErrors, read_report_text, validate_report
+from sitegen.deps import PageReads
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError, SourceLocation
 from sitegen.feeds import build_feeds
@@ -99,6 +100,8 @@ class BuildState:
     vocabulary: Vocabulary
     groups: Mapping[PageGroup, tuple[PlannedPage, ...]]
     """Every page, by group in the site's order."""
+    reads: PageReads
+    """What each group of pages read of the site while it was planned."""
     summaries: Mapping[str, ReportSummary]
     """What list pages show of each report, by key."""
     report_digests: Mapping[str, str]
@@ -736,12 +739,25 @@ def _build_into(
                 pages_of[group] = tuple(planned[first : first + len(group_jobs)])
                 first += len(group_jobs)
             state = BuildState(
-                config, options, loaded, site, site_result.diagnostics, vocabulary, pages_of,
-                planner.summaries, report_digests, tuple(f.path for f in feeds),
-                tuple(link_problems), new_memo, writer.tree, env, template_digests,
+                config=config,
+                options=options,
+                loaded=loaded,
+                site=site,
+                site_diagnostics=site_result.diagnostics,
+                vocabulary=vocabulary,
+                groups=pages_of,
+                reads=PageReads.of(planner.reads),
+                summaries=planner.summaries,
+                report_digests=report_digests,
+                feeds=tuple(f.path for f in feeds),
+                link_diagnostics=tuple(link_problems),
+                memo=new_memo,
+                tree=writer.tree,
+                environment=env,
+                templates=template_digests,
                 sitemap=sitemap,
                 noted=frozenset(key for key, entry in loaded.items() if entry.diagnostics),
-            )  # fmt: skip
+            )
         return BuildResult(site, len(pages), len(files), output, len(to_render), state, changed)
     return BuildResult(site, len(pages), len(files), None, len(to_render))
 

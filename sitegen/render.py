@@ -412,6 +412,14 @@ PageGroup = tuple[str, ...]
 """Pages planned together: ("home", lang), ("report", key), ("taxonomy", lang, name),
 ("term", lang, taxonomy, slug), ("timeline", lang), ("search", lang) or ("404",)."""
 
+Dependency = tuple[str, ...]
+"""A part of the site a group of pages read while it was planned: ("summary", key) (what
+lists show of a report), ("body", key), ("reports", lang) (a language's reports, in order),
+("terms", lang, taxonomy) (its terms' names, addresses and counts), ("term", lang,
+taxonomy, slug) (one term, or its absence), ("timeline", lang) (its years, months and
+entries), ("years", lang) (which years it has) or ("languages",) (the site's languages and
+their navigation)."""
+
 
 class PagePlanner:
     """Plans a site's pages, all of them or some groups, reusing report summaries given."""
@@ -447,9 +455,16 @@ class PagePlanner:
         )
         self._terms_by_slug: dict[tuple[str, int], dict[str, Term]] = {}
         self.jobs: list[PageJob] = []
+        self.reads: dict[PageGroup, frozenset[Dependency]] = {}
+        """What each group planned so far read of the site."""
+        self._reading: set[Dependency] = set()
+
+    def _read(self, *dependency: str) -> None:
+        self._reading.add(dependency)
 
     def summary(self, key: str) -> ReportSummary:
         """A report's summary view, made on first use."""
+        self._reading.add(("summary", key))
         found = self.summaries.get(key)
         if found is None:
             if self._term_index is None:
@@ -495,8 +510,10 @@ class PagePlanner:
         planned: dict[PageGroup, tuple[PageJob, ...]] = {}
         for group in groups:
             first = len(self.jobs)
+            self._reading = {("languages",)}  # every page shows the site's navigation
             self._plan_group(group)
             planned[group] = tuple(self.jobs[first:])
+            self.reads[group] = frozenset(self._reading)
         return planned
 
     def _plan_group(self, group: PageGroup) -> None:
@@ -568,6 +585,7 @@ class PagePlanner:
         return urls
 
     def _reports_of(self, keys: Sequence[str]) -> tuple[ReportSummary, ...]:
+        self._reading.update(("summary", key) for key in keys)
         try:
             return tuple(map(self.summaries.__getitem__, keys))
         except KeyError:
@@ -592,6 +610,7 @@ class PagePlanner:
             )
 
     def _plan_home(self, edition: Edition) -> None:
+        self._read("reports", edition.lang)
         home_urls = self._per_edition_urls(lambda e: e.prefix + "/")
         self._paged_list(
             "home", edition.prefix + "/", "home.html", self.config.title, edition,
@@ -600,6 +619,7 @@ class PagePlanner:
 
     def _plan_report(self, edition: Edition, key: str) -> None:
         report = self.site.reports[key]
+        self._read("body", key)
         view = _report_view(self.summary(key), self.site, self.config)
         urls = {report.lang: report.url} | {v.lang: v.url for v in view.versions}
         self._add(
@@ -622,6 +642,7 @@ class PagePlanner:
 
     def _plan_taxonomy(self, edition: Edition, index: int) -> None:
         taxonomy = edition.taxonomies[index]
+        self._read("terms", edition.lang, taxonomy.name)
         index_urls = self._per_edition_urls(lambda e: e.taxonomies[index].url)
         terms = tuple(TermLink(t.name, t.url, len(t.report_keys)) for t in taxonomy.terms)
         self._add(
@@ -631,6 +652,8 @@ class PagePlanner:
 
     def _plan_term(self, edition: Edition, index: int, term: Term) -> None:
         taxonomy = edition.taxonomies[index]
+        for other in self.site.editions:  # its versions in the other languages, if any
+            self._read("term", other.lang, taxonomy.name, term.slug)
         term_urls = self._per_edition_urls(
             lambda e: next((t.url for t in e.taxonomies[index].terms if t.slug == term.slug), None)
         )
@@ -673,6 +696,9 @@ class PagePlanner:
         return before if before == view else view
 
     def _plan_timeline(self, edition: Edition) -> None:
+        self._read("timeline", edition.lang)
+        for other in self.site.editions:  # their years, for each year's other versions
+            self._read("years", other.lang)
         timeline_urls = self._per_edition_urls(lambda e: e.timeline_url)
         years = tuple(self._year_view(y) for y in edition.timeline)
         links = tuple(YearLink(y.year, y.url, y.count) for y in years)

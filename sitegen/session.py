@@ -57,6 +57,7 @@ from sitegen.cache import (
 )
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import plain_source
+from sitegen.deps import changed_dependencies, site_terms
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.feeds import build_feeds
@@ -64,7 +65,7 @@ from sitegen.images import make_variants, prepare_images
 from sitegen.indexes import build_site, update_site
 from sitegen.inputs import InputStamps, changed_inputs, input_stamps, plan_watch
 from sitegen.links import find_broken_links
-from sitegen.model import Report, Site, Term
+from sitegen.model import Report, Site
 from sitegen.output import (
     ManifestEntry,
     OutputFile,
@@ -485,9 +486,15 @@ def rebuild_reports(
         for key in keys
         if _timeline_entry(old_site.reports.get(key)) != _timeline_entry(site.reports.get(key))
     }
-    wanted = _GroupsToPlan(state, site, keys | listed, listed, on_timeline)
-    # Of the reports' own pages, only those of `wanted.pages` may need planning again.
-    replanned = planner.plan_groups(filter(wanted, planner.group_order(wanted.pages)))
+    reached = state.reads.reached(changed_dependencies(old_site, site, keys, listed, on_timeline))
+    # Groups that read what changed, and groups that are new; of the reports' own pages,
+    # only those of changed reports can be new.
+    report_pages = keys | {group[1] for group in reached if group[0] == "report"}
+    replanned = planner.plan_groups(
+        group
+        for group in planner.group_order(report_pages)
+        if group in reached or group not in state.groups
+    )
 
     replanned_pages, fresh = _planned_pages(state, replanned, site)
     if same_shapes:  # the same groups, in the same order
@@ -581,6 +588,7 @@ def rebuild_reports(
         site=site,
         site_diagnostics=site_diagnostics,
         groups=groups,
+        reads=state.reads.updated(planner.reads, gone_groups),
         summaries=planner.summaries,
         report_digests=report_digests,
         feeds=feed_paths,
@@ -632,19 +640,6 @@ def _same_shapes(state: BuildState, changed: Mapping[str, LoadedReport | None]) 
     return True
 
 
-TermPlace = tuple[str, str, str]
-"""(lang, taxonomy, slug)."""
-
-
-def _terms(site: Site) -> dict[TermPlace, Term]:
-    return {
-        (edition.lang, taxonomy.name, term.slug): term
-        for edition in site.editions
-        for taxonomy in edition.taxonomies
-        for term in taxonomy.terms
-    }
-
-
 def _summaries_to_redo(old_site: Site, site: Site, keys: AbstractSet[str]) -> set[str]:
     """The reports whose summaries may have changed when the reports `keys` changed.
 
@@ -658,82 +653,12 @@ def _summaries_to_redo(old_site: Site, site: Site, keys: AbstractSet[str]) -> se
             if group is not None:
                 redo.update(member for _, member in group.members)
     redo |= old_site.stale_translations ^ site.stale_translations
-    old_terms = _terms(old_site)
-    for place, term in _terms(site).items():
+    old_terms = site_terms(old_site)
+    for place, term in site_terms(site).items():
         before = old_terms.get(place)
         if before is None or (before.name, before.url) != (term.name, term.url):
             redo.update(term.report_keys)
     return {key for key in redo if key in site.reports}
-
-
-class _GroupsToPlan:
-    """Which groups of pages to plan again after some reports changed."""
-
-    def __init__(
-        self,
-        state: BuildState,
-        site: Site,
-        pages: AbstractSet[str],
-        listed: AbstractSet[str],
-        on_timeline: AbstractSet[str],
-    ) -> None:
-        self.old_groups = state.groups
-        self.pages = pages
-        """Reports whose own page may have changed."""
-        self.listed = listed
-        """Reports whose summaries (what home, tag and place pages show) changed."""
-        self.on_timeline = on_timeline
-        """Reports whose place or entry on the timeline may have changed."""
-        self.old_editions = {e.lang: e for e in state.site.editions}
-        self.editions = {e.lang: e for e in site.editions}
-        self.old_terms = _terms(state.site)
-        self.terms = _terms(site)
-        came_or_went = self.old_terms.keys() ^ self.terms.keys()
-        self.moved_terms = {(taxonomy, slug) for _, taxonomy, slug in came_or_went}
-        """Terms that came or went in some language: their pages elsewhere link to them."""
-        self._keys: dict[str, frozenset[str]] = {}
-        self.years_moved = any(
-            [y.year for y in old.timeline] != [y.year for y in self.editions[lang].timeline]
-            for lang, old in self.old_editions.items()
-        )
-        """A year came or went in some language: every year page links to its others."""
-
-    def _holds(self, lang: str, reports: AbstractSet[str]) -> bool:
-        if not reports:
-            return False
-        keys = self._keys.get(lang)
-        if keys is None:
-            keys = self._keys[lang] = frozenset(self.editions[lang].report_keys)
-        return not keys.isdisjoint(reports)
-
-    def __call__(self, group: PageGroup) -> bool:
-        if group not in self.old_groups:
-            return True
-        kind = group[0]
-        if kind == "report":
-            return group[1] in self.pages
-        if kind in ("search", "404"):
-            return False
-        lang = group[1]
-        old, new = self.old_editions[lang], self.editions[lang]
-        if kind == "home":
-            return old.report_keys != new.report_keys or self._holds(lang, self.listed)
-        if kind == "timeline":
-            return (
-                self.years_moved
-                or old.timeline != new.timeline
-                or self._holds(lang, self.on_timeline)
-            )
-        if kind == "taxonomy":
-            old_terms = next(t.terms for t in old.taxonomies if t.name == group[2])
-            return old_terms != next(t.terms for t in new.taxonomies if t.name == group[2])
-        place = (lang, group[2], group[3])
-        term = self.terms[place]
-        return (
-            self.old_terms.get(place) != term
-            or (group[2], group[3]) in self.moved_terms
-            or not self.listed.isdisjoint(term.report_keys)
-        )
 
 
 def _timeline_years(state: BuildState) -> list[YearView]:

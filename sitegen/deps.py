@@ -1,0 +1,129 @@
+"""What each group of pages read of the site while it was planned, and what a change reaches.
+
+The planner records the parts of the site each group of pages reads (`Dependency`). After
+reports change, `changed_dependencies` compares the site before and after, part by part,
+and `PageReads.reached` gives the groups that read a part that changed: those are planned
+again, whatever kind of page they are. No rule here knows a kind of page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from sitegen.model import Site, Term
+from sitegen.render import Dependency, PageGroup
+
+
+@dataclass(frozen=True, slots=True)
+class PageReads:
+    """Each group's dependencies, and the groups that read each dependency."""
+
+    reads: Mapping[PageGroup, frozenset[Dependency]]
+    readers: Mapping[Dependency, frozenset[PageGroup]]
+
+    @classmethod
+    def of(cls, reads: Mapping[PageGroup, frozenset[Dependency]]) -> PageReads:
+        """The index of what every group read."""
+        readers: dict[Dependency, set[PageGroup]] = {}
+        for group, dependencies in reads.items():
+            for dependency in dependencies:
+                readers.setdefault(dependency, set()).add(group)
+        return cls(
+            MappingProxyType(dict(reads)),
+            MappingProxyType({d: frozenset(groups) for d, groups in readers.items()}),
+        )
+
+    def updated(
+        self, planned: Mapping[PageGroup, frozenset[Dependency]], gone: Iterable[PageGroup]
+    ) -> PageReads:
+        """After some groups were planned again (reading `planned`) and others went."""
+        reads = dict(self.reads)
+        readers = dict(self.readers)
+        touched: dict[Dependency, set[PageGroup]] = {}
+
+        def groups_reading(dependency: Dependency) -> set[PageGroup]:
+            found = touched.get(dependency)
+            if found is None:
+                found = touched[dependency] = set(readers.get(dependency, ()))
+            return found
+
+        for group in (*planned, *gone):
+            for dependency in reads.pop(group, ()):
+                groups_reading(dependency).discard(group)
+        for group, dependencies in planned.items():
+            reads[group] = dependencies
+            for dependency in dependencies:
+                groups_reading(dependency).add(group)
+        for dependency, groups in touched.items():
+            if groups:
+                readers[dependency] = frozenset(groups)
+            else:
+                readers.pop(dependency, None)
+        return PageReads(MappingProxyType(reads), MappingProxyType(readers))
+
+    def reached(self, changed: Iterable[Dependency]) -> set[PageGroup]:
+        """The groups that read any of these dependencies."""
+        groups: set[PageGroup] = set()
+        for dependency in changed:
+            groups.update(self.readers.get(dependency, ()))
+        return groups
+
+
+TermPlace = tuple[str, str, str]
+"""(lang, taxonomy, slug)."""
+
+
+def site_terms(site: Site) -> dict[TermPlace, Term]:
+    """Every term of every language, by where it is."""
+    return {
+        (edition.lang, taxonomy.name, term.slug): term
+        for edition in site.editions
+        for taxonomy in edition.taxonomies
+        for term in taxonomy.terms
+    }
+
+
+def changed_dependencies(
+    before: Site,
+    after: Site,
+    reports: AbstractSet[str],
+    summaries: AbstractSet[str],
+    on_timeline: AbstractSet[str],
+) -> set[Dependency]:
+    """The parts of the site that differ after the reports `reports` changed.
+
+    `summaries` are the reports whose summaries differ, and `on_timeline` those whose
+    timeline entries may differ (both found by comparing them before and after).
+    """
+    changed: set[Dependency] = {("summary", key) for key in summaries}
+    changed.update(("body", key) for key in reports)
+    old_editions = {edition.lang: edition for edition in before.editions}
+    if list(old_editions) != [edition.lang for edition in after.editions]:
+        changed.add(("languages",))
+    for edition in after.editions:
+        lang = edition.lang
+        old = old_editions.get(lang)
+        if old is None:
+            continue
+        if old.report_keys != edition.report_keys:
+            changed.add(("reports", lang))
+        if old.timeline != edition.timeline:
+            changed.add(("timeline", lang))
+        if [(y.year, y.url) for y in old.timeline] != [(y.year, y.url) for y in edition.timeline]:
+            changed.add(("years", lang))
+        for old_taxonomy, taxonomy in zip(old.taxonomies, edition.taxonomies, strict=True):
+            if old_taxonomy.terms != taxonomy.terms:
+                changed.add(("terms", lang, taxonomy.name))
+    for key in on_timeline:
+        for site in (before, after):
+            report = site.reports.get(key)
+            if report is not None:
+                changed.add(("timeline", report.lang))
+    old_terms, terms = site_terms(before), site_terms(after)
+    for place in old_terms.keys() | terms.keys():
+        if old_terms.get(place) != terms.get(place):
+            changed.add(("term", *place))
+    return changed

@@ -78,6 +78,7 @@ from sitegen.theme import (
     create_environment,
     load_strings,
     load_theme,
+    page_templates,
 )
 from sitegen.urls import output_file
 from sitegen.vocabulary import Vocabulary, load_vocabulary
@@ -641,14 +642,14 @@ def _build_into(
     reporter.extend(site_result.diagnostics)
     _fail_if_errors(reporter)
     site = site_result.site
-    planner = PagePlanner(site, config)
+    env, template_digests = page_environment(config, theme, compiled=use_cache and write)
+    planner = PagePlanner(site, config, templates=page_templates(env))
     groups = planner.plan()
     jobs = tuple(job for group in groups.values() for job in group)
     for error in find_collisions(jobs, config):
         reporter.exception(error)
     _fail_if_errors(reporter)
 
-    env, template_digests = page_environment(config, theme, compiled=use_cache and write)
     planned = page_digests(jobs, template_digests, config, site.reports)
     memo = previous.pages
     unchanged: dict[str, str] = {}

@@ -16,7 +16,13 @@ import jinja2
 from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError, SourceLocation, TemplateError
 from sitegen.model import Edition, Heading, Image, PartialDate, Report, Site, Term, TimelineYear
-from sitegen.theme import language_name, language_name_in, script_json, template_error
+from sitegen.theme import (
+    PAGE_TEMPLATES,
+    language_name,
+    language_name_in,
+    script_json,
+    template_error,
+)
 from sitegen.urls import SiteUrls, feed_path, fold_term, language_tag, output_file, page_path
 
 
@@ -410,7 +416,8 @@ def _pagination(base_url: str, number: int, total: int) -> Pagination:
 
 PageGroup = tuple[str, ...]
 """Pages planned together: ("home", lang), ("report", key), ("taxonomy", lang, name),
-("term", lang, taxonomy, slug), ("timeline", lang), ("search", lang) or ("404",)."""
+("term", lang, taxonomy, slug), ("timeline", lang), ("search", lang), ("page", lang,
+template) (a page of the theme's own, from a template alone) or ("404",)."""
 
 Dependency = tuple[str, ...]
 """A part of the site a group of pages read while it was planned: ("summary", key) (what
@@ -431,12 +438,15 @@ class PagePlanner:
         summaries: Mapping[str, ReportSummary] | None = None,
         years: Iterable[YearView] = (),
         moved: AbstractSet[str] = frozenset(),
+        templates: Sequence[str] = (),
     ) -> None:
         """Plan pages reusing what is given and still the same.
 
         That is `summaries`, and of `years` (the timeline as planned before) every year and
-        entry; `moved` are the reports whose timeline entries may have changed.
+        entry; `moved` are the reports whose timeline entries may have changed. Each of
+        `templates` (under `pages/`) is a page of its own in every language.
         """
+        self.templates = tuple(templates)
         self.site = site
         self.config = config
         self._term_index: dict[tuple[str, str, str], TermRef] | None = None
@@ -499,6 +509,8 @@ class PagePlanner:
                     yield ("term", lang, taxonomy.name, term.slug)
             yield ("timeline", lang)
             yield ("search", lang)
+            for template in self.templates:
+                yield ("page", lang, template)
         yield ("404",)
 
     def plan(self) -> dict[PageGroup, tuple[PageJob, ...]]:
@@ -532,6 +544,8 @@ class PagePlanner:
             self._plan_timeline(edition)
         elif kind == "search":
             self._plan_search(edition)
+        elif kind == "page":
+            self._plan_template_page(edition, group[2])
         else:
             index = next(i for i, t in enumerate(edition.taxonomies) if t.name == group[2])
             if kind == "taxonomy":
@@ -637,6 +651,16 @@ class PagePlanner:
                 "search", url, "search.html", "search", edition, self._alternates(search_urls)
             )
 
+    def _plan_template_page(self, edition: Edition, template: str) -> None:
+        """A page the theme makes from a template alone, given the language's reports."""
+        name = template.removeprefix(PAGE_TEMPLATES).removesuffix(".html")
+        urls = self._per_edition_urls(lambda e: f"{e.prefix}/{name}/")
+        self._read("reports", edition.lang)
+        self._add(
+            "page", urls[edition.lang], template, name, edition, self._alternates(urls),
+            reports=self._reports_of(edition.report_keys),
+        )  # fmt: skip
+
     def _plan_404(self) -> None:
         self._add("404", "/404.html", "404.html", "404", self.site.editions[0])
 
@@ -714,12 +738,6 @@ class PagePlanner:
                 "timeline_year", year.url, "timeline_year.html", str(year.year), edition,
                 self._alternates(year_urls), year=year, years=links,
             )  # fmt: skip
-
-
-def plan_pages(site: Site, config: SiteConfig) -> tuple[PageJob, ...]:
-    """Every page of the site: which template, with what, written where."""
-    planned = PagePlanner(site, config).plan()
-    return tuple(job for jobs in planned.values() for job in jobs)
 
 
 def _describe_job(job: PageJob) -> str:

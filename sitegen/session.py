@@ -89,7 +89,7 @@ from sitegen.render import (
 )
 from sitegen.search import UI_FILES
 from sitegen.sitemap import SitemapBefore, build_sitemap
-from sitegen.theme import load_theme
+from sitegen.theme import load_theme, page_templates
 
 
 def report_shape(report: Report) -> Report:
@@ -477,7 +477,9 @@ def rebuild_reports(
     kept = dict(state.summaries)
     for key in redo | (keys - site.reports.keys()):  # only changed reports leave the site
         kept.pop(key, None)
-    planner = PagePlanner(site, config, kept, _timeline_years(state), keys)
+    planner = PagePlanner(
+        site, config, kept, _timeline_years(state), keys, page_templates(state.environment)
+    )
     remade = planner.make_summaries(redo)
     planner.summaries.update(remade)
     listed = {k for k, v in remade.items() if state.summaries.get(k) != v}

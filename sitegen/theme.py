@@ -331,6 +331,22 @@ def _keep_recent(kept: OrderedDict[Any, Any], key: Hashable) -> None:
         kept.popitem(last=False)
 
 
+PAGE_TEMPLATES = "pages/"
+"""Templates under this folder are pages of their own: `pages/authors.html` is /authors/."""
+
+
+def page_templates(env: jinja2.Environment) -> tuple[str, ...]:
+    """The templates, of the site or its theme, that make pages of their own, by name."""
+    return tuple(
+        sorted(
+            name
+            for name in env.list_templates(extensions=["html"])
+            if name.startswith(PAGE_TEMPLATES)
+            and not any(part.startswith(".") for part in name.split("/"))
+        )
+    )
+
+
 def create_environment(
     theme: Theme, config: SiteConfig, strings: ThemeStrings, compiled: Path | None = None
 ) -> jinja2.Environment:

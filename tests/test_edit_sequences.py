@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
+import lxml.html
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -68,6 +70,7 @@ BODIES = [
     "Another body, with *emphasis*.\n\nSee [the timeline](/timeline/).\n",
     "A third body.\n\n- one\n- two\n",
 ]
+AUTHORS = ["A. Writer", "B. Reporter", "김 기자"]
 TITLES_OF_SITE = ["Edits", "Edited digest", "다이제스트"]
 PER_PAGE = [1, 2, 3]
 OVERRIDES = {
@@ -96,11 +99,14 @@ class Entry:
     places: tuple[str, ...] = ()
     body: str = BODIES[0]
     draft: bool = False
+    authors: tuple[str, ...] = ()
 
     def text(self) -> str:
         fields = {"title": self.title, "date": self.date}
         fields["tags"] = "[" + ", ".join(self.tags) + "]"
         fields["places"] = "[" + ", ".join(self.places) + "]"
+        if self.authors:
+            fields["authors"] = "[" + ", ".join(self.authors) + "]"
         if self.draft:
             fields["draft"] = "true"
         return report_text(self.body, **fields)
@@ -203,6 +209,9 @@ class EditSequences(RuleBasedStateMachine):
     """Edits a small site on disk, rebuilding after each edit or burst of them as the watch
     loop does, and compares output/ with a cold build after every build that succeeds."""
 
+    theme_files: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """Site templates written before the first build, and never changed."""
+
     def __init__(self) -> None:
         super().__init__()
         self._temporary = tempfile.TemporaryDirectory(prefix="edit-seq-")
@@ -218,9 +227,8 @@ class EditSequences(RuleBasedStateMachine):
         self.site_title, self.per_page, self.config_broken = TITLES_OF_SITE[0], 2, False
         self.overrides: dict[str, int] = {"taxonomy.html": 0}
         self.static: dict[str, str] = {"notes.txt": STATIC["notes.txt"][0]}
-        files: dict[str, str | bytes] = {
-            self.report_file(n): e.text() for n, (_, e) in self.reports.items()
-        }
+        files: dict[str, str | bytes] = dict(self.theme_files)
+        files |= {self.report_file(n): e.text() for n, (_, e) in self.reports.items()}
         files |= {f"templates/{n}": override_text(n, v) for n, v in self.overrides.items()}
         files |= {f"static/{n}": text for n, text in self.static.items()}
         self.root = make_site(base / "site", files, config_text())
@@ -321,6 +329,11 @@ class EditSequences(RuleBasedStateMachine):
     )
     def edit_terms(self, pick: int, tags: tuple[str, ...], places: tuple[str, ...]) -> None:
         self.edit(pick, f"tags := {list(tags)}, places := {list(places)}", tags=tags, places=places)
+
+    @precondition(has_healthy_reports)
+    @rule(pick=st.integers(0, 99), authors=st.lists(st.sampled_from(AUTHORS), max_size=2))
+    def edit_authors(self, pick: int, authors: list[str]) -> None:
+        self.edit(pick, f"authors := {authors}", authors=tuple(dict.fromkeys(authors)))
 
     @precondition(has_healthy_reports)
     @rule(pick=st.integers(0, 99), date=st.sampled_from(DATES))
@@ -550,6 +563,56 @@ TestEditSequences.settings = settings(
     # prints its steps, and the assertion message lists every operation and build in order.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
+
+
+# A page kind of a theme's own, from a template alone: reports by author. No code of
+# sitegen's knows it, yet random edits keep it as a cold build makes it.
+
+AUTHORS_TEMPLATE = """{% extends "base.html" %}
+{% block title %}Reports by author · {{ site.title }}{% endblock %}
+{% block content %}
+<h1>Reports by author</h1>
+{% set names = [] %}
+{% for report in reports %}{% for name in report.authors %}
+{% if name not in names %}{% set _ = names.append(name) %}{% endif %}
+{% endfor %}{% endfor %}
+{% for name in names | sort %}
+<section><h2>{{ name }}</h2><ul>
+{% for report in reports if name in report.authors %}
+<li><a href="{{ report.url | link }}">{{ report.title }}</a></li>
+{% endfor %}
+</ul></section>
+{% endfor %}
+{% endblock %}
+"""
+
+
+class ThemePageEditSequences(EditSequences):
+    """The edit sequences, on a site whose templates add /authors/ (pages/authors.html)."""
+
+    theme_files = (("templates/pages/authors.html", AUTHORS_TEMPLATE),)
+
+    def rebuild(self) -> None:
+        super().rebuild()
+        if self.broken or self.config_broken:
+            return
+        # The page is there, and lists whom the published English reports name.
+        page = lxml.html.fromstring((self.output / "authors" / "index.html").read_bytes())
+        published = [
+            entry
+            for name, (_, entry) in self.reports.items()
+            if not name.endswith(".ko") and not entry.draft and entry.date < "2025"
+        ]
+        expected = sorted({author for entry in published for author in entry.authors})
+        assert page.xpath("//main//h2/text()") == expected, "\n".join(self.log)
+        for section in page.xpath("//main//section"):
+            (author,) = section.xpath("h2/text()")
+            titles = sorted(section.xpath(".//li/a/text()"))
+            assert titles == sorted(e.title for e in published if author in e.authors)
+
+
+TestThemePageEditSequences = ThemePageEditSequences.TestCase
+TestThemePageEditSequences.settings = settings(TestEditSequences.settings, max_examples=20)
 
 
 # A sequence the state machine found, kept as a test of its own.

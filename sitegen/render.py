@@ -414,10 +414,20 @@ def _pagination(base_url: str, number: int, total: int) -> Pagination:
     )
 
 
-PageGroup = tuple[str, ...]
-"""Pages planned together: ("home", lang), ("report", key), ("taxonomy", lang, name),
-("term", lang, taxonomy, slug), ("timeline", lang), ("search", lang), ("page", lang,
-template) (a page of the theme's own, from a template alone) or ("404",)."""
+@dataclass(frozen=True, slots=True)
+class PageGroup:
+    """Pages planned together: a report's page, or all the pages of one list."""
+
+    kind: str
+    """report, home, taxonomy, term, timeline (its years too), search, page (a page of the
+    theme's own, from a template alone) or 404."""
+    lang: str = ""
+    """The language, but for a report's page (its key says) and the 404 page."""
+    name: str = ""
+    """A report's key, a taxonomy's name (taxonomy, term) or a template's (page)."""
+    slug: str = ""
+    """A term's slug."""
+
 
 Dependency = tuple[str, ...]
 """A part of the site a group of pages read while it was planned: ("summary", key) (what
@@ -496,22 +506,22 @@ class PagePlanner:
         """
         for edition in self.site.editions:
             lang = edition.lang
-            yield ("home", lang)
+            yield PageGroup("home", lang)
             keys: Iterable[str] = edition.report_keys
             if reports is not None:
                 on_site = self.site.reports
                 keys = sorted(k for k in reports if k in on_site and on_site[k].lang == lang)
             for key in keys:
-                yield ("report", key)
+                yield PageGroup("report", name=key)
             for taxonomy in edition.taxonomies:
-                yield ("taxonomy", lang, taxonomy.name)
+                yield PageGroup("taxonomy", lang, taxonomy.name)
                 for term in taxonomy.terms:
-                    yield ("term", lang, taxonomy.name, term.slug)
-            yield ("timeline", lang)
-            yield ("search", lang)
+                    yield PageGroup("term", lang, taxonomy.name, term.slug)
+            yield PageGroup("timeline", lang)
+            yield PageGroup("search", lang)
             for template in self.templates:
-                yield ("page", lang, template)
-        yield ("404",)
+                yield PageGroup("page", lang, template)
+        yield PageGroup("404")
 
     def plan(self) -> dict[PageGroup, tuple[PageJob, ...]]:
         """The pages of every group, by group in the site's order."""
@@ -529,15 +539,15 @@ class PagePlanner:
         return planned
 
     def _plan_group(self, group: PageGroup) -> None:
-        kind = group[0]
+        kind = group.kind
         if kind == "report":
-            key = group[1]
+            key = group.name
             self._plan_report(self._edition_of(self.site.reports[key].lang), key)
             return
         if kind == "404":
             self._plan_404()
             return
-        edition = self._edition_of(group[1])
+        edition = self._edition_of(group.lang)
         if kind == "home":
             self._plan_home(edition)
         elif kind == "timeline":
@@ -545,13 +555,13 @@ class PagePlanner:
         elif kind == "search":
             self._plan_search(edition)
         elif kind == "page":
-            self._plan_template_page(edition, group[2])
+            self._plan_template_page(edition, group.name)
         else:
-            index = next(i for i, t in enumerate(edition.taxonomies) if t.name == group[2])
+            index = next(i for i, t in enumerate(edition.taxonomies) if t.name == group.name)
             if kind == "taxonomy":
                 self._plan_taxonomy(edition, index)
             else:
-                self._plan_term(edition, index, self._term_of(edition, index, group[3]))
+                self._plan_term(edition, index, self._term_of(edition, index, group.slug))
 
     def _edition_of(self, lang: str) -> Edition:
         return next(edition for edition in self.site.editions if edition.lang == lang)

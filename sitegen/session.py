@@ -491,7 +491,7 @@ def rebuild_reports(
     reached = state.reads.reached(changed_dependencies(old_site, site, keys, listed, on_timeline))
     # Groups that read what changed, and groups that are new; of the reports' own pages,
     # only those of changed reports can be new.
-    report_pages = keys | {group[1] for group in reached if group[0] == "report"}
+    report_pages = keys | {group.name for group in reached if group.kind == "report"}
     replanned = planner.plan_groups(
         group
         for group in planner.group_order(report_pages)
@@ -540,11 +540,11 @@ def rebuild_reports(
     for key in keys - site.reports.keys():
         report_digests.pop(key, None)
     for group in replanned:
-        if group[0] == "report":
-            report_digests.pop(group[1], None)
+        if group.kind == "report":
+            report_digests.pop(group.name, None)
             digest = groups[group][0].digest
             if digest is not None:
-                report_digests[group[1]] = digest
+                report_digests[group.name] = digest
     holding = keys if same_shapes else None
     feeds = build_feeds(site, config, report_digests, holding=holding)
     for feed in feeds:
@@ -667,7 +667,7 @@ def _timeline_years(state: BuildState) -> list[YearView]:
     """The years of every edition's timeline as last planned."""
     years: list[YearView] = []
     for edition in state.site.editions:
-        pages = state.groups.get(("timeline", edition.lang))
+        pages = state.groups.get(PageGroup("timeline", edition.lang))
         if pages:
             years.extend(pages[0].job.context["years"])
     return years

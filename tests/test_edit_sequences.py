@@ -556,7 +556,8 @@ class EditSequences(RuleBasedStateMachine):
 
 TestEditSequences = EditSequences.TestCase
 TestEditSequences.settings = settings(
-    max_examples=10,
+    # SITEGEN_EDIT_EXAMPLES=100 runs more sequences, when changing the incremental builds.
+    max_examples=int(os.environ.get("SITEGEN_EDIT_EXAMPLES", "10")),
     stateful_step_count=25,
     deadline=None,
     # No shrinking, as in test_properties: it can take minutes over builds. The failing run

@@ -33,7 +33,7 @@ from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import SourceFile, discover_sources
 from sitegen.content.report import ReportErrors, read_report_text, validate_report
 from sitegen.deps import PageReads
-from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
+from sitegen.diagnostics import Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError, SourceLocation
 from sitegen.feeds import build_feeds
 from sitegen.fingerprint import Fingerprint, Fingerprinter, Unfingerprintable
@@ -464,6 +464,10 @@ def _render_one(
     return WrittenPage(content_digest(content), len(content))
 
 
+PARALLEL_FROM = 40
+"""From this many pages, rendering is spread over every core."""
+
+
 def render_pages(
     jobs: Sequence[PageJob],
     env: jinja2.Environment,
@@ -472,19 +476,24 @@ def render_pages(
     progress: Progress | None = None,
     tree: Path | None = None,
 ) -> list[bytes | WrittenPage | None]:
-    """Render pages on every core; a template error is reported once per template and line.
+    """Render pages (on every core, from PARALLEL_FROM of them); None where one failed.
 
-    With `tree`, each worker writes its pages there itself and tells only their digests.
+    A template error is reported once per template and line. With `tree`, each page is
+    written there by the process that rendered it, which tells only its digest and size.
     """
-    for name in sorted({job.template for job in jobs}):
-        # Compiled here, once, before the workers fork; a template's errors show per page.
-        with contextlib.suppress(Exception):
-            env.get_template(name)
-    results = parallel_map(
-        functools.partial(_render_one, env=env, config=config, tree=tree),
-        jobs,
-        progress=None if progress is None else functools.partial(progress, "rendering"),
-    )
+    render = functools.partial(_render_one, env=env, config=config, tree=tree)
+    if len(jobs) < PARALLEL_FROM:
+        results = [render(job) for job in jobs]
+    else:
+        for name in sorted({job.template for job in jobs}):
+            # Compiled here, once, before the workers fork; a template's errors show per page.
+            with contextlib.suppress(Exception):
+                env.get_template(name)
+        results = parallel_map(
+            render,
+            jobs,
+            progress=None if progress is None else functools.partial(progress, "rendering"),
+        )
     pages: list[bytes | WrittenPage | None] = []
     for result in results:
         if isinstance(result, Diagnostic):
@@ -562,11 +571,6 @@ def check_page_links(
     )
 
 
-def _fail_if_errors(reporter: Reporter) -> None:
-    if reporter.has_errors():
-        raise BuildFailed(reporter.errors)
-
-
 def build(
     config: SiteConfig,
     options: BuildOptions,
@@ -635,12 +639,12 @@ def _build_into(
         progress=progress,
         known=loaded_before,
     )
-    _fail_if_errors(reporter)
+    reporter.stop_if_errors()
     reports = tuple(prepare_images(report, config, reporter) for report in reports_loaded(loaded))
     vocabulary = load_vocabulary(config)
     site_result = build_site(reports, config, options, vocabulary)
     reporter.extend(site_result.diagnostics)
-    _fail_if_errors(reporter)
+    reporter.stop_if_errors()
     site = site_result.site
     env, template_digests = page_environment(config, theme, compiled=use_cache and write)
     planner = PagePlanner(site, config, templates=page_templates(env))
@@ -648,7 +652,7 @@ def _build_into(
     jobs = tuple(job for group in groups.values() for job in group)
     for error in find_collisions(jobs, config):
         reporter.exception(error)
-    _fail_if_errors(reporter)
+    reporter.stop_if_errors()
 
     planned = page_digests(jobs, template_digests, config, site.reports)
     memo = previous.pages
@@ -667,7 +671,7 @@ def _build_into(
             to_render.append(page)
     tree = writer.prepare() if writer is not None and to_render else None
     rendered = render_pages([p.job for p in to_render], env, config, reporter, progress, tree)
-    _fail_if_errors(reporter)
+    reporter.stop_if_errors()
     made = {p.job.output: content for p, content in zip(to_render, rendered, strict=True)}
     pages: list[OutputFile] = []
     new_memo: PageMemo = {}
@@ -710,11 +714,11 @@ def _build_into(
     else:
         link_problems = find_broken_links(site.reports.values(), outputs)
     reporter.extend(link_problems)
-    _fail_if_errors(reporter)
+    reporter.stop_if_errors()
     files = pages + generated + assets
     if writer is not None:
         files += make_variants(site.reports.values(), config, reporter)
-        _fail_if_errors(reporter)
+        reporter.stop_if_errors()
         writer.refuse_clashes(f.path for f in files)
         search_files, before_swap = _search_step(planned, writer, index_search, memo, new_memo)
         everything = files + search_files

@@ -93,6 +93,11 @@ class Reporter:
         """Whether the build must fail."""
         return bool(self.errors)
 
+    def stop_if_errors(self) -> None:
+        """Raise BuildFailed with every error so far, if there is one."""
+        if self.errors:
+            raise BuildFailed(self.errors)
+
 
 class BuildFailed(Exception):
     """Raised by a stage when the reporter holds errors; the CLI prints them and exits 1."""

@@ -20,13 +20,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from sitegen.build import (
     BuildResult,
@@ -58,7 +56,7 @@ from sitegen.cache import (
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import plain_source
 from sitegen.deps import changed_dependencies, site_terms
-from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
+from sitegen.diagnostics import Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.feeds import build_feeds
 from sitegen.images import make_variants, prepare_images
@@ -84,7 +82,6 @@ from sitegen.render import (
     TimelineEntry,
     YearView,
     find_collisions,
-    render_page,
     timeline_entry,
 )
 from sitegen.search import UI_FILES
@@ -429,8 +426,7 @@ def rebuild_reports(
     }
     for key in sorted(noted):
         reporter.extend(loaded[key].diagnostics)
-    if reporter.has_errors():
-        raise BuildFailed(reporter.errors)
+    reporter.stop_if_errors()
 
     old_site = state.site
     prepared = {
@@ -467,8 +463,7 @@ def rebuild_reports(
         )
         site, site_diagnostics = site_result.site, site_result.diagnostics
     reporter.extend(site_diagnostics)
-    if reporter.has_errors():
-        raise BuildFailed(reporter.errors)
+    reporter.stop_if_errors()
 
     keys = frozenset(changed)
     redo = _summaries_to_redo(old_site, site, keys)
@@ -509,21 +504,18 @@ def rebuild_reports(
         jobs = [page.job for pages in groups.values() for page in pages]
         for error in find_collisions(jobs, config):
             reporter.exception(error)
-        if reporter.has_errors():
-            raise BuildFailed(reporter.errors)
+        reporter.stop_if_errors()
 
     made = state.tree.made
     memo: PageMemo = dict(state.memo)
     changes: dict[str, OutputFile | None] = {}
     pages = [page for group in replanned_pages.values() for page in group]
     to_render = [page for page in pages if page.job.output in fresh]
-    for page, content in zip(
-        to_render, _render(to_render, state.environment, config, reporter), strict=True
-    ):
-        if content is not None:
+    rendered = render_pages([page.job for page in to_render], state.environment, config, reporter)
+    for page, content in zip(to_render, rendered, strict=True):
+        if isinstance(content, bytes):
             _record(page.job.output, page.digest, content, made, memo, changes)
-    if reporter.has_errors():
-        raise BuildFailed(reporter.errors)
+    reporter.stop_if_errors()
     # A page of a group planned again, or gone, that no group planned again still makes is
     # gone: the groups not planned again make what they made before, none of it this page.
     replanned_outputs = {page.job.output for page in pages}
@@ -571,13 +563,11 @@ def rebuild_reports(
                 changes[file.path] = file
         for path in old_files:
             changes.setdefault(path, None)
-    if reporter.has_errors():
-        raise BuildFailed(reporter.errors)
+    reporter.stop_if_errors()
 
     link_problems = _link_problems(state, site, keys, changes)
     reporter.extend(link_problems)
-    if reporter.has_errors():
-        raise BuildFailed(reporter.errors)
+    reporter.stop_if_errors()
 
     tree = swap_in_changes(state.tree, changes) if changes else state.tree
     if tree is None:
@@ -736,27 +726,6 @@ def digest_later(state: BuildState) -> BuildState:
         for group, pages in state.groups.items()
     }
     return dataclasses.replace(state, groups=groups, memo=memo, undigested=frozenset())
-
-
-PARALLEL_FROM = 40
-"""From this many pages, rendering is spread over every core."""
-
-
-def _render(
-    pages: Sequence[PlannedPage], env: jinja2.Environment, config: SiteConfig, reporter: Reporter
-) -> list[bytes | None]:
-    """Each page's bytes (None where it failed: the problem is with the reporter)."""
-    if len(pages) >= PARALLEL_FROM:
-        made = render_pages([page.job for page in pages], env, config, reporter)
-        return [content if isinstance(content, bytes) else None for content in made]
-    rendered: list[bytes | None] = []
-    for page in pages:
-        try:
-            rendered.append(render_page(env, page.job, config))
-        except SitegenError as error:
-            reporter.exception(error)
-            rendered.append(None)
-    return rendered
 
 
 def _report_files(

@@ -89,38 +89,71 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
-class BuildState:
-    """What a build knew when it ended: the next build in this process starts from it."""
+class LoadedSources:
+    """Every report file as loaded, by key (with its problems)."""
 
-    config: SiteConfig
-    options: BuildOptions
-    loaded: Mapping[str, LoadedReport]
-    """Every report file, by key, as loaded (with its problems)."""
+    reports: Mapping[str, LoadedReport]
+    noted: frozenset[str]
+    """The keys of the reports whose loading found something to say."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteModel:
+    """The site model made from the reports, with what making it found to say."""
+
     site: Site
-    site_diagnostics: tuple[Diagnostic, ...]
+    diagnostics: tuple[Diagnostic, ...]
     vocabulary: Vocabulary
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    """Every page as planned, by group in the site's order, and what the groups read."""
+
     groups: Mapping[PageGroup, tuple[PlannedPage, ...]]
-    """Every page, by group in the site's order."""
     reads: PageReads
     """What each group of pages read of the site while it was planned."""
     summaries: Mapping[str, ReportSummary]
     """What list pages show of each report, by key."""
     report_digests: Mapping[str, str]
     """Report key -> the digest of its page's inputs."""
+    undigested: frozenset[PageGroup] = frozenset()
+    """Groups holding pages rendered without a digest (none after a full build)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedFiles:
+    """What a build made besides pages and checked of them: feeds, sitemap, links."""
+
     feeds: tuple[str, ...]
     """The feeds' paths."""
     link_diagnostics: tuple[Diagnostic, ...]
     """What the link check found in report bodies."""
-    memo: PageMemo
-    tree: TreeState
-    environment: jinja2.Environment
-    templates: TemplateDigests
-    undigested: frozenset[PageGroup] = frozenset()
-    """Groups holding pages rendered without a digest (none after a full build)."""
     sitemap: Sitemap | None = None
     """The sitemap as made last (None where it is not known: it is made whole then)."""
-    noted: frozenset[str] = frozenset()
-    """The keys of the reports whose loading found something to say (in `loaded`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputState:
+    """What output/ and its twin hold, and the inputs' digests of the files made."""
+
+    memo: PageMemo
+    tree: TreeState
+
+
+@dataclass(frozen=True, slots=True)
+class BuildState:
+    """What a build knew when it ended: the next build in this process starts from it."""
+
+    config: SiteConfig
+    options: BuildOptions
+    sources: LoadedSources
+    model: SiteModel
+    plan: PagePlan
+    generated: GeneratedFiles
+    output: OutputState
+    environment: jinja2.Environment
+    templates: TemplateDigests
 
 
 @dataclass(frozen=True, slots=True)
@@ -746,22 +779,19 @@ def _build_into(
             state = BuildState(
                 config=config,
                 options=options,
-                loaded=loaded,
-                site=site,
-                site_diagnostics=site_result.diagnostics,
-                vocabulary=vocabulary,
-                groups=pages_of,
-                reads=PageReads.of(planner.reads),
-                summaries=planner.summaries,
-                report_digests=report_digests,
-                feeds=tuple(f.path for f in feeds),
-                link_diagnostics=tuple(link_problems),
-                memo=new_memo,
-                tree=writer.tree,
+                sources=LoadedSources(
+                    loaded, frozenset(key for key, entry in loaded.items() if entry.diagnostics)
+                ),
+                model=SiteModel(site, site_result.diagnostics, vocabulary),
+                plan=PagePlan(
+                    pages_of, PageReads.of(planner.reads), planner.summaries, report_digests
+                ),
+                generated=GeneratedFiles(
+                    tuple(f.path for f in feeds), tuple(link_problems), sitemap
+                ),
+                output=OutputState(new_memo, writer.tree),
                 environment=env,
                 templates=template_digests,
-                sitemap=sitemap,
-                noted=frozenset(key for key, entry in loaded.items() if entry.diagnostics),
             )
         return BuildResult(site, len(pages), len(files), output, len(to_render), state, changed)
     return BuildResult(site, len(pages), len(files), None, len(to_render))

@@ -24,13 +24,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sitegen.build import (
     BuildResult,
     BuildState,
+    GeneratedFiles,
+    LoadedSources,
+    OutputState,
+    PagePlan,
     PlannedPage,
     Progress,
+    SiteModel,
     build,
     load_report_file,
     page_digests,
@@ -158,7 +162,7 @@ class BuildSession:
                 reporter,
                 progress=progress,
                 search_index=search_index,
-                loaded_before=None if state is None else state.loaded,
+                loaded_before=None if state is None else state.sources.reports,
                 keep_state=True,
             )
         else:
@@ -222,13 +226,13 @@ class BuildSession:
         self.state = state
         try:
             if self._unsaved:
-                save_report_cache(state.config, state.loaded, self._unsaved, stop=stop)
+                save_report_cache(state.config, state.sources.reports, self._unsaved, stop=stop)
                 self._unsaved.clear()
             if self._memo_unsaved or with_memo:
-                tree = state.tree
+                tree = state.output.tree
                 stamps = folder_stamps(tree.output, made_folders(tree.made)) if finished else {}
                 memo = OutputMemo(
-                    dict(state.memo), stamps, tree.foreign, tree, twin_stamp(tree.output)
+                    dict(state.output.memo), stamps, tree.foreign, tree, twin_stamp(tree.output)
                 )
                 save_output_memo(state.config, tree.output, memo, stop=stop)
                 self._memo_unsaved = not finished
@@ -269,10 +273,16 @@ class BuildSession:
             return False  # the full build says what is wrong
         if templates.base != saved.environment:
             return False
-        parts: dict[str, Any] = dict(saved.parts)
-        parts["options"] = self.options  # the same but perhaps for `strict`
         self.state = BuildState(
-            **parts, memo=dict(memo.pages), tree=memo.tree, environment=env, templates=templates
+            config=config,
+            options=self.options,  # the same but perhaps for `strict`
+            sources=saved.sources,
+            model=saved.model,
+            plan=saved.plan,
+            generated=saved.generated,
+            output=OutputState(dict(memo.pages), memo.tree),
+            environment=env,
+            templates=templates,
         )
         content = config.content_path.resolve()
         for path in changed_inputs(saved.inputs, inputs):
@@ -301,28 +311,31 @@ class BuildSession:
         state = self.state
         if state is None:
             return
-        parts = {name: getattr(state, name) for name in SAVED_FIELDS}
-        saved = SavedBuild(parts, dict(inputs), state.templates.base, started)
+        saved = SavedBuild(
+            state.sources,
+            state.model,
+            state.plan,
+            dataclasses.replace(state.generated, sitemap=None),
+            dict(inputs),
+            state.templates.base,
+            started,
+        )
         key = saved_build_key(state.config, state.options)
-        save_build(state.config, state.tree.output, key, saved)
-
-
-SAVED_FIELDS = tuple(
-    field.name
-    for field in dataclasses.fields(BuildState)
-    if field.name not in ("memo", "tree", "environment", "templates", "sitemap")
-)
-"""What a saved build keeps of its state: what output/'s memo holds, the template
-environment (made again from the theme) and the sitemap's entries (made again at the first
-rebuild that changes it) are not kept."""
+        save_build(state.config, state.output.tree.output, key, saved)
 
 
 @dataclass(frozen=True, slots=True)
 class SavedBuild:
-    """A build as `sitegen build` saves it for the next one to start from."""
+    """A build as `sitegen build` saves it for the next one to start from.
 
-    parts: Mapping[str, object]
-    """BuildState's SAVED_FIELDS, by name."""
+    Its state but what output/'s memo holds, the template environment (made again from the
+    theme) and the sitemap's entries (made again at the first rebuild that changes it).
+    """
+
+    sources: LoadedSources
+    model: SiteModel
+    plan: PagePlan
+    generated: GeneratedFiles
     inputs: InputStamps
     """The stamps of the site's files when the build started."""
     environment: bytes
@@ -373,15 +386,17 @@ REPLAY_LIMIT = 50
 
 def _publication_dates(state: BuildState) -> Iterator[dt.datetime]:
     """The date of each report the build's options would put on the site, once due."""
-    for entry in state.loaded.values():
+    for entry in state.sources.reports.values():
         report = entry.report
         if report is not None and (state.options.drafts or not report.draft):
             yield report.date
 
 
 def _caught_up(state: BuildState) -> BuildState | None:
-    tree = catch_up_twin(state.tree)
-    return None if tree is None else dataclasses.replace(state, tree=tree)
+    tree = catch_up_twin(state.output.tree)
+    if tree is None:
+        return None
+    return dataclasses.replace(state, output=dataclasses.replace(state.output, tree=tree))
 
 
 def _changed_reports(
@@ -415,20 +430,20 @@ def rebuild_reports(
     changed = _changed_reports(state, paths)
     if changed is None:
         return None
-    loaded = dict(state.loaded)
+    loaded = dict(state.sources.reports)
     for key, entry in changed.items():
         if entry is None:
             loaded.pop(key, None)
         else:
             loaded[key] = entry
-    noted = (state.noted - changed.keys()) | {
+    noted = (state.sources.noted - changed.keys()) | {
         key for key, entry in changed.items() if entry is not None and entry.diagnostics
     }
     for key in sorted(noted):
         reporter.extend(loaded[key].diagnostics)
     reporter.stop_if_errors()
 
-    old_site = state.site
+    old_site = state.model.site
     prepared = {
         key: prepare_images(entry.report, config, reporter)
         for key, entry in changed.items()
@@ -439,17 +454,17 @@ def rebuild_reports(
         reports = dict(old_site.reports)
         reports.update((key, report) for key, report in prepared.items() if key in reports)
         site = dataclasses.replace(old_site, reports=reports)
-        site_diagnostics = state.site_diagnostics
+        site_diagnostics = state.model.diagnostics
     elif (
         in_place := update_site(
             old_site,
             {key: prepared.get(key) for key in changed},
             config,
             state.options,
-            state.vocabulary,
+            state.model.vocabulary,
         )
     ) is not None:
-        site, site_diagnostics = in_place, state.site_diagnostics
+        site, site_diagnostics = in_place, state.model.diagnostics
     else:
         every = tuple(
             prepared.get(key)
@@ -459,7 +474,7 @@ def rebuild_reports(
             if (report := loaded[key].report) is not None
         )
         site_result = build_site(
-            every, config, state.options, state.vocabulary, old_site, changed.keys()
+            every, config, state.options, state.model.vocabulary, old_site, changed.keys()
         )
         site, site_diagnostics = site_result.site, site_result.diagnostics
     reporter.extend(site_diagnostics)
@@ -467,7 +482,7 @@ def rebuild_reports(
 
     keys = frozenset(changed)
     redo = _summaries_to_redo(old_site, site, keys)
-    kept = dict(state.summaries)
+    kept = dict(state.plan.summaries)
     for key in redo | (keys - site.reports.keys()):  # only changed reports leave the site
         kept.pop(key, None)
     planner = PagePlanner(
@@ -475,28 +490,30 @@ def rebuild_reports(
     )
     remade = planner.make_summaries(redo)
     planner.summaries.update(remade)
-    listed = {k for k, v in remade.items() if state.summaries.get(k) != v}
+    listed = {k for k, v in remade.items() if state.plan.summaries.get(k) != v}
     on_timeline = {
         key
         for key in keys
         if _timeline_entry(old_site.reports.get(key)) != _timeline_entry(site.reports.get(key))
     }
-    reached = state.reads.reached(changed_dependencies(old_site, site, keys, listed, on_timeline))
+    reached = state.plan.reads.reached(
+        changed_dependencies(old_site, site, keys, listed, on_timeline)
+    )
     # Groups that read what changed, and groups that are new; of the reports' own pages,
     # only those of changed reports can be new.
     report_pages = keys | {group.name for group in reached if group.kind == "report"}
     replanned = planner.plan_groups(
         group
         for group in planner.group_order(report_pages)
-        if group in reached or group not in state.groups
+        if group in reached or group not in state.plan.groups
     )
 
     replanned_pages, fresh = _planned_pages(state, replanned, site)
     if same_shapes:  # the same groups, in the same order
-        groups = {**state.groups, **replanned_pages}
+        groups = {**state.plan.groups, **replanned_pages}
     else:
         groups = {
-            group: replanned_pages[group] if group in replanned_pages else state.groups[group]
+            group: replanned_pages[group] if group in replanned_pages else state.plan.groups[group]
             for group in planner.group_order()
         }
     jobs: list[PageJob] = []
@@ -506,8 +523,8 @@ def rebuild_reports(
             reporter.exception(error)
         reporter.stop_if_errors()
 
-    made = state.tree.made
-    memo: PageMemo = dict(state.memo)
+    made = state.output.tree.made
+    memo: PageMemo = dict(state.output.memo)
     changes: dict[str, OutputFile | None] = {}
     pages = [page for group in replanned_pages.values() for page in group]
     to_render = [page for page in pages if page.job.output in fresh]
@@ -519,14 +536,14 @@ def rebuild_reports(
     # A page of a group planned again, or gone, that no group planned again still makes is
     # gone: the groups not planned again make what they made before, none of it this page.
     replanned_outputs = {page.job.output for page in pages}
-    gone_groups = set() if same_shapes else state.groups.keys() - groups.keys()
+    gone_groups = set() if same_shapes else state.plan.groups.keys() - groups.keys()
     for group in gone_groups | replanned.keys():
-        for page in state.groups.get(group, ()):
+        for page in state.plan.groups.get(group, ()):
             if page.job.output not in replanned_outputs:
                 changes[page.job.output] = None
                 memo.pop(page.job.output, None)
 
-    report_digests = dict(state.report_digests)
+    report_digests = dict(state.plan.report_digests)
     for key in keys - site.reports.keys():
         report_digests.pop(key, None)
     for group in replanned:
@@ -541,11 +558,11 @@ def rebuild_reports(
         known = memo.get(feed.path)
         if feed.digest is None or known is None or known[0] != feed.digest:
             _record(feed.path, feed.digest, feed.make(), made, memo, changes)
-    feed_paths = state.feeds
-    sitemap = state.sitemap
+    feed_paths = state.generated.feeds
+    sitemap = state.generated.sitemap
     if holding is None:
         feed_paths = tuple(feed.path for feed in feeds)
-        for path in set(state.feeds) - set(feed_paths):
+        for path in set(state.generated.feeds) - set(feed_paths):
             changes[path] = None
             memo.pop(path, None)
         earlier = None if sitemap is None else SitemapBefore(sitemap, old_site, keys)
@@ -569,26 +586,23 @@ def rebuild_reports(
     reporter.extend(link_problems)
     reporter.stop_if_errors()
 
-    tree = swap_in_changes(state.tree, changes) if changes else state.tree
+    tree = swap_in_changes(state.output.tree, changes) if changes else state.output.tree
     if tree is None:
         return None
     new_state = dataclasses.replace(
         state,
-        loaded=loaded,
-        site=site,
-        site_diagnostics=site_diagnostics,
-        groups=groups,
-        reads=state.reads.updated(planner.reads, gone_groups),
-        summaries=planner.summaries,
-        report_digests=report_digests,
-        feeds=feed_paths,
-        link_diagnostics=tuple(link_problems),
-        memo=memo,
-        tree=tree,
-        sitemap=sitemap,
-        noted=noted,
-        undigested=state.undigested
-        | {g for g, pages in replanned_pages.items() if any(p.digest is None for p in pages)},
+        sources=LoadedSources(loaded, noted),
+        model=SiteModel(site, site_diagnostics, state.model.vocabulary),
+        plan=PagePlan(
+            groups,
+            state.plan.reads.updated(planner.reads, gone_groups),
+            planner.summaries,
+            report_digests,
+            state.plan.undigested
+            | {g for g, pages in replanned_pages.items() if any(p.digest is None for p in pages)},
+        ),
+        generated=GeneratedFiles(feed_paths, tuple(link_problems), sitemap),
+        output=OutputState(memo, tree),
     )
     page_count = sum(map(len, groups.values()))
     return BuildResult(
@@ -604,7 +618,7 @@ def _link_problems(
 
     Where files came or went, every body is checked again.
     """
-    made = state.tree.made
+    made = state.output.tree.made
     extra = set(UI_FILES) if state.config.search else set()
     if any(file is None or path not in made for path, file in changes.items()):
         outputs = (made.keys() | changes.keys() | extra) - {
@@ -612,9 +626,16 @@ def _link_problems(
         }
         return find_broken_links(site.reports.values(), outputs)
     files = {
-        r.file for key in keys for r in (site.reports.get(key), state.site.reports.get(key)) if r
+        r.file
+        for key in keys
+        for r in (site.reports.get(key), state.model.site.reports.get(key))
+        if r
     }
-    kept = [d for d in state.link_diagnostics if d.location is None or d.location.path not in files]
+    kept = [
+        d
+        for d in state.generated.link_diagnostics
+        if d.location is None or d.location.path not in files
+    ]
     changed = [site.reports[key] for key in sorted(keys) if key in site.reports]
     return kept + find_broken_links(changed, made.keys() | extra)
 
@@ -622,7 +643,7 @@ def _link_problems(
 def _same_shapes(state: BuildState, changed: Mapping[str, LoadedReport | None]) -> bool:
     """Whether every change is to what only the report's own page shows (its body)."""
     for key, entry in changed.items():
-        before = state.loaded.get(key)
+        before = state.sources.reports.get(key)
         if entry is None or before is None or entry.report is None or before.report is None:
             return False
         if report_shape(entry.report) != report_shape(before.report):
@@ -654,8 +675,8 @@ def _summaries_to_redo(old_site: Site, site: Site, keys: AbstractSet[str]) -> se
 def _timeline_years(state: BuildState) -> list[YearView]:
     """The years of every edition's timeline as last planned."""
     years: list[YearView] = []
-    for edition in state.site.editions:
-        pages = state.groups.get(PageGroup("timeline", edition.lang))
+    for edition in state.model.site.editions:
+        pages = state.plan.groups.get(PageGroup("timeline", edition.lang))
         if pages:
             years.extend(pages[0].job.context["years"])
     return years
@@ -674,7 +695,9 @@ def _planned_pages(
     rendered again. Report pages whose inputs changed get a digest now (feeds are told by
     them); other changed pages get theirs later, from `digest_later`.
     """
-    before = {page.job.output: page for group in replanned for page in state.groups.get(group, ())}
+    before = {
+        page.job.output: page for group in replanned for page in state.plan.groups.get(group, ())
+    }
     fresh = [
         job
         for jobs in replanned.values()
@@ -700,32 +723,36 @@ def _planned_pages(
 
 def digest_later(state: BuildState) -> BuildState:
     """Fingerprint the pages rendered without a digest, and note them in the memo."""
-    if not state.undigested:
+    if not state.plan.undigested:
         return state
     waiting = [
         page
-        for group in state.undigested
-        for page in state.groups.get(group, ())
+        for group in state.plan.undigested
+        for page in state.plan.groups.get(group, ())
         if page.digest is None
     ]
     digested = {
         page.job.output: page
         for page in page_digests(
-            [page.job for page in waiting], state.templates, state.config, state.site.reports
+            [page.job for page in waiting], state.templates, state.config, state.model.site.reports
         )
     }
-    memo = dict(state.memo)
+    memo = dict(state.output.memo)
     for path, page in digested.items():
-        entry = state.tree.made.get(path)
+        entry = state.output.tree.made.get(path)
         if page.digest is not None and entry is not None:
             memo[path] = (page.digest, entry.digest)
     groups = {
         group: tuple(digested.get(p.job.output, p) for p in pages)
-        if group in state.undigested
+        if group in state.plan.undigested
         else pages
-        for group, pages in state.groups.items()
+        for group, pages in state.plan.groups.items()
     }
-    return dataclasses.replace(state, groups=groups, memo=memo, undigested=frozenset())
+    return dataclasses.replace(
+        state,
+        plan=dataclasses.replace(state.plan, groups=groups, undigested=frozenset()),
+        output=dataclasses.replace(state.output, memo=memo),
+    )
 
 
 def _report_files(

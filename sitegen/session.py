@@ -33,10 +33,8 @@ from sitegen.build import (
     OutputState,
     PagePlan,
     PlannedPage,
-    Progress,
     SiteModel,
     build,
-    load_report_file,
     page_digests,
     page_environment,
     render_pages,
@@ -67,6 +65,7 @@ from sitegen.images import make_variants, prepare_images
 from sitegen.indexes import build_site, update_site
 from sitegen.inputs import InputStamps, changed_inputs, input_stamps, plan_watch
 from sitegen.links import find_broken_links
+from sitegen.loading import Progress, load_report_file
 from sitegen.model import Report, Site
 from sitegen.output import (
     ManifestEntry,

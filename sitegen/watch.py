@@ -39,11 +39,12 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from sitegen.build import BuildResult, Progress
+from sitegen.build import BuildResult
 from sitegen.config import CONFIG_NAME, BuildOptions, ConfigErrors, SiteConfig, load_config
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.inputs import WatchPlan, plan_watch
+from sitegen.loading import Progress
 from sitegen.session import BuildSession
 
 QUIET_SECONDS = 0.02

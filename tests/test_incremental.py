@@ -16,11 +16,12 @@ import pytest
 
 import sitegen.build
 from sitegen import session as session_module
-from sitegen.build import BuildResult, load_reports
+from sitegen.build import BuildResult
 from sitegen.cache import CACHE_DIR
 from sitegen.config import Permalinks, SiteConfig, load_config
 from sitegen.content.discover import SourceFile
 from sitegen.diagnostics import Reporter
+from sitegen.loading import load_reports
 from sitegen.output import back_folder
 from tests.helpers import Run, build, make_site, report_text
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-import sitegen.build
+import sitegen.loading
 from sitegen import session as session_module
 from sitegen.build import BuildResult
 from sitegen.cache import CACHE_DIR
@@ -280,13 +280,13 @@ def test_a_hand_edited_output_file_is_made_anew(site: Path) -> None:
 def loads_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The keys of the report files loaded anew (not taken from the cache) from now on."""
     loaded: list[str] = []
-    load = sitegen.build._load_pickled
+    load = sitegen.loading._load_pickled
 
     def counting(source: SourceFile, config: SiteConfig) -> bytes:
         loaded.append(source.key)
         return load(source, config)
 
-    monkeypatch.setattr(sitegen.build, "_load_pickled", counting)
+    monkeypatch.setattr(sitegen.loading, "_load_pickled", counting)
     return loaded
 
 

@@ -3,445 +3,104 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
-import shutil
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
-import babel
 import jinja2
 
-from sitegen import __version__
+from sitegen.assets import collect_assets, report_assets
 from sitegen.cache import (
-    CACHE_DIR,
     LoadedReport,
-    OutputMemo,
-    PageMemo,
-    load_output_memo,
-    save_output_memo,
 )
 from sitegen.config import BuildOptions, SiteConfig
-from sitegen.deps import PageReads
-from sitegen.diagnostics import Diagnostic, Level, Reporter
-from sitegen.errors import SitegenError, SourceLocation
+from sitegen.content.discover import plain_source
+from sitegen.deps import PageReads, changed_dependencies, site_terms
+from sitegen.destination import Destination
+from sitegen.diagnostics import Diagnostic, Reporter
+from sitegen.errors import SourceLocation
 from sitegen.feeds import build_feeds
-from sitegen.fingerprint import Fingerprint, Fingerprinter, Unfingerprintable
 from sitegen.images import make_variants, prepare_images, variant_paths
-from sitegen.indexes import build_site
+from sitegen.indexes import build_site, update_site
 from sitegen.links import (
-    ScannedPage,
     find_broken_links,
-    find_broken_page_links,
-    resolve_link,
-    scan_page,
 )
-from sitegen.loading import Progress, load_report_files, reports_loaded
+from sitegen.loading import Progress, load_report_file, load_report_files, reports_loaded
 from sitegen.model import Report, Site
 from sitegen.output import (
-    LazyFile,
     OutputFile,
-    SiteWriter,
-    TreeState,
     check_output_folder,
-    content_digest,
-    twin_stamp,
-    write_file,
     writing,
+)
+from sitegen.pages import (
+    PlannedPage,
+    WrittenPage,
+    check_page_links,
+    page_digests,
+    render_pages,
+    report_page_digests,
 )
 from sitegen.render import (
     PageGroup,
     PageJob,
     PagePlanner,
-    ReportSummary,
-    ReportView,
+    TimelineEntry,
+    YearView,
     find_collisions,
-    render_page,
+    timeline_entry,
 )
-from sitegen.search import BUNDLE_FOLDER, UI_FILES, prepare_search
-from sitegen.sitemap import Sitemap, build_robots, build_sitemap
+from sitegen.search import UI_FILES
+from sitegen.sitemap import Sitemap, SitemapBefore, build_robots, build_sitemap
+from sitegen.state import (
+    BuildRequest,
+    BuildResult,
+    BuildState,
+    GeneratedFiles,
+    LoadedSources,
+    OutputState,
+    PagePlan,
+    ReportChanges,
+    SiteModel,
+)
 from sitegen.theme import (
     TemplateDigests,
-    Theme,
-    ThemeStrings,
-    create_environment,
-    load_strings,
-    load_theme,
     page_templates,
 )
-from sitegen.urls import output_file
-from sitegen.vocabulary import Vocabulary, load_vocabulary
-from sitegen.workers import parallel_map
+from sitegen.vocabulary import load_vocabulary
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedSources:
-    """Every report file as loaded, by key (with its problems)."""
-
-    reports: Mapping[str, LoadedReport]
-    noted: frozenset[str]
-    """The keys of the reports whose loading found something to say."""
+def report_shape(report: Report) -> Report:
+    """A report without its body: what every page but its own may show of it."""
+    return dataclasses.replace(report, body="", rendered=None, source_digest="")
 
 
-@dataclass(frozen=True, slots=True)
-class SiteModel:
-    """The site model made from the reports, with what making it found to say."""
-
-    site: Site
-    diagnostics: tuple[Diagnostic, ...]
-    vocabulary: Vocabulary
-
-
-@dataclass(frozen=True, slots=True)
-class PagePlan:
-    """Every page as planned, by group in the site's order, and what the groups read."""
-
-    groups: Mapping[PageGroup, tuple[PlannedPage, ...]]
-    reads: PageReads
-    """What each group of pages read of the site while it was planned."""
-    summaries: Mapping[str, ReportSummary]
-    """What list pages show of each report, by key."""
-    report_digests: Mapping[str, str]
-    """Report key -> the digest of its page's inputs."""
-    undigested: frozenset[PageGroup] = frozenset()
-    """Groups holding pages rendered without a digest (none after a full build)."""
-
-
-@dataclass(frozen=True, slots=True)
-class GeneratedFiles:
-    """What a build made besides pages and checked of them: feeds, sitemap, links."""
-
-    feeds: tuple[str, ...]
-    """The feeds' paths."""
-    link_diagnostics: tuple[Diagnostic, ...]
-    """What the link check found in report bodies."""
-    sitemap: Sitemap | None = None
-    """The sitemap as made last (None where it is not known: it is made whole then)."""
-
-
-@dataclass(frozen=True, slots=True)
-class OutputState:
-    """What output/ and its twin hold, and the inputs' digests of the files made."""
-
-    memo: PageMemo
-    tree: TreeState
-
-
-@dataclass(frozen=True, slots=True)
-class BuildState:
-    """What a build knew when it ended: the next build in this process starts from it."""
-
-    config: SiteConfig
-    options: BuildOptions
-    sources: LoadedSources
-    model: SiteModel
-    plan: PagePlan
-    generated: GeneratedFiles
-    output: OutputState
-    environment: jinja2.Environment
-    templates: TemplateDigests
-
-
-@dataclass(frozen=True, slots=True)
-class BuildResult:
-    """What a build made."""
-
-    site: Site
-    pages: int
-    files: int
-    output: Path | None
-    rendered: int = 0
-    """Pages rendered in this build (the rest were unchanged)."""
-    state: BuildState | None = None
-    """Where output/ was written and its twin can be trusted."""
-    changed: tuple[str, ...] | None = None
-    """The paths under output/ whose bytes the build changed, made or removed (None: not known)."""
-
-
-def collect_assets(site: Site, config: SiteConfig, theme: Theme) -> list[OutputFile]:
-    """Theme and site static files, and the images that live beside reports."""
-    files: dict[str, OutputFile] = {}
-    for folder in (*theme.static_folders, config.static_path):
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not any(
-                part.startswith(".") for part in path.relative_to(folder).parts
-            ):
-                relative = path.relative_to(folder).as_posix()
-                files[relative] = OutputFile(relative, copy_from=path)
-    for report in site.reports.values():
-        files.update((file.path, file) for file in report_assets(report, config))
-    return [files[k] for k in sorted(files)]
-
-
-def report_assets(report: Report, config: SiteConfig) -> list[OutputFile]:
-    """The images beside a report's file that it shows, copied beside its page."""
-    images = [
-        link.target
-        for link in (report.rendered.links if report.rendered else ())
-        if link.is_image and "/" not in link.target and ":" not in link.target
-    ]
-    if report.image is None and not images:
-        return []
-    folder = (config.root / report.file).parent.resolve()
-    wanted: list[Path] = []
-    image = report.image
-    if image is not None and image.file is not None and image.file.parent == folder:
-        wanted.append(image.file)
-    content_folder = config.content_path.resolve()
-    for name in images:
-        target = (folder / name).resolve()
-        if target.is_file() and target.is_relative_to(content_folder):
-            wanted.append(target)
-    files: list[OutputFile] = []
-    for file in wanted:
-        relative = report.url.lstrip("/") + file.name
-        files.append(OutputFile(relative, copy_from=file))
-    return files
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedPage:
-    """A page job and the digest of its inputs (None where they cannot be fingerprinted)."""
-
-    job: PageJob
-    digest: str | None
-
-
-class _ReportDigests:
-    """Digests of report views and summaries, from their reports' source digests.
-
-    A view or summary is its report (which its source digest stands for) and what comes
-    from the site around it (its other versions, its terms) and from the image stage
-    (sizes, variants); a view adds the rendered body. That site part is fingerprinted
-    once per report, for its summary and its view.
-    """
-
-    def __init__(self, fingerprinter: Fingerprinter, sources: Mapping[str, Report]) -> None:
-        self.fingerprinter = fingerprinter
-        self.sources = sources
-        self._parts: dict[str, bytes] = {}
-
-    def digest(self, view: ReportSummary) -> bytes | None:
-        """None where the report has no source digest."""
-        report = self.sources.get(view.key)
-        if report is None or not report.source_digest:
+def sort_changes(previous: BuildState, paths: Iterable[Path]) -> ReportChanges | None:
+    """The changed report files, loaded; None where anything but a report file changed."""
+    loaded: dict[str, LoadedReport | None] = {}
+    for path in paths:
+        source = plain_source(path, previous.config)
+        if source is None:
             return None
-        part = self._parts.get(view.key)
-        if part is None:
-            own = (view.key, view.url, view.lang, view.versions, view.terms, view.stale,
-                   view.original, view.image)  # fmt: skip
-            part = self._parts[view.key] = self.fingerprinter.digest(own)
-        hasher = hashlib.blake2b(report.source_digest.encode() + part, digest_size=16)
-        if isinstance(view, ReportView):
-            hasher.update(b"view\0" + view.html.encode("utf-8", "surrogatepass"))
-        return hasher.digest()
-
-
-def _with_stand_ins(
-    context: Mapping[str, object],
-    holders: Mapping[int, int],
-    stand_ins: dict[int, tuple[object, Fingerprint | None]],
-    fingerprinter: Fingerprinter,
-) -> Mapping[str, object]:
-    """A page's context with each list that other pages hold too replaced by its fingerprint."""
-    if not any(type(v) is tuple and holders[id(v)] > 1 for v in context.values()):
-        return context
-    replaced: dict[str, object] = {}
-    for name, value in context.items():
-        if type(value) is tuple and holders[id(value)] > 1:
-            known = stand_ins.get(id(value))
-            if known is None or known[0] is not value:
-                try:
-                    known = (value, Fingerprint(fingerprinter.digest(value)))
-                except Unfingerprintable:
-                    known = (value, None)
-                stand_ins[id(value)] = known
-            if known[1] is None:
-                raise Unfingerprintable(f"{name} cannot be fingerprinted")
-            value = known[1]
-        replaced[name] = value
-    return MappingProxyType(replaced)
-
-
-def page_digests(
-    jobs: Sequence[PageJob],
-    templates: TemplateDigests,
-    config: SiteConfig,
-    sources: Mapping[str, Report],
-) -> list[PlannedPage]:
-    """Fingerprint each page's template and context, so unchanged pages are not rendered."""
-    fingerprinter = Fingerprinter()
-    reports = _ReportDigests(fingerprinter, sources)
-    holders: dict[int, int] = {}
-    for job in jobs:
-        for name in ("site", "edition"):
-            fingerprinter.share(job.context[name])
-        view = job.context.get("report")
-        if view is not None:
-            fingerprinter.share(view, reports.digest(view))
-        for value in job.context.values():
-            if type(value) is tuple:
-                holders[id(value)] = holders.get(id(value), 0) + 1
-                for item in value:
-                    if type(item) is ReportSummary:  # a list page's reports
-                        fingerprinter.share(item, reports.digest(item))
-    # A list several pages hold (the timeline's years, on every year's page) is
-    # fingerprinted once, and stands in their contexts by its fingerprint.
-    stand_ins: dict[int, tuple[object, Fingerprint | None]] = {}
-    planned: list[PlannedPage] = []
-    for job in jobs:
-        try:
-            context = _with_stand_ins(job.context, holders, stand_ins, fingerprinter)
-            digest = fingerprinter.digest(context)
-            template = templates.digest(job.template)
-        except (Unfingerprintable, jinja2.TemplateError):
-            planned.append(PlannedPage(job, None))
-            continue
-        planned.append(
-            PlannedPage(job, hashlib.blake2b(template + digest, digest_size=16).hexdigest())
-        )
-    return planned
-
-
-def report_page_digests(planned: Iterable[PlannedPage]) -> dict[str, str]:
-    """Report key -> the digest of its page's inputs, which stands for all it shows."""
-    return {
-        page.job.context["report"].key: page.digest
-        for page in planned
-        if page.job.context["page"].kind == "report" and page.digest is not None
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class WrittenPage:
-    """A page a worker rendered and wrote into the output's twin: its digest and size."""
-
-    digest: str
-    size: int
-
-
-def _render_one(
-    job: PageJob, env: jinja2.Environment, config: SiteConfig, tree: Path | None
-) -> bytes | WrittenPage | Diagnostic:
-    try:
-        content = render_page(env, job, config)
-    except SitegenError as error:
-        return Diagnostic(Level.ERROR, error.message, error.location, error.hint)
-    if tree is None:
-        return content
-    write_file(tree, job.output, content)
-    return WrittenPage(content_digest(content), len(content))
-
-
-PARALLEL_FROM = 40
-"""From this many pages, rendering is spread over every core."""
-
-
-def render_pages(
-    jobs: Sequence[PageJob],
-    env: jinja2.Environment,
-    config: SiteConfig,
-    reporter: Reporter,
-    progress: Progress | None = None,
-    tree: Path | None = None,
-) -> list[bytes | WrittenPage | None]:
-    """Render pages (on every core, from PARALLEL_FROM of them); None where one failed.
-
-    A template error is reported once per template and line. With `tree`, each page is
-    written there by the process that rendered it, which tells only its digest and size.
-    """
-    render = functools.partial(_render_one, env=env, config=config, tree=tree)
-    if len(jobs) < PARALLEL_FROM:
-        results = [render(job) for job in jobs]
-    else:
-        for name in sorted({job.template for job in jobs}):
-            # Compiled here, once, before the workers fork; a template's errors show per page.
-            with contextlib.suppress(Exception):
-                env.get_template(name)
-        results = parallel_map(
-            render,
-            jobs,
-            progress=None if progress is None else functools.partial(progress, "rendering"),
-        )
-    pages: list[bytes | WrittenPage | None] = []
-    for result in results:
-        if isinstance(result, Diagnostic):
-            reporter.add(result)
-            pages.append(None)
+        if source.path.is_file():
+            loaded[source.key] = load_report_file(source, previous.config)
+        elif source.path.exists():
+            return None
         else:
-            pages.append(result)
-    return pages
-
-
-def environment_digest(config: SiteConfig, strings: ThemeStrings) -> bytes:
-    """What every page's rendering depends on beyond its template and context."""
-    return Fingerprinter().digest(
-        (__version__, jinja2.__version__, babel.__version__, config, strings)
-    )
-
-
-def page_environment(
-    config: SiteConfig, theme: Theme, *, compiled: bool
-) -> tuple[jinja2.Environment, TemplateDigests]:
-    """The Jinja environment pages render in, and the digests of its page templates.
-
-    With `compiled`, templates are compiled once into .sitegen-cache/templates/.
-    """
-    strings = load_strings(theme, config)
-    folder = config.root / CACHE_DIR / "templates" if compiled else None
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-    env = create_environment(theme, config, strings, folder)
-    return env, TemplateDigests(env, environment_digest(config, strings))
-
-
-def check_page_links(
-    jobs: tuple[PageJob, ...],
-    pages: list[OutputFile],
-    outputs: set[str],
-    site: Site,
-    config: SiteConfig,
-    theme: Theme,
-) -> list[Diagnostic]:
-    """Every link and #anchor in bodies and in rendered pages.
-
-    Body links are named by their lines, the rest by the template that rendered them.
-    """
-    urls = {job.output: job.url for job in jobs}
-    scanned = [scan_page(urls[p.path], p.content) for p in pages if p.content is not None]
-    ids = {output_file(page.url): page.ids for page in scanned}
-    body_problems = find_broken_links(site.reports.values(), outputs, ids)
-    body_links = {
-        (report.url, resolve_link(link.target, report.url))
-        for report in site.reports.values()
-        for link in (report.rendered.links if report.rendered else ())
-    }
-    template_links = [
-        ScannedPage(
-            page.url,
-            page.ids,
-            tuple(
-                link
-                for link in page.links
-                if (page.url, resolve_link(link, page.url, config.base_path)) not in body_links
-            ),
-        )
-        for page in scanned
-    ]
-    env = create_environment(theme, config, load_strings(theme, config))
-    templates: dict[str, Path] = {}
-    for job in jobs:
-        file = Path(env.get_template(job.template).filename or job.template)
-        if file.is_relative_to(config.root):
-            file = file.relative_to(config.root)
-        templates[job.url] = file
-    return body_problems + find_broken_page_links(
-        template_links, outputs, config.base_path, templates
-    )
+            loaded[source.key] = None
+    bodies_only = True
+    for key, entry in loaded.items():
+        before = previous.sources.reports.get(key)
+        if (
+            entry is None
+            or before is None
+            or entry.report is None
+            or before.report is None
+            or report_shape(entry.report) != report_shape(before.report)
+        ):
+            bodies_only = False
+    return ReportChanges(loaded, bodies_only)
 
 
 def build(
@@ -449,258 +108,590 @@ def build(
     options: BuildOptions,
     reporter: Reporter,
     *,
+    previous: BuildState | None = None,
+    changed: Iterable[Path] | None = None,
     write: bool = True,
     output: Path | None = None,
     progress: Progress | None = None,
     check_pages: bool = False,
     use_cache: bool = True,
     search_index: bool = True,
-    loaded_before: Mapping[str, LoadedReport] | None = None,
     keep_state: bool = False,
+    before_full: Callable[[], object] | None = None,
 ) -> BuildResult:
     """Run every stage; raise BuildFailed with every problem if any stage found errors.
 
-    Only pages whose inputs changed since output/ was written are rendered, and only files
-    that changed are written. With `check_pages`, every page is rendered and every link and
-    #anchor in it is checked. Without `search_index`, Pagefind does not run and output/ gets
-    no search index (the dev server indexes in the background). `loaded_before` are report
-    files loaded earlier in this process, used where their files have not changed since. With
-    `keep_state` (a build session), the result holds the state the next build starts from.
+    With `previous` (the state the last build in this process left) and the paths
+    `changed` since, a change to report files alone redoes only what it reaches; anything
+    else is a full build, which still reuses the reports loaded before where their files
+    are unchanged. A full build renders only pages whose inputs changed since output/ was
+    written, and writes only files that changed. With `check_pages`, every page is rendered
+    and every link and #anchor in it is checked. Without `search_index`, Pagefind does not
+    run and output/ gets no search index (the dev server indexes in the background). With
+    `keep_state` (a build session), the result holds the state the next build starts from;
+    `before_full` is called before a full build starts.
     """
-    output = output or config.output_path
-    lock: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    request = BuildRequest(
+        config, options, reporter, output or config.output_path, write, progress,
+        check_pages, use_cache, search_index, keep_state,
+    )  # fmt: skip
     if write:
-        check_output_folder(output, config.root, config.content_path)
-        lock = writing(output)  # one sitegen at a time writes an output folder
-    with lock:
-        return _build_into(
-            config, options, reporter, output, write=write, progress=progress,
-            check_pages=check_pages, use_cache=use_cache, search_index=search_index,
-            loaded_before=loaded_before, keep_state=keep_state,
-        )  # fmt: skip
+        check_output_folder(request.output, config.root, config.content_path)
+    # The one choice between a full build and a partial one.
+    changes = None
+    indexed = search_index and config.search  # Pagefind indexes the whole site anew
+    if previous is not None and changed is not None and write and not check_pages and not indexed:
+        changes = sort_changes(previous, changed)
+    if previous is not None and changes is not None:
+        result = run_stages(request, previous, changes)  # it locks output/ to write
+        if result is not None:
+            return result
+    if before_full is not None:
+        before_full()
+    with writing(request.output) if write else contextlib.nullcontext():
+        known = None if previous is None else previous.sources.reports
+        return run_stages(request, None, None, known=known) or _no_result()
 
 
-def _build_into(
-    config: SiteConfig,
-    options: BuildOptions,
-    reporter: Reporter,
-    output: Path,
+def _no_result() -> BuildResult:
+    raise AssertionError("a full build always has a result")
+
+
+def run_stages(
+    request: BuildRequest,
+    previous: BuildState | None,
+    changes: ReportChanges | None,
     *,
-    write: bool,
-    progress: Progress | None,
-    check_pages: bool,
-    use_cache: bool,
-    search_index: bool,
-    loaded_before: Mapping[str, LoadedReport] | None,
-    keep_state: bool,
-) -> BuildResult:
-    writer: SiteWriter | None = None
-    previous = OutputMemo({}, {})
-    if write:  # into a folder build() found fit
-        if use_cache:
-            previous = load_output_memo(config, output)
-        writer = SiteWriter(
-            output, previous.folders or None, previous.foreign, keep_tree=keep_state
-        )
-    index_search = prepare_search(config) if write and search_index else None
-    theme = load_theme(config)
-    loaded = load_report_files(
-        config,
-        reporter,
-        use_cache=use_cache,
-        save_cache=write,
-        progress=progress,
-        known=loaded_before,
-    )
-    reporter.stop_if_errors()
-    reports = tuple(prepare_images(report, config, reporter) for report in reports_loaded(loaded))
-    vocabulary = load_vocabulary(config)
-    site_result = build_site(reports, config, options, vocabulary)
-    reporter.extend(site_result.diagnostics)
-    reporter.stop_if_errors()
-    site = site_result.site
-    env, template_digests = page_environment(config, theme, compiled=use_cache and write)
-    planner = PagePlanner(site, config, templates=page_templates(env))
-    groups = planner.plan()
-    jobs = tuple(job for group in groups.values() for job in group)
-    for error in find_collisions(jobs, config):
-        reporter.exception(error)
-    reporter.stop_if_errors()
+    known: Mapping[str, LoadedReport] | None = None,
+) -> BuildResult | None:
+    """The stages of every build, in order: a full one (no `previous`) or a partial one.
 
-    planned = page_digests(jobs, template_digests, config, site.reports)
-    memo = previous.pages
-    unchanged: dict[str, str] = {}
-    to_render: list[PlannedPage] = []
-    for page in planned:
-        known = memo.get(page.job.output)
-        if (
-            writer is not None
-            and known is not None
-            and known[0] == page.digest
-            and writer.holds(page.job.output, known[1])
-        ):
-            unchanged[page.job.output] = known[1]
-        else:
-            to_render.append(page)
-    tree = writer.prepare() if writer is not None and to_render else None
-    rendered = render_pages([p.job for p in to_render], env, config, reporter, progress, tree)
+    Each stage takes what the last build left and what changed, and returns what it made
+    and what of it changed. None where output/ is not as the last build left it.
+    """
+    reporter = request.reporter
+    destination = Destination.open(request, previous)
+    sources = load_sources(request, previous, changes, known)
     reporter.stop_if_errors()
-    made = {p.job.output: content for p, content in zip(to_render, rendered, strict=True)}
-    pages: list[OutputFile] = []
-    new_memo: PageMemo = {}
+    model = make_model(request, previous, sources, changes)
+    reporter.stop_if_errors()
+    if previous is not None:
+        environment, templates = previous.environment, previous.templates
+    else:
+        environment, templates = destination.page_environment(request.config)
+    plan = plan_pages(request, previous, model, changes, environment)
+    reporter.stop_if_errors()
+    pages = render_planned(request, previous, plan, destination, environment, templates)
+    reporter.stop_if_errors()
+    feeds, sitemap = make_generated(request, previous, model, changes, pages, destination)
+    add_report_files(request, previous, model, changes, destination)
+    make_images(request, previous, model, changes, destination)
+    reporter.stop_if_errors()
+    link_problems = check_links(request, previous, model, changes, pages, destination)
+    reporter.extend(link_problems)
+    reporter.stop_if_errors()
+    written = destination.write(request, pages.planned)
+    if written is None:
+        return None
+    tree, changed = written
+    state = None
+    if tree is not None:
+        state = BuildState(
+            config=request.config,
+            options=request.options,
+            sources=sources,
+            model=model,
+            plan=PagePlan(
+                pages.groups, plan.reads, plan.planner.summaries, pages.report_digests,
+                pages.undigested,
+            ),
+            generated=GeneratedFiles(feeds, tuple(link_problems), sitemap),
+            output=OutputState(destination.memo, tree),
+            environment=environment,
+            templates=templates,
+        )  # fmt: skip
+    page_count = sum(map(len, pages.groups.values()))
+    return BuildResult(
+        model.site, page_count, destination.file_count(), destination.folder, pages.rendered,
+        state, changed, full=previous is None,
+    )  # fmt: skip
+
+
+def load_sources(
+    request: BuildRequest,
+    previous: BuildState | None,
+    changes: ReportChanges | None,
+    known: Mapping[str, LoadedReport] | None,
+) -> LoadedSources:
+    """Every report file, loaded: anew where it changed, from before (or the cache) if not."""
+    if previous is None or changes is None:
+        loaded = load_report_files(
+            request.config,
+            request.reporter,
+            use_cache=request.use_cache,
+            save_cache=request.write,
+            progress=request.progress,
+            known=known,
+        )
+        return LoadedSources(loaded, frozenset(k for k, e in loaded.items() if e.diagnostics))
+    reports = dict(previous.sources.reports)
+    for key, entry in changes.reports.items():
+        if entry is None:
+            reports.pop(key, None)
+        else:
+            reports[key] = entry
+    noted = (previous.sources.noted - changes.keys) | {
+        key for key, entry in changes.reports.items() if entry is not None and entry.diagnostics
+    }
+    for key in sorted(noted):
+        request.reporter.extend(reports[key].diagnostics)
+    return LoadedSources(reports, noted)
+
+
+def make_model(
+    request: BuildRequest,
+    previous: BuildState | None,
+    sources: LoadedSources,
+    changes: ReportChanges | None,
+) -> SiteModel:
+    """The site model: made from every report, or the last one updated with the changes."""
+    config, reporter = request.config, request.reporter
+    if previous is None or changes is None:
+        reports = tuple(
+            prepare_images(report, config, reporter) for report in reports_loaded(sources.reports)
+        )
+        vocabulary = load_vocabulary(config)
+        made = build_site(reports, config, request.options, vocabulary)
+        reporter.extend(made.diagnostics)
+        return SiteModel(made.site, made.diagnostics, vocabulary)
+    old = previous.model
+    prepared = {
+        key: prepare_images(entry.report, config, reporter)
+        for key, entry in changes.reports.items()
+        if entry is not None and entry.report is not None
+    }
+    if changes.bodies_only:
+        by_key = dict(old.site.reports)
+        by_key.update((key, report) for key, report in prepared.items() if key in by_key)
+        model = dataclasses.replace(old, site=dataclasses.replace(old.site, reports=by_key))
+    elif (
+        in_place := update_site(
+            old.site,
+            {key: prepared.get(key) for key in changes.reports},
+            config,
+            request.options,
+            old.vocabulary,
+        )
+    ) is not None:
+        model = dataclasses.replace(old, site=in_place)
+    else:
+        every = tuple(
+            prepared.get(key)
+            or old.site.reports.get(key)
+            or prepare_images(report, config, reporter)
+            for key in sorted(sources.reports)
+            if (report := sources.reports[key].report) is not None
+        )
+        made = build_site(every, config, request.options, old.vocabulary, old.site, changes.keys)
+        model = SiteModel(made.site, made.diagnostics, old.vocabulary)
+    reporter.extend(model.diagnostics)
+    return model
+
+
+def _summaries_to_redo(old_site: Site, site: Site, keys: AbstractSet[str]) -> set[str]:
+    """The reports whose summaries may have changed when the reports `keys` changed.
+
+    Those reports, the other versions of each (before and after), translations whose
+    staleness changed, and the reports of terms whose name or address changed.
+    """
+    redo = set(keys)
+    for key in keys:
+        for each in (old_site, site):
+            group = each.translations.get(key)
+            if group is not None:
+                redo.update(member for _, member in group.members)
+    redo |= old_site.stale_translations ^ site.stale_translations
+    old_terms = site_terms(old_site)
+    for place, term in site_terms(site).items():
+        before = old_terms.get(place)
+        if before is None or (before.name, before.url) != (term.name, term.url):
+            redo.update(term.report_keys)
+    return {key for key in redo if key in site.reports}
+
+
+def _timeline_years(state: BuildState) -> list[YearView]:
+    """The years of every edition's timeline as last planned."""
+    years: list[YearView] = []
+    for edition in state.model.site.editions:
+        pages = state.plan.groups.get(PageGroup("timeline", edition.lang))
+        if pages:
+            years.extend(pages[0].job.context["years"])
+    return years
+
+
+def _timeline_entry(report: Report | None) -> TimelineEntry | None:
+    return None if report is None else timeline_entry(report)
+
+
+def _planned_pages(
+    state: BuildState, replanned: Mapping[PageGroup, tuple[PageJob, ...]], site: Site
+) -> tuple[dict[PageGroup, tuple[PlannedPage, ...]], set[str]]:
+    """The groups planned again, and the pages among them whose inputs changed.
+
+    A page whose inputs are as before is kept as it was, with its digest, and is not
+    rendered again. Report pages whose inputs changed get a digest now (feeds are told by
+    them); other changed pages get theirs later, from `digest_later`.
+    """
+    before = {
+        page.job.output: page for group in replanned for page in state.plan.groups.get(group, ())
+    }
+    fresh = [
+        job
+        for jobs in replanned.values()
+        for job in jobs
+        if (old := before.get(job.output)) is None
+        or old.job.template != job.template
+        or old.job.context != job.context
+    ]
+    reports = [job for job in fresh if job.context["page"].kind == "report"]
+    digested = {
+        page.job.output: page
+        for page in page_digests(reports, state.templates, state.config, site.reports)
+    }
+    digested.update(
+        (job.output, PlannedPage(job, None)) for job in fresh if job.output not in digested
+    )
+    planned = {
+        group: tuple(digested.get(job.output) or before[job.output] for job in jobs)
+        for group, jobs in replanned.items()
+    }
+    return planned, set(digested)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedGroups:
+    """The groups of pages planned in this build, and what the plan reads."""
+
+    planner: PagePlanner
+    planned: Mapping[PageGroup, tuple[PageJob, ...]]
+    """The groups planned in this build (every group, in a full build)."""
+    order: tuple[PageGroup, ...]
+    """Every group of the site, in its order."""
+    reads: PageReads
+    gone: frozenset[PageGroup]
+    """Groups the last build had and this one has not."""
+    moved: bool
+    """Whether pages may have come, gone or moved (not after changes to bodies alone)."""
+
+
+def plan_pages(
+    request: BuildRequest,
+    previous: BuildState | None,
+    model: SiteModel,
+    changes: ReportChanges | None,
+    environment: jinja2.Environment,
+) -> PlannedGroups:
+    """Plan every group of pages, or, after changes, the groups that read what changed."""
+    config, site = request.config, model.site
+    templates = page_templates(environment)
+    if previous is None or changes is None:
+        planner = PagePlanner(site, config, templates=templates)
+        planned = planner.plan()
+        order = tuple(planned)
+        reads = PageReads.of(planner.reads)
+        gone: frozenset[PageGroup] = frozenset()
+    else:
+        keys, old_site = changes.keys, previous.model.site
+        redo = _summaries_to_redo(old_site, site, keys)
+        kept = dict(previous.plan.summaries)
+        for key in redo | (keys - site.reports.keys()):  # only changed reports leave the site
+            kept.pop(key, None)
+        planner = PagePlanner(site, config, kept, _timeline_years(previous), keys, templates)
+        remade = planner.make_summaries(redo)
+        planner.summaries.update(remade)
+        listed = {k for k, v in remade.items() if previous.plan.summaries.get(k) != v}
+        on_timeline = {
+            key
+            for key in keys
+            if _timeline_entry(old_site.reports.get(key)) != _timeline_entry(site.reports.get(key))
+        }
+        reached = previous.plan.reads.reached(
+            changed_dependencies(old_site, site, keys, listed, on_timeline)
+        )
+        # Groups that read what changed, and groups that are new; of the reports' own
+        # pages, only those of changed reports can be new.
+        report_pages = keys | {group.name for group in reached if group.kind == "report"}
+        old_groups = previous.plan.groups
+        planned = planner.plan_groups(
+            group
+            for group in planner.group_order(report_pages)
+            if group in reached or group not in old_groups
+        )
+        order = tuple(old_groups) if changes.bodies_only else tuple(planner.group_order())
+        gone = frozenset() if changes.bodies_only else frozenset(old_groups.keys() - set(order))
+        reads = previous.plan.reads.updated(planner.reads, gone)
+    moved = previous is None or changes is None or not changes.bodies_only
+    if moved:
+        jobs = [job for group in order for job in _jobs_of(group, planned, previous)]
+        for error in find_collisions(jobs, config):
+            request.reporter.exception(error)
+    return PlannedGroups(planner, planned, order, reads, gone, moved)
+
+
+def _jobs_of(
+    group: PageGroup,
+    planned: Mapping[PageGroup, tuple[PageJob, ...]],
+    previous: BuildState | None,
+) -> tuple[PageJob, ...]:
+    jobs = planned.get(group)
+    if jobs is not None or previous is None:
+        return jobs or ()
+    return tuple(page.job for page in previous.plan.groups[group])
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPages:
+    """The site's pages after rendering: every group's, and what the build rendered."""
+
+    groups: Mapping[PageGroup, tuple[PlannedPage, ...]]
+    """Every group's pages, in the site's order."""
+    planned: tuple[PlannedPage, ...]
+    """The pages of the groups planned in this build."""
+    report_digests: Mapping[str, str]
+    """Report key -> the digest of its page's inputs."""
+    undigested: frozenset[PageGroup]
+    rendered: int
+    jobs: tuple[PageJob, ...]
+    """Every page, where addresses may have moved (else empty)."""
+    contents: tuple[OutputFile, ...]
+    """Pages rendered to bytes in this build."""
+
+
+def render_planned(
+    request: BuildRequest,
+    previous: BuildState | None,
+    plan: PlannedGroups,
+    destination: Destination,
+    environment: jinja2.Environment,
+    templates: TemplateDigests,
+) -> RenderedPages:
+    """Render the pages whose inputs changed; keep the rest as they are.
+
+    A full build fingerprints every page and keeps those output/ holds as made from the
+    same inputs. A partial one renders the pages of the groups planned again whose
+    template or context changed; of those, report pages get a digest now (feeds are told
+    by them) and the others later, from `digest_later`.
+    """
+    config, site = request.config, plan.planner.site
+    if previous is None:
+        jobs = tuple(job for group in plan.order for job in plan.planned[group])
+        planned = page_digests(jobs, templates, config, site.reports)
+        fresh = {
+            page.job.output
+            for page in planned
+            if destination.writer is None
+            or page.digest is None
+            or not destination.unchanged(page.job.output, page.digest)
+        }
+        groups: dict[PageGroup, tuple[PlannedPage, ...]] = {}
+        first = 0
+        for group in plan.order:
+            count = len(plan.planned[group])
+            groups[group] = tuple(planned[first : first + count])
+            first += count
+        undigested: frozenset[PageGroup] = frozenset()
+    else:
+        replanned, fresh = _planned_pages(previous, plan.planned, site)
+        planned = [page for pages in replanned.values() for page in pages]
+        old_groups = previous.plan.groups
+        if plan.moved:
+            groups = {
+                group: replanned[group] if group in replanned else old_groups[group]
+                for group in plan.order
+            }
+            jobs = tuple(page.job for pages in groups.values() for page in pages)
+        else:  # the same groups, in the same order
+            groups = {**old_groups, **replanned}
+            jobs = ()
+        undigested = previous.plan.undigested | {
+            group for group, pages in replanned.items() if any(p.digest is None for p in pages)
+        }
+    to_render = [page for page in planned if page.job.output in fresh]
+    twin = destination.twin_for_pages() if to_render else None
+    results = render_pages(
+        [page.job for page in to_render], environment, config, request.reporter,
+        request.progress, twin,
+    )  # fmt: skip
+    made = {page.job.output: result for page, result in zip(to_render, results, strict=True)}
+    contents: list[OutputFile] = []
     for page in planned:
         path = page.job.output
         result = made.get(path)
         if isinstance(result, WrittenPage):
-            assert writer is not None
-            writer.record_written(path, result.digest, result.size)
-            pages.append(OutputFile(path, digest=result.digest))
-            digest = result.digest
+            destination.add_written(path, result, page.digest)
         elif isinstance(result, bytes):
-            digest = content_digest(result)
-            pages.append(OutputFile(path, result, digest=digest))
-        else:
-            digest = unchanged[path]
-            pages.append(OutputFile(path, digest=digest))
-        if page.digest is not None:
-            new_memo[path] = (page.digest, digest)
-
-    report_digests = report_page_digests(planned)
-    generated = [
-        *_make_changed(feeds := build_feeds(site, config, report_digests), writer, memo, new_memo),
-        (sitemap := build_sitemap(site, config, jobs)).file,
-        *build_robots(config),
-    ]
-    assets = collect_assets(site, config, theme)
-    page_paths = {p.path for p in pages} | {g.path for g in generated}
-    for asset in assets:
-        if asset.path in page_paths:
-            reporter.error(
-                f"static file {asset.path} would overwrite a page",
-                SourceLocation(asset.copy_from or Path(asset.path)),
-                "rename or move it",
-            )
-    outputs = page_paths | {a.path for a in assets} | variant_paths(site.reports.values())
-    outputs |= set(UI_FILES) if config.search else set()
-    if check_pages:
-        link_problems = check_page_links(jobs, pages, outputs, site, config, theme)
-    else:
-        link_problems = find_broken_links(site.reports.values(), outputs)
-    reporter.extend(link_problems)
-    reporter.stop_if_errors()
-    files = pages + generated + assets
-    if writer is not None:
-        files += make_variants(site.reports.values(), config, reporter)
-        reporter.stop_if_errors()
-        writer.refuse_clashes(f.path for f in files)
-        search_files, before_swap = _search_step(planned, writer, index_search, memo, new_memo)
-        everything = files + search_files
-        if tree is None and before_swap is None and writer.holds_exactly(everything):
-            changed: tuple[str, ...] | None = ()
-        else:
-            if tree is None:
-                writer.prepare()
-            writer.commit(everything, before_swap=before_swap)
-            if use_cache:
-                memo_now = OutputMemo(
-                    new_memo, writer.stamps, tuple(writer.foreign), writer.tree, twin_stamp(output)
-                )
-                save_output_memo(config, output, memo_now)
-            # A first build (into no output/ yet) made everything: not worth listing.
-            made_anew = not writer.front_made
-            changed = None if made_anew or writer.tree is None else tuple(sorted(writer.tree.lag))
-        state = None
-        if writer.tree is not None:
-            pages_of: dict[PageGroup, tuple[PlannedPage, ...]] = {}
-            first = 0
-            for group, group_jobs in groups.items():
-                pages_of[group] = tuple(planned[first : first + len(group_jobs)])
-                first += len(group_jobs)
-            state = BuildState(
-                config=config,
-                options=options,
-                sources=LoadedSources(
-                    loaded, frozenset(key for key, entry in loaded.items() if entry.diagnostics)
-                ),
-                model=SiteModel(site, site_result.diagnostics, vocabulary),
-                plan=PagePlan(
-                    pages_of, PageReads.of(planner.reads), planner.summaries, report_digests
-                ),
-                generated=GeneratedFiles(
-                    tuple(f.path for f in feeds), tuple(link_problems), sitemap
-                ),
-                output=OutputState(new_memo, writer.tree),
-                environment=env,
-                templates=template_digests,
-            )
-        return BuildResult(site, len(pages), len(files), output, len(to_render), state, changed)
-    return BuildResult(site, len(pages), len(files), None, len(to_render))
+            destination.add(path, result, page.digest)
+            contents.append(OutputFile(path, result))
+    if previous is not None:
+        # A page of a group planned again, or gone, that no group planned again still
+        # makes is gone: the groups not planned again make what they made before.
+        outputs = {page.job.output for page in planned}
+        for group in plan.gone | plan.planned.keys():
+            for page in previous.plan.groups.get(group, ()):
+                if page.job.output not in outputs:
+                    destination.remove(page.job.output)
+    report_digests = _report_digests(previous, plan, groups, planned)
+    return RenderedPages(
+        groups, tuple(planned), report_digests, undigested, len(to_render), jobs,
+        tuple(contents),
+    )  # fmt: skip
 
 
-def _make_changed(
-    files: Sequence[LazyFile], writer: SiteWriter | None, memo: PageMemo, new_memo: PageMemo
-) -> list[OutputFile]:
-    """Make the generated files whose inputs changed; take the rest from output/."""
-    made: dict[str, OutputFile] = {}
-    to_make: list[LazyFile] = []
-    for file in files:
-        known = memo.get(file.path)
-        if (
-            writer is not None
-            and file.digest is not None
-            and known is not None
-            and known[0] == file.digest
-            and writer.holds(file.path, known[1])
-        ):
-            made[file.path] = OutputFile(file.path, digest=known[1])
-            new_memo[file.path] = known
-        else:
-            to_make.append(file)
+def _report_digests(
+    previous: BuildState | None,
+    plan: PlannedGroups,
+    groups: Mapping[PageGroup, tuple[PlannedPage, ...]],
+    planned: Sequence[PlannedPage],
+) -> dict[str, str]:
+    """Report key -> the digest of its page's inputs, which stands for all it shows."""
+    if previous is None:
+        return report_page_digests(planned)
+    digests = dict(previous.plan.report_digests)
+    for key in digests.keys() - plan.planner.site.reports.keys():
+        del digests[key]
+    for group in plan.planned:
+        if group.kind == "report":
+            digests.pop(group.name, None)
+            digest = groups[group][0].digest
+            if digest is not None:
+                digests[group.name] = digest
+    return digests
+
+
+def make_generated(
+    request: BuildRequest,
+    previous: BuildState | None,
+    model: SiteModel,
+    changes: ReportChanges | None,
+    pages: RenderedPages,
+    destination: Destination,
+) -> tuple[tuple[str, ...], Sitemap | None]:
+    """Feeds (those whose reports or settings changed), the sitemap and robots.txt.
+
+    Returns the feeds' paths and the sitemap, as the next build starts from them.
+    """
+    config, site = request.config, model.site
+    bodies_only = previous is not None and changes is not None and changes.bodies_only
+    holding = changes.keys if bodies_only and changes is not None else None
+    feeds = build_feeds(site, config, pages.report_digests, holding=holding)
     # Made here, not on forked workers: the 251 feeds of a 10k site take 1.0 s here and
     # 1.6 s on two workers, which copy the pages of the parent's memory they touch.
-    for file in to_make:
-        content = file.make()
-        digest = content_digest(content)
-        made[file.path] = OutputFile(file.path, content, digest=digest)
-        if file.digest is not None:
-            new_memo[file.path] = (file.digest, digest)
-    return [made[file.path] for file in files]
+    for feed in feeds:
+        if not destination.unchanged(feed.path, feed.digest):
+            destination.add(feed.path, feed.make(), feed.digest)
+    if previous is not None and bodies_only:
+        return previous.generated.feeds, previous.generated.sitemap
+    feed_paths = tuple(feed.path for feed in feeds)
+    before = None
+    if previous is not None:
+        for path in set(previous.generated.feeds) - set(feed_paths):
+            destination.remove(path)
+        if previous.generated.sitemap is not None and changes is not None:
+            before = SitemapBefore(previous.generated.sitemap, previous.model.site, changes.keys)
+    sitemap = build_sitemap(site, config, pages.jobs, before)
+    destination.add(sitemap.file.path, sitemap.file.content or b"", None)
+    if previous is None:
+        for file in build_robots(config):
+            destination.add_file(file)
+    return feed_paths, sitemap
 
 
-SEARCH_MEMO_KEY = "#search"
+def add_report_files(
+    request: BuildRequest,
+    previous: BuildState | None,
+    model: SiteModel,
+    changes: ReportChanges | None,
+    destination: Destination,
+) -> None:
+    """Static files and the images beside reports (their sized copies come later)."""
+    config, site = request.config, model.site
+    if previous is None or changes is None:
+        assert destination.theme is not None
+        taken = destination.paths()
+        for asset in collect_assets(site, config, destination.theme):
+            if asset.path in taken:
+                request.reporter.error(
+                    f"static file {asset.path} would overwrite a page",
+                    SourceLocation(asset.copy_from or Path(asset.path)),
+                    "rename or move it",
+                )
+            destination.add_file(asset)
+        return
+    for key in changes.keys:
+        before, after = previous.model.site.reports.get(key), site.reports.get(key)
+        old = {file.path for file in (report_assets(before, config) if before else ())}
+        for file in report_assets(after, config) if after else ():
+            old.discard(file.path)
+            destination.add_file(file)
+        for path in old:
+            destination.files.setdefault(path, None)
 
 
-def _search_step(
-    planned: Sequence[PlannedPage],
-    writer: SiteWriter,
-    index_search: Callable[[Path], None] | None,
-    memo: PageMemo,
-    new_memo: PageMemo,
-) -> tuple[list[OutputFile], Callable[[Path], dict[str, str]] | None]:
-    """Reuse output/'s search index when no page changed; otherwise index the new site."""
-    if index_search is None:
-        return [], None
-    hasher = hashlib.blake2b(b"search", digest_size=16)
-    for page in planned:
-        hasher.update((page.digest or "none").encode() + page.job.output.encode())
-    digest = hasher.hexdigest()
-    known = memo.get(SEARCH_MEMO_KEY)
-    if known is not None and known[0] == digest and all(page.digest for page in planned):
-        previous = [line.split("\t") for line in known[1].splitlines()]
-        if previous and all(writer.is_current(path, d) for path, d in previous):
-            new_memo[SEARCH_MEMO_KEY] = known
-            return [OutputFile(path, digest=d) for path, d in previous], None
-
-    def run(tree: Path) -> dict[str, str]:
-        shutil.rmtree(tree / BUNDLE_FOLDER, ignore_errors=True)
-        index_search(tree)
-        folder = tree / BUNDLE_FOLDER
-        made = {
-            path.relative_to(tree).as_posix(): content_digest(path.read_bytes())
-            for path in sorted(folder.rglob("*"))
-            if path.is_file()
+def make_images(
+    request: BuildRequest,
+    previous: BuildState | None,
+    model: SiteModel,
+    changes: ReportChanges | None,
+    destination: Destination,
+) -> None:
+    """The sized and WebP copies of report images, for the files that are written."""
+    config, reporter = request.config, request.reporter
+    if previous is None or changes is None:
+        if destination.writer is not None:
+            for file in make_variants(model.site.reports.values(), config, reporter):
+                destination.add_file(file)
+        return
+    for key in changes.keys:
+        before, after = previous.model.site.reports.get(key), model.site.reports.get(key)
+        old = {
+            file.path for file in (make_variants([before], config, Reporter()) if before else ())
         }
-        new_memo[SEARCH_MEMO_KEY] = (digest, "".join(f"{p}\t{d}\n" for p, d in made.items()))
-        return made
+        for file in make_variants([after], config, reporter) if after else ():
+            old.discard(file.path)
+            destination.add_file(file)
+        for path in old:
+            destination.files.setdefault(path, None)
 
-    return [], run
+
+def check_links(
+    request: BuildRequest,
+    previous: BuildState | None,
+    model: SiteModel,
+    changes: ReportChanges | None,
+    pages: RenderedPages,
+    destination: Destination,
+) -> list[Diagnostic]:
+    """Broken links in report bodies (and, with check_pages, in every page)."""
+    config, site = request.config, model.site
+    extra = set(UI_FILES) if config.search else set()
+    if previous is None or changes is None:
+        outputs = destination.paths() | variant_paths(site.reports.values()) | extra
+        if request.check_pages:
+            assert destination.theme is not None
+            return check_page_links(
+                pages.jobs, list(pages.contents), outputs, site, config, destination.theme
+            )
+        return find_broken_links(site.reports.values(), outputs)
+    made = destination.made
+    if any(file is None or path not in made for path, file in destination.files.items()):
+        # Files came or went: every body is checked again.
+        return find_broken_links(site.reports.values(), destination.paths() | extra)
+    keys, before = changes.keys, previous.model.site
+    files = {r.file for key in keys for r in (site.reports.get(key), before.reports.get(key)) if r}
+    kept = [
+        d
+        for d in previous.generated.link_diagnostics
+        if d.location is None or d.location.path not in files
+    ]
+    changed = [site.reports[key] for key in sorted(keys) if key in site.reports]
+    return kept + find_broken_links(changed, made.keys() | extra)

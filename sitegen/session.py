@@ -20,32 +20,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.build import (
-    BuildResult,
-    BuildState,
-    GeneratedFiles,
-    LoadedSources,
-    OutputState,
-    PagePlan,
-    PlannedPage,
-    SiteModel,
-    build,
-    page_digests,
-    page_environment,
-    render_pages,
-    report_assets,
-)
+from sitegen.build import build
 from sitegen.cache import (
     CacheFromElsewhere,
     CacheProblem,
-    LoadedReport,
     OutputMemo,
-    PageMemo,
     SaveStopped,
     forget_saved_build,
     load_output_memo,
@@ -57,44 +40,28 @@ from sitegen.cache import (
 )
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import plain_source
-from sitegen.deps import changed_dependencies, site_terms
 from sitegen.diagnostics import Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
-from sitegen.feeds import build_feeds
-from sitegen.images import make_variants, prepare_images
-from sitegen.indexes import build_site, update_site
 from sitegen.inputs import InputStamps, changed_inputs, input_stamps, plan_watch
-from sitegen.links import find_broken_links
-from sitegen.loading import Progress, load_report_file
-from sitegen.model import Report, Site
+from sitegen.loading import Progress
 from sitegen.output import (
-    ManifestEntry,
-    OutputFile,
     as_left,
     catch_up_twin,
-    content_digest,
     folder_stamps,
     made_folders,
-    swap_in_changes,
     twin_stamp,
 )
-from sitegen.render import (
-    PageGroup,
-    PageJob,
-    PagePlanner,
-    TimelineEntry,
-    YearView,
-    find_collisions,
-    timeline_entry,
+from sitegen.pages import page_digests, page_environment
+from sitegen.state import (
+    BuildResult,
+    BuildState,
+    GeneratedFiles,
+    LoadedSources,
+    OutputState,
+    PagePlan,
+    SiteModel,
 )
-from sitegen.search import UI_FILES
-from sitegen.sitemap import SitemapBefore, build_sitemap
-from sitegen.theme import load_theme, page_templates
-
-
-def report_shape(report: Report) -> Report:
-    """A report without its body: what every page but its own may show of it."""
-    return dataclasses.replace(report, body="", rendered=None, source_digest="")
+from sitegen.theme import load_theme
 
 
 class BuildSession:
@@ -138,7 +105,6 @@ class BuildSession:
         Raises BuildFailed, as build() does, with output/ left as it was.
         """
         state = self.state
-        result: BuildResult | None = None
         if changed is None:
             self._full_build_due = True
         else:
@@ -146,24 +112,22 @@ class BuildSession:
         due = self.next_publication()
         if due is not None and due <= self.options.current_time():
             self._full_build_due = True  # a report's date came: it joins the site
-        if (
-            not self._full_build_due
-            and state is not None
-            and not (search_index and self.config.search)
-        ):
-            result = rebuild_reports(state, frozenset(self._pending), reporter)
-        if result is None:
+        full_due = self._full_build_due or state is None
+        if full_due:
             self.save()
+        result = build(
+            self.config,
+            self.options,
+            reporter,
+            previous=state,
+            changed=None if full_due else frozenset(self._pending),
+            progress=progress,
+            search_index=search_index,
+            keep_state=True,
+            before_full=None if full_due else self.save,
+        )
+        if result.full:
             self.full_builds += 1
-            result = build(
-                self.config,
-                self.options,
-                reporter,
-                progress=progress,
-                search_index=search_index,
-                loaded_before=None if state is None else state.sources.reports,
-                keep_state=True,
-            )
         else:
             self._memo_unsaved = True
             sources = (plain_source(path, self.config) for path in self._pending)
@@ -398,328 +362,6 @@ def _caught_up(state: BuildState) -> BuildState | None:
     return dataclasses.replace(state, output=dataclasses.replace(state.output, tree=tree))
 
 
-def _changed_reports(
-    state: BuildState, paths: frozenset[Path]
-) -> dict[str, LoadedReport | None] | None:
-    """The changed report files, loaded (None: deleted); None where a change is not to one."""
-    loaded: dict[str, LoadedReport | None] = {}
-    for path in paths:
-        source = plain_source(path, state.config)
-        if source is None:
-            return None
-        if source.path.is_file():
-            loaded[source.key] = load_report_file(source, state.config)
-        elif source.path.exists():
-            return None
-        else:
-            loaded[source.key] = None
-    return loaded
-
-
-def rebuild_reports(
-    state: BuildState, paths: frozenset[Path], reporter: Reporter
-) -> BuildResult | None:
-    """Rebuild after report files were edited, made or deleted; None where more changed.
-
-    Only the groups of pages whose inputs may have changed are planned again, only pages
-    whose inputs did change are rendered, and only files whose bytes changed are written.
-    Raises BuildFailed where a report has errors (output/ is left as it was).
-    """
-    config = state.config
-    changed = _changed_reports(state, paths)
-    if changed is None:
-        return None
-    loaded = dict(state.sources.reports)
-    for key, entry in changed.items():
-        if entry is None:
-            loaded.pop(key, None)
-        else:
-            loaded[key] = entry
-    noted = (state.sources.noted - changed.keys()) | {
-        key for key, entry in changed.items() if entry is not None and entry.diagnostics
-    }
-    for key in sorted(noted):
-        reporter.extend(loaded[key].diagnostics)
-    reporter.stop_if_errors()
-
-    old_site = state.model.site
-    prepared = {
-        key: prepare_images(entry.report, config, reporter)
-        for key, entry in changed.items()
-        if entry is not None and entry.report is not None
-    }
-    same_shapes = _same_shapes(state, changed)
-    if same_shapes:
-        reports = dict(old_site.reports)
-        reports.update((key, report) for key, report in prepared.items() if key in reports)
-        site = dataclasses.replace(old_site, reports=reports)
-        site_diagnostics = state.model.diagnostics
-    elif (
-        in_place := update_site(
-            old_site,
-            {key: prepared.get(key) for key in changed},
-            config,
-            state.options,
-            state.model.vocabulary,
-        )
-    ) is not None:
-        site, site_diagnostics = in_place, state.model.diagnostics
-    else:
-        every = tuple(
-            prepared.get(key)
-            or old_site.reports.get(key)
-            or prepare_images(report, config, reporter)
-            for key in sorted(loaded)
-            if (report := loaded[key].report) is not None
-        )
-        site_result = build_site(
-            every, config, state.options, state.model.vocabulary, old_site, changed.keys()
-        )
-        site, site_diagnostics = site_result.site, site_result.diagnostics
-    reporter.extend(site_diagnostics)
-    reporter.stop_if_errors()
-
-    keys = frozenset(changed)
-    redo = _summaries_to_redo(old_site, site, keys)
-    kept = dict(state.plan.summaries)
-    for key in redo | (keys - site.reports.keys()):  # only changed reports leave the site
-        kept.pop(key, None)
-    planner = PagePlanner(
-        site, config, kept, _timeline_years(state), keys, page_templates(state.environment)
-    )
-    remade = planner.make_summaries(redo)
-    planner.summaries.update(remade)
-    listed = {k for k, v in remade.items() if state.plan.summaries.get(k) != v}
-    on_timeline = {
-        key
-        for key in keys
-        if _timeline_entry(old_site.reports.get(key)) != _timeline_entry(site.reports.get(key))
-    }
-    reached = state.plan.reads.reached(
-        changed_dependencies(old_site, site, keys, listed, on_timeline)
-    )
-    # Groups that read what changed, and groups that are new; of the reports' own pages,
-    # only those of changed reports can be new.
-    report_pages = keys | {group.name for group in reached if group.kind == "report"}
-    replanned = planner.plan_groups(
-        group
-        for group in planner.group_order(report_pages)
-        if group in reached or group not in state.plan.groups
-    )
-
-    replanned_pages, fresh = _planned_pages(state, replanned, site)
-    if same_shapes:  # the same groups, in the same order
-        groups = {**state.plan.groups, **replanned_pages}
-    else:
-        groups = {
-            group: replanned_pages[group] if group in replanned_pages else state.plan.groups[group]
-            for group in planner.group_order()
-        }
-    jobs: list[PageJob] = []
-    if not same_shapes:  # addresses may have changed
-        jobs = [page.job for pages in groups.values() for page in pages]
-        for error in find_collisions(jobs, config):
-            reporter.exception(error)
-        reporter.stop_if_errors()
-
-    made = state.output.tree.made
-    memo: PageMemo = dict(state.output.memo)
-    changes: dict[str, OutputFile | None] = {}
-    pages = [page for group in replanned_pages.values() for page in group]
-    to_render = [page for page in pages if page.job.output in fresh]
-    rendered = render_pages([page.job for page in to_render], state.environment, config, reporter)
-    for page, content in zip(to_render, rendered, strict=True):
-        if isinstance(content, bytes):
-            _record(page.job.output, page.digest, content, made, memo, changes)
-    reporter.stop_if_errors()
-    # A page of a group planned again, or gone, that no group planned again still makes is
-    # gone: the groups not planned again make what they made before, none of it this page.
-    replanned_outputs = {page.job.output for page in pages}
-    gone_groups = set() if same_shapes else state.plan.groups.keys() - groups.keys()
-    for group in gone_groups | replanned.keys():
-        for page in state.plan.groups.get(group, ()):
-            if page.job.output not in replanned_outputs:
-                changes[page.job.output] = None
-                memo.pop(page.job.output, None)
-
-    report_digests = dict(state.plan.report_digests)
-    for key in keys - site.reports.keys():
-        report_digests.pop(key, None)
-    for group in replanned:
-        if group.kind == "report":
-            report_digests.pop(group.name, None)
-            digest = groups[group][0].digest
-            if digest is not None:
-                report_digests[group.name] = digest
-    holding = keys if same_shapes else None
-    feeds = build_feeds(site, config, report_digests, holding=holding)
-    for feed in feeds:
-        known = memo.get(feed.path)
-        if feed.digest is None or known is None or known[0] != feed.digest:
-            _record(feed.path, feed.digest, feed.make(), made, memo, changes)
-    feed_paths = state.generated.feeds
-    sitemap = state.generated.sitemap
-    if holding is None:
-        feed_paths = tuple(feed.path for feed in feeds)
-        for path in set(state.generated.feeds) - set(feed_paths):
-            changes[path] = None
-            memo.pop(path, None)
-        earlier = None if sitemap is None else SitemapBefore(sitemap, old_site, keys)
-        sitemap = build_sitemap(site, config, jobs, earlier)
-        _record(sitemap.file.path, None, sitemap.file.content or b"", made, memo, changes)
-
-    for key in keys:
-        before = old_site.reports.get(key)
-        after = site.reports.get(key)
-        old_files = {f.path: f for f in _report_files(before, config, Reporter())}
-        for file in _report_files(after, config, reporter):
-            old_files.pop(file.path, None)
-            there = made.get(file.path)
-            if there is None or there.digest != file.content_digest():
-                changes[file.path] = file
-        for path in old_files:
-            changes.setdefault(path, None)
-    reporter.stop_if_errors()
-
-    link_problems = _link_problems(state, site, keys, changes)
-    reporter.extend(link_problems)
-    reporter.stop_if_errors()
-
-    tree = swap_in_changes(state.output.tree, changes) if changes else state.output.tree
-    if tree is None:
-        return None
-    new_state = dataclasses.replace(
-        state,
-        sources=LoadedSources(loaded, noted),
-        model=SiteModel(site, site_diagnostics, state.model.vocabulary),
-        plan=PagePlan(
-            groups,
-            state.plan.reads.updated(planner.reads, gone_groups),
-            planner.summaries,
-            report_digests,
-            state.plan.undigested
-            | {g for g, pages in replanned_pages.items() if any(p.digest is None for p in pages)},
-        ),
-        generated=GeneratedFiles(feed_paths, tuple(link_problems), sitemap),
-        output=OutputState(memo, tree),
-    )
-    page_count = sum(map(len, groups.values()))
-    return BuildResult(
-        site, page_count, len(tree.made), tree.output, len(to_render), new_state,
-        tuple(sorted(changes)),
-    )  # fmt: skip
-
-
-def _link_problems(
-    state: BuildState, site: Site, keys: AbstractSet[str], changes: Mapping[str, OutputFile | None]
-) -> list[Diagnostic]:
-    """Broken links in bodies: the changed reports' anew, the rest's as they were.
-
-    Where files came or went, every body is checked again.
-    """
-    made = state.output.tree.made
-    extra = set(UI_FILES) if state.config.search else set()
-    if any(file is None or path not in made for path, file in changes.items()):
-        outputs = (made.keys() | changes.keys() | extra) - {
-            path for path, file in changes.items() if file is None
-        }
-        return find_broken_links(site.reports.values(), outputs)
-    files = {
-        r.file
-        for key in keys
-        for r in (site.reports.get(key), state.model.site.reports.get(key))
-        if r
-    }
-    kept = [
-        d
-        for d in state.generated.link_diagnostics
-        if d.location is None or d.location.path not in files
-    ]
-    changed = [site.reports[key] for key in sorted(keys) if key in site.reports]
-    return kept + find_broken_links(changed, made.keys() | extra)
-
-
-def _same_shapes(state: BuildState, changed: Mapping[str, LoadedReport | None]) -> bool:
-    """Whether every change is to what only the report's own page shows (its body)."""
-    for key, entry in changed.items():
-        before = state.sources.reports.get(key)
-        if entry is None or before is None or entry.report is None or before.report is None:
-            return False
-        if report_shape(entry.report) != report_shape(before.report):
-            return False
-    return True
-
-
-def _summaries_to_redo(old_site: Site, site: Site, keys: AbstractSet[str]) -> set[str]:
-    """The reports whose summaries may have changed when the reports `keys` changed.
-
-    Those reports, the other versions of each (before and after), translations whose
-    staleness changed, and the reports of terms whose name or address changed.
-    """
-    redo = set(keys)
-    for key in keys:
-        for each in (old_site, site):
-            group = each.translations.get(key)
-            if group is not None:
-                redo.update(member for _, member in group.members)
-    redo |= old_site.stale_translations ^ site.stale_translations
-    old_terms = site_terms(old_site)
-    for place, term in site_terms(site).items():
-        before = old_terms.get(place)
-        if before is None or (before.name, before.url) != (term.name, term.url):
-            redo.update(term.report_keys)
-    return {key for key in redo if key in site.reports}
-
-
-def _timeline_years(state: BuildState) -> list[YearView]:
-    """The years of every edition's timeline as last planned."""
-    years: list[YearView] = []
-    for edition in state.model.site.editions:
-        pages = state.plan.groups.get(PageGroup("timeline", edition.lang))
-        if pages:
-            years.extend(pages[0].job.context["years"])
-    return years
-
-
-def _timeline_entry(report: Report | None) -> TimelineEntry | None:
-    return None if report is None else timeline_entry(report)
-
-
-def _planned_pages(
-    state: BuildState, replanned: Mapping[PageGroup, tuple[PageJob, ...]], site: Site
-) -> tuple[dict[PageGroup, tuple[PlannedPage, ...]], set[str]]:
-    """The groups planned again, and the pages among them whose inputs changed.
-
-    A page whose inputs are as before is kept as it was, with its digest, and is not
-    rendered again. Report pages whose inputs changed get a digest now (feeds are told by
-    them); other changed pages get theirs later, from `digest_later`.
-    """
-    before = {
-        page.job.output: page for group in replanned for page in state.plan.groups.get(group, ())
-    }
-    fresh = [
-        job
-        for jobs in replanned.values()
-        for job in jobs
-        if (old := before.get(job.output)) is None
-        or old.job.template != job.template
-        or old.job.context != job.context
-    ]
-    reports = [job for job in fresh if job.context["page"].kind == "report"]
-    digested = {
-        page.job.output: page
-        for page in page_digests(reports, state.templates, state.config, site.reports)
-    }
-    digested.update(
-        (job.output, PlannedPage(job, None)) for job in fresh if job.output not in digested
-    )
-    planned = {
-        group: tuple(digested.get(job.output) or before[job.output] for job in jobs)
-        for group, jobs in replanned.items()
-    }
-    return planned, set(digested)
-
-
 def digest_later(state: BuildState) -> BuildState:
     """Fingerprint the pages rendered without a digest, and note them in the memo."""
     if not state.plan.undigested:
@@ -752,34 +394,3 @@ def digest_later(state: BuildState) -> BuildState:
         plan=dataclasses.replace(state.plan, groups=groups, undigested=frozenset()),
         output=dataclasses.replace(state.output, memo=memo),
     )
-
-
-def _report_files(
-    report: Report | None, config: SiteConfig, reporter: Reporter
-) -> list[OutputFile]:
-    """The files a report brings beside its page: its images and their variants."""
-    if report is None:
-        return []
-    variants: list[OutputFile] = make_variants([report], config, reporter)
-    return report_assets(report, config) + variants
-
-
-def _record(
-    path: str,
-    digest: str | None,
-    content: bytes,
-    made: Mapping[str, ManifestEntry],
-    memo: PageMemo,
-    changes: dict[str, OutputFile | None],
-) -> None:
-    """Note a file made anew: in the memo, and among the changes where its bytes differ."""
-    written = content_digest(content)
-    if digest is not None:
-        memo[path] = (digest, written)
-    else:
-        memo.pop(path, None)
-    entry = made.get(path)
-    if entry is None or entry.digest != written:
-        changes[path] = OutputFile(path, content, digest=written)
-    else:
-        changes.pop(path, None)

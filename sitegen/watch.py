@@ -39,13 +39,13 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from sitegen.build import BuildResult
 from sitegen.config import CONFIG_NAME, BuildOptions, ConfigErrors, SiteConfig, load_config
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.inputs import WatchPlan, plan_watch
 from sitegen.loading import Progress
 from sitegen.session import BuildSession
+from sitegen.state import BuildResult
 
 QUIET_SECONDS = 0.02
 """A change set is handed out once no event has come for this long..."""

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 
 import sitegen.loading
-from sitegen import session as session_module
-from sitegen.build import BuildResult
+from sitegen import build as build_module
 from sitegen.cache import CACHE_DIR
 from sitegen.config import Permalinks, SiteConfig, load_config
 from sitegen.content.discover import SourceFile
 from sitegen.diagnostics import Reporter
 from sitegen.loading import load_reports
 from sitegen.output import back_folder
+from sitegen.state import BuildRequest, BuildResult, BuildState
 from tests.helpers import Run, build, make_site, report_text
 
 CONFIG = """\
@@ -181,14 +181,16 @@ class FullBuilds:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, site: Path) -> None:
         self.count = 0
         self.site = site
-        self._build = session_module.build
-        monkeypatch.setattr(session_module, "build", self.counted)
+        self._run_stages = build_module.run_stages
+        monkeypatch.setattr(build_module, "run_stages", self.counted)
 
-    def counted(self, config: SiteConfig, *args: Any, **kwargs: Any) -> BuildResult:
-        """build(), counted where it builds the site."""
-        if config.root == self.site:
+    def counted(
+        self, request: BuildRequest, previous: BuildState | None, *args: Any, **kwargs: Any
+    ) -> BuildResult | None:
+        """The build's stages, counted where they build the whole site."""
+        if request.config.root == self.site and previous is None:
             self.count += 1
-        return self._build(config, *args, **kwargs)
+        return self._run_stages(request, previous, *args, **kwargs)
 
 
 @pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from sitegen import session as session_module
-from sitegen.build import BuildResult
 from sitegen.cache import CACHE_DIR
 from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import Reporter
 from sitegen.output import back_folder
 from sitegen.session import build_from_saved
+from sitegen.state import BuildResult
 from tests.helpers import build, make_site, report_text
 from tests.test_incremental import (
     CONFIG,

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
+from sitegen import build as build_module
 from sitegen import indexes
-from sitegen import session as session_module
-from sitegen.build import BuildResult
 from sitegen.cache import CACHE_DIR
-from sitegen.config import BuildOptions, SiteConfig, load_config
+from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import BuildFailed, Level, Reporter
 from sitegen.model import Report
 from sitegen.output import back_folder
 from sitegen.session import BuildSession
+from sitegen.state import BuildRequest, BuildResult, BuildState
 from tests.helpers import build, make_site, report_text
 from tests.test_incremental import CONFIG, cold_build, site_files, tree
 
@@ -54,14 +54,16 @@ def start(site: Path) -> BuildSession:
 
 def no_full_build(monkeypatch: pytest.MonkeyPatch, site: Path) -> None:
     """Fail where the session builds `site` in full (cold builds of other folders may)."""
-    full_build = session_module.build
+    run_stages = build_module.run_stages
 
-    def refuse(config: SiteConfig, *args: Any, **kwargs: Any) -> BuildResult:
-        if config.root == site:
+    def refuse(
+        request: BuildRequest, previous: BuildState | None, *args: Any, **kwargs: Any
+    ) -> BuildResult | None:
+        if request.config.root == site and previous is None:
             raise AssertionError("a full build ran for an edit to a report's body")
-        return full_build(config, *args, **kwargs)
+        return run_stages(request, previous, *args, **kwargs)
 
-    monkeypatch.setattr(session_module, "build", refuse)
+    monkeypatch.setattr(build_module, "run_stages", refuse)
 
 
 def replace(site: Path, name: str, old: str, new: str) -> Path:

@@ -1,0 +1,260 @@
+"""Where a build's files go: output/ through a new SiteWriter, or the last build's tree."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import jinja2
+
+from sitegen.cache import (
+    OutputMemo,
+    PageMemo,
+    load_output_memo,
+    save_output_memo,
+)
+from sitegen.config import SiteConfig
+from sitegen.output import (
+    ManifestEntry,
+    OutputFile,
+    SiteWriter,
+    TreeState,
+    content_digest,
+    swap_in_changes,
+    twin_stamp,
+)
+from sitegen.pages import (
+    PlannedPage,
+    WrittenPage,
+    page_environment,
+)
+from sitegen.search import BUNDLE_FOLDER, prepare_search
+from sitegen.state import (
+    BuildRequest,
+    BuildState,
+)
+from sitegen.theme import (
+    TemplateDigests,
+    Theme,
+    load_theme,
+)
+
+
+class Destination:
+    """Where a build's files go, and what is there already; it collects the build's files.
+
+    A full build writes output/ through a SiteWriter, given every file of the site (those
+    output/ already holds by digest alone); a partial one swaps the changes to the files the
+    last build made into the tree it left (None: a file removed).
+    """
+
+    def __init__(
+        self,
+        request: BuildRequest,
+        previous: BuildState | None,
+        writer: SiteWriter | None,
+        memo: OutputMemo,
+        theme: Theme | None,
+    ) -> None:
+        """A destination for a build of `request`, after `previous` (None: a full build)."""
+        self.previous = previous
+        self.writer = writer
+        self.before: PageMemo = memo.pages
+        """What each file was made from, and its bytes' digest, before this build."""
+        self.memo: PageMemo = {} if previous is None else dict(previous.output.memo)
+        """The same after this build."""
+        self.made: Mapping[str, ManifestEntry] = (
+            {} if previous is None else previous.output.tree.made
+        )
+        self.files: dict[str, OutputFile | None] = {}
+        """Every file of the site (a full build), or the changes to the last build's."""
+        self.twin: Path | None = None
+        """Where workers write the pages they render, in a full build that writes."""
+        self.theme = theme
+        self.compiled = request.use_cache and request.write
+        self.folder = request.output if request.write else None
+        self.index_search = (
+            prepare_search(request.config)
+            if previous is None and request.write and request.search_index
+            else None
+        )
+
+    @classmethod
+    def open(cls, request: BuildRequest, previous: BuildState | None) -> Destination:
+        """Read what the output folder holds (a full build), or take the last build's tree."""
+        if previous is not None:
+            return cls(request, previous, None, OutputMemo(previous.output.memo, {}), None)
+        memo = OutputMemo({}, {})
+        writer = None
+        if request.write:  # into a folder build() found fit
+            if request.use_cache:
+                memo = load_output_memo(request.config, request.output)
+            writer = SiteWriter(
+                request.output, memo.folders or None, memo.foreign, keep_tree=request.keep_state
+            )
+        return cls(request, None, writer, memo, load_theme(request.config))
+
+    @property
+    def complete(self) -> bool:
+        """Whether the build lists every file of the site (else only what changed)."""
+        return self.previous is None
+
+    def holds(self, path: str, digest: str) -> bool:
+        """Whether the file with these bytes is already there, to be kept."""
+        if self.writer is not None:
+            return self.writer.holds(path, digest)
+        entry = self.made.get(path)
+        return entry is not None and entry.digest == digest
+
+    def unchanged(self, path: str, inputs: str | None) -> bool:
+        """Whether the file was made from these inputs and is there as made: then kept."""
+        known = self.before.get(path)
+        if inputs is None or known is None or known[0] != inputs:
+            return False
+        if not self.holds(path, known[1]):
+            return False
+        self.memo[path] = known
+        if self.complete:
+            self.files[path] = OutputFile(path, digest=known[1])
+        return True
+
+    def add(self, path: str, content: bytes, inputs: str | None) -> None:
+        """A file made in this build, from inputs with that digest (None: not known)."""
+        written = content_digest(content)
+        if inputs is not None:
+            self.memo[path] = (inputs, written)
+        else:
+            self.memo.pop(path, None)
+        entry = self.made.get(path)
+        if self.complete or entry is None or entry.digest != written:
+            self.files[path] = OutputFile(path, content, digest=written)
+        else:
+            self.files.pop(path, None)
+
+    def add_written(self, path: str, page: WrittenPage, inputs: str | None) -> None:
+        """A page a worker rendered and wrote into the twin itself."""
+        assert self.writer is not None
+        self.writer.record_written(path, page.digest, page.size)
+        self.files[path] = OutputFile(path, digest=page.digest)
+        if inputs is not None:
+            self.memo[path] = (inputs, page.digest)
+
+    def add_file(self, file: OutputFile) -> None:
+        """A file copied or made outside the pages (static files, images)."""
+        if self.complete:
+            self.files[file.path] = file
+            return
+        entry = self.made.get(file.path)
+        if entry is None or entry.digest != file.content_digest():
+            self.files[file.path] = file
+        else:
+            self.files.pop(file.path, None)
+
+    def remove(self, path: str) -> None:
+        """A file the last build made that this one does not."""
+        self.files[path] = None
+        self.memo.pop(path, None)
+
+    def paths(self) -> set[str]:
+        """The paths of the site's files, as far as they are known."""
+        if self.complete:
+            return set(self.files)
+        gone = {path for path, file in self.files.items() if file is None}
+        return (self.made.keys() | self.files.keys()) - gone
+
+    def file_count(self) -> int:
+        """How many files the site has."""
+        return len(self.paths())
+
+    def page_environment(self, config: SiteConfig) -> tuple[jinja2.Environment, TemplateDigests]:
+        """The Jinja environment of a full build, and the digests of its page templates."""
+        assert self.theme is not None
+        return page_environment(config, self.theme, compiled=self.compiled)
+
+    def twin_for_pages(self) -> Path | None:
+        """The twin, readied for workers to write pages into (a full build that writes)."""
+        if self.writer is not None and self.twin is None:
+            self.twin = self.writer.prepare()
+        return self.twin
+
+    def write(
+        self, request: BuildRequest, planned: Sequence[PlannedPage]
+    ) -> tuple[TreeState | None, tuple[str, ...] | None] | None:
+        """Write the build's files; None where output/ is not as the last build left it.
+
+        Returns the tree output/ and its twin hold now, and the paths whose bytes changed
+        (None: not known). Where it returns None nothing was written.
+        """
+        if self.previous is not None:
+            tree = self.previous.output.tree
+            if self.files:
+                swapped = swap_in_changes(tree, self.files)
+                if swapped is None:
+                    return None
+                tree = swapped
+            return tree, tuple(sorted(self.files))
+        writer = self.writer
+        if writer is None:
+            return None, None
+        files = [file for file in self.files.values() if file is not None]
+        writer.refuse_clashes(file.path for file in files)
+        search_files, before_swap = _search_step(
+            planned, writer, self.index_search, self.before, self.memo
+        )
+        everything = files + search_files
+        if self.twin is None and before_swap is None and writer.holds_exactly(everything):
+            return writer.tree, ()
+        if self.twin is None:
+            writer.prepare()
+        writer.commit(everything, before_swap=before_swap)
+        output = writer.output
+        if request.use_cache:
+            memo = OutputMemo(
+                self.memo, writer.stamps, tuple(writer.foreign), writer.tree, twin_stamp(output)
+            )
+            save_output_memo(request.config, output, memo)
+        # A first build (into no output/ yet) made everything: not worth listing.
+        if not writer.front_made or writer.tree is None:
+            return writer.tree, None
+        return writer.tree, tuple(sorted(writer.tree.lag))
+
+
+SEARCH_MEMO_KEY = "#search"
+
+
+def _search_step(
+    planned: Sequence[PlannedPage],
+    writer: SiteWriter,
+    index_search: Callable[[Path], None] | None,
+    memo: PageMemo,
+    new_memo: PageMemo,
+) -> tuple[list[OutputFile], Callable[[Path], dict[str, str]] | None]:
+    """Reuse output/'s search index when no page changed; otherwise index the new site."""
+    if index_search is None:
+        return [], None
+    hasher = hashlib.blake2b(b"search", digest_size=16)
+    for page in planned:
+        hasher.update((page.digest or "none").encode() + page.job.output.encode())
+    digest = hasher.hexdigest()
+    known = memo.get(SEARCH_MEMO_KEY)
+    if known is not None and known[0] == digest and all(page.digest for page in planned):
+        previous = [line.split("\t") for line in known[1].splitlines()]
+        if previous and all(writer.is_current(path, d) for path, d in previous):
+            new_memo[SEARCH_MEMO_KEY] = known
+            return [OutputFile(path, digest=d) for path, d in previous], None
+
+    def run(tree: Path) -> dict[str, str]:
+        shutil.rmtree(tree / BUNDLE_FOLDER, ignore_errors=True)
+        index_search(tree)
+        folder = tree / BUNDLE_FOLDER
+        made = {
+            path.relative_to(tree).as_posix(): content_digest(path.read_bytes())
+            for path in sorted(folder.rglob("*"))
+            if path.is_file()
+        }
+        new_memo[SEARCH_MEMO_KEY] = (digest, "".join(f"{p}\t{d}\n" for p, d in made.items()))
+        return made
+
+    return [], run

@@ -673,6 +673,7 @@ def test_serve_leaves_output_as_the_last_build_made_it(tmp_path: Path) -> None:
     try:
         port = int(command.wait_for(r"serving http://127\.0\.0\.1:(\d+)/digest/").group(1))
         origin = f"http://127.0.0.1:{port}/digest/"
+        command.wait_for(rf"^building into \.sitegen-cache/serve/{port}/site/ for the server")
 
         def served(path: str) -> str:
             status, _, body = raw_get(port, "/digest/" + path)
@@ -746,6 +747,14 @@ def test_the_watch_command_rebuilds_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         command.wait_for("rebuilt", start)
         page = site / "output" / "reports" / "a" / "index.html"
         assert "Watched title" in page.read_text(encoding="utf-8")
+        # output/ itself, for the site's real address.
+        assert 'href="https://example.org/digest/reports/a/"' in page.read_text(encoding="utf-8")
+        assert not [
+            p
+            for p in (site / "output").rglob("*")
+            if p.is_file() and b"127.0.0.1" in p.read_bytes()
+        ]
+        assert not (site / CACHE_DIR / "serve").exists()
         assert command.interrupt() in (0, 130)
         assert not [line for line in command.lines if "Traceback" in line], command.lines
     finally:

@@ -31,6 +31,7 @@ import json
 import os
 import queue
 import secrets
+import shutil
 import socket
 import sys
 import threading
@@ -483,6 +484,10 @@ class DevServer:
             self._http.server_close()
             raise
         self.port: int = self._http.server_address[1]
+        self.keeps_folder = port != 0
+        """Whether its folder outlives it: not on a port the system chose, which no later
+        server is started on to take up where it left off."""
+        self._folders: set[Path] = set()
         self.site: SiteView | None = None
         """What is served; None until the first build ended."""
         self.indexer: SearchIndexer | None = None
@@ -535,7 +540,10 @@ class DevServer:
         self._thread.start()
 
     def close(self) -> None:
-        """End every event stream, stop serving and stop the search index."""
+        """End every event stream, stop serving and stop the search index.
+
+        Its folder is removed too, unless `keeps_folder`.
+        """
         self.hub.close()
         if self._thread is not None:
             self._http.shutdown()
@@ -544,6 +552,9 @@ class DevServer:
         self._http.server_close()
         if self.indexer is not None:
             self.indexer.close()
+        if not self.keeps_folder:
+            for folder in self._folders:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def __enter__(self) -> DevServer:
         return self
@@ -566,6 +577,7 @@ class DevServer:
         """
         config = outcome.config
         folder = self.folder(config.root)
+        self._folders.add(folder)
         if self.indexer is None and config.search:
             self.indexer = SearchIndexer(
                 folder / SEARCH_FOLDER, delay=self._search_delay, on_done=self._indexed

@@ -48,10 +48,10 @@ FILES: dict[str, str | bytes] = {
 class LiveSite:
     """`sitegen serve` in this process: the server and the watch loop on threads of their own."""
 
-    def __init__(self, root: Path, *, bind: str = "127.0.0.1") -> None:
+    def __init__(self, root: Path, *, bind: str = "127.0.0.1", port: int = 0) -> None:
         self.root = root
         self.log: list[str] = []
-        self.server = DevServer(bind, 0, log=self.log.append, search_delay=0.05)
+        self.server = DevServer(bind, port, log=self.log.append, search_delay=0.05)
         self.rebuilder = Rebuilder(
             root, BuildOptions(), localise=self.server.localise, search_index=False
         )
@@ -187,6 +187,35 @@ def test_the_server_builds_into_its_own_folder_and_never_into_output(live: LiveS
     plan = live.rebuilder.plan()
     assert not plan.is_relevant(site_output.resolve() / "index.html")
     assert not plan.is_relevant(back_folder(site_output.resolve()) / "index.html")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_server_on_a_chosen_port_starts_from_what_it_built_there_last(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", FILES, CONFIG)
+    port = free_port()
+    first = LiveSite(site, port=port)
+    try:
+        result = first.outcomes[0].result
+        assert result is not None and result.rendered > 0
+    finally:
+        first.close()
+    assert (first.folder / "reports" / "a" / "index.html").is_file()  # kept
+    again = LiveSite(site, port=port)
+    try:
+        result = again.outcomes[0].result
+        assert result is not None and result.rendered == 0
+        assert b"First title" in get(again, "/digest/reports/a/")[2]
+    finally:
+        again.close()
+    ephemeral = LiveSite(site)
+    ephemeral.close()
+    assert not ephemeral.server.folder(site).exists()  # on a port the system chose: removed
+    assert first.folder.is_dir()
 
 
 def test_a_request_for_another_host_name_is_refused(live: LiveSite) -> None:
@@ -711,6 +740,8 @@ def test_serve_leaves_output_as_the_last_build_made_it(tmp_path: Path) -> None:
         assert not [line for line in command.lines if "Traceback" in line], command.lines
     finally:
         command.close()
+    # On a port the system chose, the server's folder goes with it.
+    assert not (site / CACHE_DIR / "serve" / str(port)).exists()
     after = snapshot(output)
     assert sorted(after) == sorted(before)
     assert after == before

@@ -688,6 +688,17 @@ def sitegen_build(site: Path) -> str:
     return done.stderr
 
 
+def test_sitegen_build_while_serving_writes_output_for_the_real_address(live: LiveSite) -> None:
+    said = sitegen_build(live.root)
+    assert "built 1 reports" in said, said
+    page = (live.root / "output" / "reports" / "a" / "index.html").read_text(encoding="utf-8")
+    assert 'href="https://example.org/digest/reports/a/"' in page
+    assert "127.0.0.1" not in page and "__sitegen" not in page
+    time.sleep(0.5)  # what the build wrote (output/, its twin, lock and cache) is no edit
+    assert [o for o in live.outcomes if o.number > 1] == []
+    assert f"http://127.0.0.1:{live.port}/digest/".encode() in get(live, "/digest/reports/a/")[2]
+
+
 def test_serve_leaves_output_as_the_last_build_made_it(tmp_path: Path) -> None:
     files = dict(FILES)
     files["content/reports/2024/b.md"] = report_text(

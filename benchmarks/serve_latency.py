@@ -11,7 +11,8 @@ For each size, a corpus from `generate.py` is copied to a scratch folder, then:
    report's page and one plain event-stream client. For each kind of edit (a word in the
    body; the report's tags; its date moved within its month, and to another year), the
    time from the save to
-   - the report's page on disk changed (output/ polled every 2 ms),
+   - the report's page on disk changed (the server's folder, .sitegen-cache/serve/<port>/site/,
+     polled every 2 ms),
    - the server's `reload` event (read by the event-stream client),
    - the tab reloaded by itself (a timestamp the page records on each load).
 
@@ -81,8 +82,12 @@ class Report:
     url_path: str
     original: str
 
-    def page(self, site: Path) -> Path:
-        return site / "output" / self.url_path.strip("/") / "index.html"
+    def page(self, site: Path, port: int) -> Path:
+        """The report's page as the server on `port` builds it (in its own folder)."""
+        from sitegen.serve import SITE_FOLDER, serve_folder
+
+        built = serve_folder(site.resolve(), port) / SITE_FOLDER
+        return built / self.url_path.strip("/") / "index.html"
 
 
 def pick_report(site: Path) -> Report:
@@ -270,7 +275,7 @@ def time_serve(
     with serve(site) as (_, port), tab(port, report, browser) as reloaded_after:
         events = Events(port)
         try:
-            page = report.page(site)
+            page = report.page(site, port)
             for label, edit in EDITS.items():
                 for run in range(runs):
                     time.sleep(pause)  # an editor does not save continuously

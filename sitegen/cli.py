@@ -415,7 +415,11 @@ def serve_command(
     site: Path, output: Output, port: int, bind: str, drafts: bool, future: bool,
     open_browser: bool,
 ) -> None:  # fmt: skip
-    """Build, serve on this machine, rebuild on every change and reload the browser."""
+    """Build, serve on this machine, rebuild on every change and reload the browser.
+
+    The site is built into a folder of the server's own under .sitegen-cache/, never into
+    output/.
+    """
     with _stop_quietly(output):
         server = _dev_server_or_exit(bind, port, output)
         rebuilder = Rebuilder(
@@ -423,6 +427,10 @@ def serve_command(
             search_index=False,
         )  # fmt: skip
         printer = _BuildPrinter(output, rebuilder.root)
+        built_into = rebuilder.fallback_config().output_path.relative_to(rebuilder.root)
+        output.info(
+            f"building into {built_into.as_posix()}/ for the server; output/ is left as it is"
+        )
         with server, SiteWatcher(rebuilder.plan()) as watcher:
             with output.progress() as progress:
                 first = rebuilder.build(progress=progress)

@@ -3,7 +3,8 @@
 Reports mark what is indexed (`data-pagefind-body`, `-meta`, `-filter`); Pagefind writes its
 index and its default search UI under `pagefind/`, split by each page's `<html lang>`. It
 runs on the folder output.py then swaps in for output/, so readers never see pages without
-their index, and a failure leaves output/ as it was.
+their index, and a failure leaves output/ as it was. The dev server's site is indexed
+apart, in the background, by `SearchIndexer`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import json
 import os
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,8 @@ UI_FILES = ("pagefind/pagefind-ui.js", "pagefind/pagefind-ui.css")
 """The files the search page loads, for link checks made before Pagefind has run."""
 TIMEOUT = 600
 """Seconds Pagefind may take before the build gives up."""
+SEARCH_DELAY_SECONDS = 1.0
+"""The dev server's index starts this long after a build, unless another build starts first."""
 INSTALL_HINT = "install it with pip install 'pagefind[bin]', or set search = false in sitegen.toml"
 
 
@@ -230,3 +235,118 @@ def prepare_search(config: SiteConfig) -> Callable[[Path], None] | None:
         index_site(folder, binary)
 
     return run
+
+
+class SearchIndexer:
+    """Pagefind over a built site in the background, into `folder`/<n>/ (the dev server's).
+
+    Started after each good build, stopped (the process killed) when the next build starts,
+    so the search index never holds up a page. The newest finished index is served at
+    `<base path>pagefind/`; the one before it is kept while tabs may still load from it.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        delay: float = SEARCH_DELAY_SECONDS,
+        on_done: Callable[[float, str | None], None] | None = None,
+    ) -> None:
+        self.folder = folder
+        """Where the indexes are made, one folder each; emptied now."""
+        self.delay = delay
+        self.on_done = on_done
+        self.current: Path | None = None
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._runs = 0
+        self._told_missing = False
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def start(self, site: Path) -> None:
+        """Index the built site at `site` (after a short delay), stopping any index running."""
+        self.cancel()
+        self._runs += 1
+        self._cancel = threading.Event()
+        target = self.folder / str(self._runs)
+        self._thread = threading.Thread(
+            target=self._run, args=(site, target, self._cancel), daemon=True,
+            name="sitegen-search-index",
+        )  # fmt: skip
+        self._thread.start()
+
+    def cancel(self, *, wait: bool = True) -> None:
+        """Stop the index being made, if one is: its process is killed.
+
+        With `wait`, return once its thread has ended (and the process is reaped).
+        """
+        self._cancel.set()
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+        if wait and self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self, site: Path, target: Path, cancelled: threading.Event) -> None:
+        if cancelled.wait(self.delay):
+            return
+        try:
+            binary = find_pagefind()
+        except SearchError as error:
+            if not self._told_missing and self.on_done is not None:
+                self._told_missing = True
+                self.on_done(0.0, str(error))
+            return
+        started = time.perf_counter()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        command = [str(binary), "--site", str(site), "--output-path", str(target), "--silent"]
+        # At the lowest priority, so that an editor's next save is built at once even while
+        # the index is still being made on every core.
+        nice = shutil.which("nice")
+        if nice is not None:
+            command = [nice, "-n", "19", *command]
+        with self._lock:
+            if cancelled.is_set():
+                return
+            try:
+                process = subprocess.Popen(
+                    command,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    stdin=subprocess.DEVNULL,
+                    # Its own session: a Ctrl-C in the terminal stops the server, which stops
+                    # the index itself, rather than the index failing with the signal.
+                    start_new_session=True,
+                )
+            except OSError as error:
+                if self.on_done is not None:
+                    self.on_done(0.0, f"Pagefind could not run: {error}")
+                return
+            self._process = process
+        _, stderr = process.communicate()
+        with self._lock:
+            self._process = None
+        if cancelled.is_set():
+            # What it wrote is removed after the next index is made, not now: a build is
+            # waiting for this thread to end.
+            return
+        if process.returncode != 0:
+            shutil.rmtree(target, ignore_errors=True)
+            if self.on_done is not None:
+                said = " ".join(stderr.decode(errors="replace").split())[-300:]
+                self.on_done(0.0, f"Pagefind failed (exit {process.returncode}): {said}")
+            return
+        with self._lock:
+            previous, self.current = self.current, target
+        for old in self.folder.iterdir():
+            if old not in (target, previous):
+                shutil.rmtree(old, ignore_errors=True)
+        if self.on_done is not None:
+            self.on_done(time.perf_counter() - started, None)
+
+    def close(self) -> None:
+        """Stop and forget the index."""
+        self.cancel()

@@ -1,13 +1,19 @@
-"""The dev server: output/ over HTTP on this machine, live reload, and errors in the browser.
+"""The dev server: a folder of its own over HTTP on this machine, live reload, errors shown.
 
-`DevServer` serves the built site under its base_url's path (http://127.0.0.1:8000/digest/
-for https://example.org/digest/), refusing anything outside output/. Every HTML response
-(never the file on disk) gets one `<script>` that connects to `/__sitegen/events`, a
+`sitegen serve` never builds into output/: the site is built for the server alone into
+`.sitegen-cache/serve/<port>/site/` (`serve_folder`), with base_url's path on the server's
+own origin (`serve_config`), so output/ keeps exactly what the last `sitegen build` made, and
+that folder's twin, lock, memo and search index are its own.
+
+`DevServer` serves that folder under base_url's path (http://127.0.0.1:8000/digest/ for
+https://example.org/digest/), refusing anything outside it. Every HTML response (never the
+file on disk) gets one `<script>` that connects to `/__sitegen/events`, a
 server-sent-events stream: `state` on connect, `reload` after a build that changed files
 (with their paths, so a tab reloads only when its page or a stylesheet, script or image
 changed), `error` with the diagnostics of a failed build, which the script shows in a panel
 over the page until a good build reloads it. Tabs share one stream through a SharedWorker,
-so many tabs do not use up the browser's few connections per host.
+so many tabs do not use up the browser's few connections per host. The two scripts are
+package files, `sitegen/serve_files/`.
 
 It is a BuildListener for `sitegen.watch.watch_site`: told when a build starts (the
 background search index stops) and how it ended (the tabs are told; the index starts).
@@ -17,18 +23,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import html
 import http.server
+import importlib.resources
 import json
 import os
 import queue
 import secrets
 import shutil
 import socket
-import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,17 +44,19 @@ from typing import Any
 from sitegen.cache import CACHE_DIR
 from sitegen.config import SiteConfig
 from sitegen.diagnostics import Diagnostic, Level
-from sitegen.search import BUNDLE_FOLDER, SearchError, find_pagefind
+from sitegen.search import BUNDLE_FOLDER, SEARCH_DELAY_SECONDS, SearchIndexer
 from sitegen.watch import BuildOutcome, ChangeSet
 
 ENDPOINTS = "/__sitegen/"
 """Where the server's own files and the event stream are, whatever the site's path."""
 HEARTBEAT_SECONDS = 15.0
 """A comment line goes down each event stream this often, so a closed tab is noticed."""
-SEARCH_DELAY_SECONDS = 1.0
-"""The search index starts this long after a build, unless another build starts first."""
-SEARCH_FOLDER = "serve-search"
-"""Under .sitegen-cache/: the search index the dev server makes in the background."""
+SERVE_FOLDER = "serve"
+"""Under .sitegen-cache/: one folder per port, each holding a dev server's site and index."""
+SITE_FOLDER = "site"
+"""In a dev server's folder: the site it builds and serves (its twin and lock beside it)."""
+SEARCH_FOLDER = "search"
+"""In a dev server's folder: the search index it makes in the background."""
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -85,6 +93,24 @@ def local_origin(bind: str, port: int) -> str:
     """`http://host:port` for a bind address (a wildcard address gives 127.0.0.1)."""
     host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(bind, bind)
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve_folder(root: Path, port: int) -> Path:
+    """The folder of the dev server on `port` for the site at `root`.
+
+    One per port, so two servers of one site never build into one folder, and a server
+    started again on the same port starts from the site it built last.
+    """
+    return root / CACHE_DIR / SERVE_FOLDER / str(port)
+
+
+def serve_config(config: SiteConfig, origin: str, folder: Path) -> SiteConfig:
+    """The configuration a dev server builds with: into `folder`'s site, for `origin`."""
+    site = folder / SITE_FOLDER
+    output_dir = (
+        str(site.relative_to(config.root)) if site.is_relative_to(config.root) else str(site)
+    )
+    return dataclasses.replace(with_origin(config, origin), output_dir=output_dir)
 
 
 def with_origin(config: SiteConfig, origin: str) -> SiteConfig:
@@ -218,125 +244,18 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-class SearchIndexer:
-    """Pagefind over output/ in the background, into .sitegen-cache/serve-search/<n>/.
-
-    Started after each good build, stopped (the process killed) when the next build starts,
-    so the search index never holds up a page. The newest finished index is served at
-    `<base path>pagefind/`; the one before it is kept while tabs may still load from it.
-    """
-
-    def __init__(
-        self,
-        root: Path,
-        *,
-        delay: float = SEARCH_DELAY_SECONDS,
-        on_done: Callable[[float, str | None], None] | None = None,
-    ) -> None:
-        self.folder = root / CACHE_DIR / SEARCH_FOLDER
-        self.delay = delay
-        self.on_done = on_done
-        self.current: Path | None = None
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._runs = 0
-        self._told_missing = False
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-    def start(self, site: Path) -> None:
-        """Index the built site at `site` (after a short delay), stopping any index running."""
-        self.cancel()
-        self._runs += 1
-        self._cancel = threading.Event()
-        target = self.folder / str(self._runs)
-        self._thread = threading.Thread(
-            target=self._run, args=(site, target, self._cancel), daemon=True,
-            name="sitegen-search-index",
-        )  # fmt: skip
-        self._thread.start()
-
-    def cancel(self, *, wait: bool = True) -> None:
-        """Stop the index being made, if one is: its process is killed.
-
-        With `wait`, return once its thread has ended (and the process is reaped).
-        """
-        self._cancel.set()
-        with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                self._process.kill()
-        if wait and self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _run(self, site: Path, target: Path, cancelled: threading.Event) -> None:
-        if cancelled.wait(self.delay):
-            return
-        try:
-            binary = find_pagefind()
-        except SearchError as error:
-            if not self._told_missing and self.on_done is not None:
-                self._told_missing = True
-                self.on_done(0.0, str(error))
-            return
-        started = time.perf_counter()
-        _make_cache_folder(self.folder)
-        command = [str(binary), "--site", str(site), "--output-path", str(target), "--silent"]
-        # At the lowest priority, so that an editor's next save is built at once even while
-        # the index is still being made on every core.
-        nice = shutil.which("nice")
-        if nice is not None:
-            command = [nice, "-n", "19", *command]
-        with self._lock:
-            if cancelled.is_set():
-                return
-            try:
-                process = subprocess.Popen(
-                    command,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    stdin=subprocess.DEVNULL,
-                    # Its own session: a Ctrl-C in the terminal stops the server, which stops
-                    # the index itself, rather than the index failing with the signal.
-                    start_new_session=True,
-                )
-            except OSError as error:
-                if self.on_done is not None:
-                    self.on_done(0.0, f"Pagefind could not run: {error}")
-                return
-            self._process = process
-        _, stderr = process.communicate()
-        with self._lock:
-            self._process = None
-        if cancelled.is_set():
-            # What it wrote is removed after the next index is made, not now: a build is
-            # waiting for this thread to end.
-            return
-        if process.returncode != 0:
-            shutil.rmtree(target, ignore_errors=True)
-            if self.on_done is not None:
-                said = " ".join(stderr.decode(errors="replace").split())[-300:]
-                self.on_done(0.0, f"Pagefind failed (exit {process.returncode}): {said}")
-            return
-        with self._lock:
-            previous, self.current = self.current, target
-        for old in self.folder.iterdir():
-            if old not in (target, previous):
-                shutil.rmtree(old, ignore_errors=True)
-        if self.on_done is not None:
-            self.on_done(time.perf_counter() - started, None)
-
-    def close(self) -> None:
-        """Stop and forget the index."""
-        self.cancel()
-
-
-def _make_cache_folder(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    ignore = folder.parent / ".gitignore"
+def _ignored_by_git(folder: Path) -> None:
+    """Make sitegen's cache folder, with the `.gitignore` that keeps it out of git."""
+    ignore = folder / ".gitignore"
     if not ignore.exists():
+        folder.mkdir(parents=True, exist_ok=True)
         ignore.write_text("*\n", encoding="utf-8")
+
+
+@functools.cache
+def browser_script(name: str) -> bytes:
+    """One of the scripts the server sends tabs (`live.js`, `worker.js`), from the package."""
+    return importlib.resources.files("sitegen").joinpath("serve_files", name).read_bytes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,7 +286,7 @@ class _HTTPServer6(_HTTPServer):
 
 
 class Forbidden(Exception):
-    """A request for something outside output/."""
+    """A request for something outside the served folder."""
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -415,6 +334,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._endpoint(path[len(ENDPOINTS) :], head)
             return
         site = dev.site
+        if site is None:
+            self._plain(503, "the site is being built", head)
+            return
         suffix = f"?{query}" if query else ""
         if not path.startswith(site.base_path):
             if path in ("/", site.base_path.rstrip("/")):
@@ -477,9 +399,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if name == "events":
             self._events(head)
         elif name == "live.js":
-            self._send(200, CONTENT_TYPES[".js"], LIVE_JS.encode(), head)
+            self._send(200, CONTENT_TYPES[".js"], browser_script("live.js"), head)
         elif name == "worker.js":
-            self._send(200, CONTENT_TYPES[".js"], WORKER_JS.encode(), head)
+            self._send(200, CONTENT_TYPES[".js"], browser_script("worker.js"), head)
         elif name == "state":
             body = json.dumps(self.server.dev.hub.state(), ensure_ascii=False).encode()
             self._send(200, "application/json", body, head)
@@ -562,7 +484,12 @@ class DevServer:
             self._http.server_close()
             raise
         self.port: int = self._http.server_address[1]
-        self.site = SiteView(Path("output").absolute())
+        self.keeps_folder = port != 0
+        """Whether its folder outlives it: not on a port the system chose, which no later
+        server is started on to take up where it left off."""
+        self._folders: set[Path] = set()
+        self.site: SiteView | None = None
+        """What is served; None until the first build ended."""
         self.indexer: SearchIndexer | None = None
         self._thread: threading.Thread | None = None
         wildcard = bind in ("", "0.0.0.0", "::")
@@ -577,12 +504,20 @@ class DevServer:
 
     @property
     def url(self) -> str:
-        """The site's address on this server."""
-        return self.origin + self.site.base_path
+        """The site's address on this server (its root until the first build ended)."""
+        return self.origin + (self.site.base_path if self.site is not None else "/")
+
+    def folder(self, root: Path) -> Path:
+        """The server's own folder for the site at `root`: the site it builds, its index."""
+        return serve_folder(root, self.port)
 
     def localise(self, config: SiteConfig) -> SiteConfig:
-        """The configuration to build with: base_url's path on this server's origin."""
-        return with_origin(config, self.origin)
+        """The configuration to build with: into this server's folder, on its origin.
+
+        base_url keeps its path; output/ is left to `sitegen build`.
+        """
+        _ignored_by_git(config.root / CACHE_DIR)
+        return serve_config(config, self.origin, self.folder(config.root))
 
     def log(self, message: str) -> None:
         """Pass a line about a request to whoever wants it."""
@@ -605,7 +540,10 @@ class DevServer:
         self._thread.start()
 
     def close(self) -> None:
-        """End every event stream, stop serving and stop the search index."""
+        """End every event stream, stop serving and stop the search index.
+
+        Its folder is removed too, unless `keeps_folder`.
+        """
         self.hub.close()
         if self._thread is not None:
             self._http.shutdown()
@@ -614,6 +552,9 @@ class DevServer:
         self._http.server_close()
         if self.indexer is not None:
             self.indexer.close()
+        if not self.keeps_folder:
+            for folder in self._folders:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def __enter__(self) -> DevServer:
         return self
@@ -630,191 +571,30 @@ class DevServer:
             self.indexer.cancel(wait=False)
 
     def built(self, outcome: BuildOutcome) -> None:
-        """A build ended: serve its site, tell the tabs, and index it for search."""
+        """A build ended: serve its site, tell the tabs, and index it for search.
+
+        What is served is this server's folder (never output/), whatever the build wrote.
+        """
         config = outcome.config
+        folder = self.folder(config.root)
+        self._folders.add(folder)
         if self.indexer is None and config.search:
             self.indexer = SearchIndexer(
-                config.root, delay=self._search_delay, on_done=self._indexed
+                folder / SEARCH_FOLDER, delay=self._search_delay, on_done=self._indexed
             )
         search = self.indexer.current if self.indexer is not None else None
-        self.site = SiteView(config.output_path.absolute(), config.base_path, search)
+        site = (folder / SITE_FOLDER).absolute()
+        self.site = SiteView(site, config.base_path, search)
         if not outcome.ok:
             self.hub.fail(outcome.diagnostics)
             return
         warnings = tuple(d for d in outcome.diagnostics if d.level is Level.WARNING)
         self.hub.built(outcome.changed_files, warnings)
         if config.search and self.indexer is not None:
-            self.indexer.start(config.output_path)
+            self.indexer.start(site)
 
     def _indexed(self, seconds: float, problem: str | None) -> None:
-        if problem is None and self.indexer is not None:
+        if problem is None and self.indexer is not None and self.site is not None:
             self.site = dataclasses.replace(self.site, search=self.indexer.current)
         if self._on_search is not None:
             self._on_search(seconds, problem)
-
-
-LIVE_JS = r"""// sitegen serve: reload this tab when its page changes; show build problems over it.
-(function () {
-  "use strict";
-  var script = document.currentScript;
-  var build = script.getAttribute("data-sitegen-build");
-  var page = script.getAttribute("data-sitegen-page");
-  var failed = false;
-  var panel = null;
-  var badge = null;
-  var ASSET = /\.(css|js|mjs|png|jpe?g|gif|webp|avif|svg|ico|woff2?)$/i;
-  var FONT = "13px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace";
-
-  function concerns(changed) {
-    if (!changed) return true;
-    for (var i = 0; i < changed.length; i++) {
-      var path = changed[i];
-      if (path === page || path === page + "/index.html") return true;
-      if (ASSET.test(path) && path.indexOf("pagefind/") !== 0) return true;
-    }
-    return false;
-  }
-
-  function later(draw) {
-    if (document.body) draw();
-    else document.addEventListener("DOMContentLoaded", draw);
-  }
-
-  function remove(element) {
-    if (element && element.parentNode) element.parentNode.removeChild(element);
-    return null;
-  }
-
-  function box(id, colour) {
-    var element = document.createElement("div");
-    element.id = id;
-    var s = element.style;
-    s.position = "fixed"; s.zIndex = "2147483647"; s.boxSizing = "border-box";
-    s.margin = "0"; s.textAlign = "left"; s.font = FONT; s.color = "#fff";
-    s.background = colour; s.boxShadow = "0 6px 24px rgba(0,0,0,.45)";
-    return element;
-  }
-
-  function list(problems) {
-    var items = document.createElement("ul");
-    items.style.margin = "8px 0 0"; items.style.padding = "0 0 0 20px";
-    for (var i = 0; i < problems.length; i++) {
-      var item = document.createElement("li");
-      item.style.whiteSpace = "pre-wrap";
-      item.textContent = problems[i].text;
-      items.appendChild(item);
-    }
-    return items;
-  }
-
-  function button(label, action) {
-    var element = document.createElement("button");
-    element.type = "button";
-    element.textContent = label;
-    element.style.font = FONT;
-    element.addEventListener("click", action);
-    return element;
-  }
-
-  function plural(count, word) {
-    return count + " " + word + (count === 1 ? "" : "s");
-  }
-
-  function showErrors(errors) {
-    later(function () {
-      panel = remove(panel);
-      panel = box("sitegen-error-overlay", "#2b0b0b");
-      panel.setAttribute("role", "alert");
-      var s = panel.style;
-      s.left = "0"; s.right = "0"; s.top = "0"; s.maxHeight = "70vh"; s.overflow = "auto";
-      s.padding = "16px 20px"; s.borderBottom = "4px solid #ff6b6b"; s.fontSize = "14px";
-      var title = document.createElement("div");
-      title.style.fontWeight = "bold";
-      title.textContent = "sitegen: the build failed (" + plural(errors.length, "error") +
-        "). This is the last good page; it reloads by itself once the errors are fixed.";
-      panel.appendChild(title);
-      panel.appendChild(list(errors));
-      panel.appendChild(button("Hide", function () { panel = remove(panel); }));
-      document.body.appendChild(panel);
-    });
-  }
-
-  function showWarnings(warnings) {
-    later(function () {
-      badge = remove(badge);
-      if (!warnings || !warnings.length) return;
-      badge = box("sitegen-warnings", "#4a3a00");
-      var s = badge.style;
-      s.right = "12px"; s.bottom = "12px"; s.maxWidth = "min(90vw, 60em)";
-      s.maxHeight = "50vh"; s.overflow = "auto"; s.padding = "6px 10px";
-      s.borderRadius = "6px"; s.border = "2px solid #e0b000";
-      var details = list(warnings);
-      details.hidden = true;
-      badge.appendChild(button("sitegen: " + plural(warnings.length, "warning"), function () {
-        details.hidden = !details.hidden;
-      }));
-      badge.appendChild(details);
-      document.body.appendChild(badge);
-    });
-  }
-
-  function handle(type, data) {
-    if (type === "error" || (type === "state" && data.status === "error")) {
-      failed = true;
-      showErrors(data.errors);
-      showWarnings(data.warnings);
-    } else if (type === "state") {
-      if (failed || data.build !== build) location.reload();
-      else showWarnings(data.warnings);
-    } else if (type === "reload") {
-      if (failed || concerns(data.changed)) {
-        location.reload();
-      } else {
-        build = data.build;
-        showWarnings(data.warnings);
-      }
-    }
-  }
-
-  var base = script.src.replace(/[^\/]*$/, "");
-  if (window.SharedWorker) {
-    try {
-      var worker = new SharedWorker(base + "worker.js", { name: "sitegen-live" });
-      worker.port.onmessage = function (event) { handle(event.data.type, event.data.data); };
-      window.addEventListener("pagehide", function () { worker.port.postMessage("bye"); });
-      return;
-    } catch (error) { /* fall back to a stream of this tab's own */ }
-  }
-  var source = new EventSource(base + "events");
-  ["state", "reload", "error"].forEach(function (type) {
-    source.addEventListener(type, function (event) { handle(type, JSON.parse(event.data)); });
-  });
-})();
-"""
-
-WORKER_JS = r"""// sitegen serve: one event stream shared by every tab of the site.
-"use strict";
-var ports = [];
-var last = null;
-var source = new EventSource(self.location.href.replace(/[^\/]*$/, "") + "events");
-["state", "reload", "error"].forEach(function (type) {
-  source.addEventListener(type, function (event) {
-    var data = JSON.parse(event.data);
-    if (type === "state") last = { type: "state", data: data };
-    else {
-      last = { type: "state", data: {
-        build: data.build, status: type === "error" ? "error" : "ok",
-        errors: data.errors || [], warnings: data.warnings || [] } };
-    }
-    for (var i = 0; i < ports.length; i++) ports[i].postMessage({ type: type, data: data });
-  });
-});
-self.onconnect = function (event) {
-  var port = event.ports[0];
-  ports.push(port);
-  port.onmessage = function (message) {
-    if (message.data === "bye") ports = ports.filter(function (p) { return p !== port; });
-  };
-  if (last) port.postMessage(last);
-};
-"""

@@ -3,7 +3,8 @@
 `plan_watch` (in sitegen.inputs) says which folders and files matter (content/, static/,
 templates/, data/, i18n/, the theme in use and sitegen.toml). `SiteWatcher` runs watchdog's
 Observer over them, drops what is no edit of the site (editors' swap, backup and lock
-files, anything hidden, sitegen's own output/, its twin and .sitegen-cache/) and gathers
+files, anything hidden, sitegen's own output/, its twin and .sitegen-cache/, where the dev
+server builds) and gathers
 the rest in a `ChangeQueue`, which hands out one `ChangeSet` once the files have been quiet
 for a moment. `Rebuilder` runs `build()` for each change set: build() itself knows which
 pages changed, so a change set only says whether to rebuild and whether to read
@@ -14,6 +15,7 @@ never prints.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -44,6 +46,7 @@ from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.inputs import WatchPlan, plan_watch
 from sitegen.loading import Progress
+from sitegen.output import back_folder
 from sitegen.session import BuildSession
 from sitegen.state import BuildResult
 
@@ -246,7 +249,7 @@ class BuildOutcome:
     """What set the build off; None for the first build and the search index's."""
     result: BuildResult | None = None
     changed_files: tuple[str, ...] | None = ()
-    """Paths under output/ whose bytes this build changed, made or removed; None for
+    """Paths under the folder built into whose bytes this build changed, made or removed; None for
     "more than can be listed" (CHANGED_FILES_LIMIT)."""
     crash: str | None = None
     """The traceback where sitegen itself failed (a bug, not a mistake in the site)."""
@@ -262,9 +265,11 @@ class BuildOutcome:
 class Rebuilder:
     """Builds a site again and again, reading sitegen.toml again when it changed.
 
-    `localise` may change the configuration after each reading (the dev server points
-    base_url at itself). A build never raises for a mistake in the site: it returns a
-    BuildOutcome saying what went wrong, and output/ keeps the last good site.
+    `localise` may change the configuration after each reading (the dev server builds into
+    a folder of its own, with base_url on its own origin); without it, builds go into
+    output/ as `sitegen build`'s do. A build never raises for a mistake in the site: it
+    returns a BuildOutcome saying what went wrong, and the folder built into keeps the last
+    good site.
     """
 
     def __init__(
@@ -287,18 +292,27 @@ class Rebuilder:
         self._session: BuildSession | None = None
         self._published: dt.datetime | None = None
         """The last publication date a build was started for."""
+        self._site_output = SiteConfig(root=self.root).output_path
+        """The site's own output folder, as sitegen.toml names it, whatever `localise` does."""
 
     def fallback_config(self) -> SiteConfig:
         """The last good configuration, or the defaults while sitegen.toml never loaded."""
         return self.config or self.localise(SiteConfig(root=self.root))
 
     def plan(self) -> WatchPlan:
-        """What to watch for the current configuration."""
-        return plan_watch(self.fallback_config())
+        """What to watch for the current configuration.
+
+        The site's output/ and its twin are never edits, even where builds go elsewhere
+        (a `sitegen build` may write them meanwhile).
+        """
+        plan = plan_watch(self.fallback_config())
+        output = self._site_output.resolve()
+        extra = tuple(p for p in (output, back_folder(output)) if p not in plan.excluded)
+        return dataclasses.replace(plan, excluded=plan.excluded + extra) if extra else plan
 
     def _read_config(self) -> tuple[Diagnostic, ...]:
         try:
-            config = self.localise(load_config(self.root))
+            loaded = load_config(self.root)
         except ConfigErrors as errors:
             self._config_broken = True
             return tuple(
@@ -308,6 +322,8 @@ class Rebuilder:
             self._config_broken = True
             return (Diagnostic(Level.ERROR, error.message, error.location, error.hint),)
         self._config_broken = False
+        self._site_output = loaded.output_path
+        config = self.localise(loaded)
         if config != self.config or self._session is None:
             self.save()
             self._session = BuildSession(config, self.options)

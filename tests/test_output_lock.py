@@ -1,6 +1,10 @@
-"""One sitegen at a time writes an output folder: a `sitegen build` started while another
-sitegen (`sitegen serve` rebuilding, say) writes the same folder waits its turn, so the
-two never write its twin at once and readers see one site or the other, never a mix."""
+"""One sitegen at a time writes a given output folder: a `sitegen build` started while another
+sitegen (`sitegen watch` rebuilding, say) writes the same folder waits its turn, so the two
+never write its twin at once and readers see one site or the other, never a mix.
+
+`sitegen serve` writes a folder of its own, not output/: it locks that folder alone, so a
+`sitegen build` run while it rebuilds goes ahead, and a serve rebuild waits only for
+another writer of its own folder."""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ import lxml.html
 from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import Reporter
 from sitegen.output import writing
+from sitegen.serve import SITE_FOLDER, DevServer
 from sitegen.session import BuildSession
+from sitegen.watch import ChangeSet, Rebuilder
 from tests.helpers import make_site, report_text, texts
 
 WAIT = 60.0
@@ -79,7 +85,7 @@ def test_sitegen_build_waits_while_another_sitegen_writes_the_output_folder(
     assert texts(page, "//h1") == ["A report"]
 
 
-def test_a_rebuild_in_serve_waits_to_swap_while_another_sitegen_writes(tmp_path: Path) -> None:
+def test_a_rebuild_in_watch_waits_to_swap_while_another_sitegen_writes(tmp_path: Path) -> None:
     site = make_site(
         tmp_path / "site",
         {"content/reports/a.md": report_text(title="A report", date="2024-03-01")},
@@ -104,3 +110,58 @@ def test_a_rebuild_in_serve_waits_to_swap_while_another_sitegen_writes(tmp_path:
     worker.join(WAIT)
     assert done.is_set()
     assert texts(lxml.html.parse(str(page)).getroot(), "//h1") == ["The report"]
+
+
+def test_sitegen_build_goes_ahead_while_sitegen_serve_writes_its_own_folder(
+    tmp_path: Path,
+) -> None:
+    site = make_site(
+        tmp_path / "site",
+        {"content/reports/a.md": report_text(title="A report", date="2024-03-01")},
+    )
+    with DevServer(port=0) as server:
+        served = server.folder(site) / SITE_FOLDER
+        with writing(served):  # serve, mid-rebuild, holds its folder's lock
+            said = subprocess.run(
+                [sys.executable, "-m", "sitegen", "build", "--site", str(site)],
+                capture_output=True, text=True, timeout=WAIT,
+            )  # fmt: skip
+            assert said.returncode == 0, said.stderr
+    page = lxml.html.parse(str(site / "output" / "reports" / "a" / "index.html")).getroot()
+    assert texts(page, "//h1") == ["A report"]
+    assert not served.exists()
+
+
+def test_a_rebuild_in_serve_waits_for_a_writer_of_its_folder_only(tmp_path: Path) -> None:
+    site = make_site(
+        tmp_path / "site",
+        {"content/reports/a.md": report_text(title="A report", date="2024-03-01")},
+    )
+    report = site / "content" / "reports" / "a.md"
+    with DevServer(port=0) as server:
+        rebuilder = Rebuilder(site, BuildOptions(), localise=server.localise, search_index=False)
+        assert rebuilder.build().ok
+        page = server.folder(site) / SITE_FOLDER / "reports" / "a" / "index.html"
+        done = threading.Event()
+
+        def rebuild(title: str) -> None:
+            report.write_text(report_text(title=title, date="2024-03-01"))
+            assert rebuilder.build(ChangeSet(frozenset({report.resolve()}))).ok
+            done.set()
+
+        # output/'s lock, held by a `sitegen build` say, does not hold serve up.
+        with writing(site / "output"):
+            rebuild("Not waiting")
+        assert texts(lxml.html.parse(str(page)).getroot(), "//h1") == ["Not waiting"]
+        # Its own folder's lock, held by another writer of that folder, does.
+        before = page.read_bytes()
+        done.clear()
+        with writing(page.parents[2]):
+            worker = threading.Thread(target=rebuild, args=("Waited",))
+            worker.start()
+            assert not done.wait(3)  # it takes well under a second when it need not wait
+            assert page.read_bytes() == before
+        worker.join(WAIT)
+        assert done.is_set()
+        assert texts(lxml.html.parse(str(page)).getroot(), "//h1") == ["Waited"]
+        assert not (site / "output").exists()

@@ -16,8 +16,10 @@ from sitegen.cache import CACHE_DIR
 from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import Reporter
 from sitegen.output import back_folder
+from sitegen.serve import SITE_FOLDER, DevServer
 from sitegen.session import build_from_saved
 from sitegen.state import BuildResult
+from sitegen.watch import ChangeSet, Rebuilder
 from tests.helpers import build, make_site, report_text
 from tests.test_incremental import (
     CONFIG,
@@ -211,4 +213,34 @@ def test_a_site_with_a_search_index_is_built_in_full_and_not_saved(
     build_here(site)
     assert full.count == 1, "Pagefind must index the edited page with all the others"
     assert (site / "output/pagefind/pagefind-entry.json").is_file()
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_serve_session_leaves_output_and_its_saved_build_to_sitegen_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = site / CACHE_DIR
+    output_bookkeeping = {
+        p.name: p.read_bytes() for p in cache.glob("*.pickle") if p.name.startswith("build-")
+    } | {p.name: p.read_bytes() for p in cache.glob("output-*.pickle")}
+    before = tree(site / "output")
+    with DevServer(port=0) as server:
+        rebuilder = Rebuilder(site, BuildOptions(), localise=server.localise, search_index=False)
+        assert rebuilder.build().ok
+        for edit, name in ((edit_body, "report-3"), (edit_tags, "report-4")):
+            edit(site)
+            changed = (site / f"content/reports/2024/{name}.md").resolve()
+            assert rebuilder.build(ChangeSet(frozenset({changed}))).ok
+        rebuilder.save()
+        served = server.folder(site) / SITE_FOLDER
+        assert b"Body of report three." in (served / "reports/report-3/index.html").read_bytes()
+    assert tree(site / "output") == before
+    # The server's memo is a file of its own; output/'s memo and saved build are untouched.
+    for name, data in output_bookkeeping.items():
+        assert (cache / name).read_bytes() == data, name
+    memos = {p.name for p in cache.glob("output-*.pickle")}
+    assert len(memos - output_bookkeeping.keys()) == 1  # the server's folder's
+    full = FullBuilds(monkeypatch, site)
+    build_here(site)
+    assert full.count == 0, "the build after serving did not start from the saved build"
     assert tree(site / "output") == cold_build(site, tmp_path)

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import serve
-from sitegen.config import BuildOptions
+from sitegen import search, serve
+from sitegen.cache import CACHE_DIR
+from sitegen.config import BuildOptions, SiteConfig
+from sitegen.output import back_folder, lock_folder
 from sitegen.serve import DevServer, inject_script, live_script_tag, local_origin
 from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder, SiteWatcher, watch_site
 from tests.helpers import make_site, report_text
@@ -46,10 +48,10 @@ FILES: dict[str, str | bytes] = {
 class LiveSite:
     """`sitegen serve` in this process: the server and the watch loop on threads of their own."""
 
-    def __init__(self, root: Path, *, bind: str = "127.0.0.1") -> None:
+    def __init__(self, root: Path, *, bind: str = "127.0.0.1", port: int = 0) -> None:
         self.root = root
         self.log: list[str] = []
-        self.server = DevServer(bind, 0, log=self.log.append, search_delay=0.05)
+        self.server = DevServer(bind, port, log=self.log.append, search_delay=0.05)
         self.rebuilder = Rebuilder(
             root, BuildOptions(), localise=self.server.localise, search_index=False
         )
@@ -75,6 +77,11 @@ class LiveSite:
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def folder(self) -> Path:
+        """The folder the server builds into and serves."""
+        return self.server.folder(self.root) / serve.SITE_FOLDER
 
     def building(self, changes: ChangeSet | None) -> None:
         pass
@@ -152,6 +159,65 @@ def test_local_origin() -> None:
     assert local_origin("::1", 8001) == "http://[::1]:8001"
 
 
+def test_serve_config_builds_into_the_folder_for_the_origin(tmp_path: Path) -> None:
+    config = SiteConfig(root=tmp_path, base_url="https://example.org/digest/")
+    folder = serve.serve_folder(tmp_path, 8000)
+    assert folder == tmp_path / CACHE_DIR / "serve" / "8000"
+    assert serve.serve_folder(tmp_path, 8001) != folder  # two servers, two folders
+    local = serve.serve_config(config, "http://127.0.0.1:8000", folder)
+    assert local.base_url == "http://127.0.0.1:8000/digest/"
+    assert local.output_path == folder / serve.SITE_FOLDER
+    assert (config.base_url, config.output_path) == (
+        "https://example.org/digest/",
+        tmp_path / "output",
+    )
+
+
+def test_the_server_builds_into_its_own_folder_and_never_into_output(live: LiveSite) -> None:
+    assert live.folder.is_relative_to(live.root / CACHE_DIR)
+    assert live.server.site is not None and live.server.site.output == live.folder.absolute()
+    assert (live.folder / "reports" / "a" / "index.html").is_file()
+    edit(live, "First title", "Second title")
+    live.wait_for_build(lambda o: o.ok and o.changes is not None)
+    assert b"Second title" in (live.folder / "reports" / "a" / "index.html").read_bytes()
+    site_output = live.root / "output"
+    assert not site_output.exists() and not back_folder(site_output).exists()
+    assert not lock_folder(site_output).exists()
+    # What `sitegen build` writes meanwhile is no edit of the site.
+    plan = live.rebuilder.plan()
+    assert not plan.is_relevant(site_output.resolve() / "index.html")
+    assert not plan.is_relevant(back_folder(site_output.resolve()) / "index.html")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_server_on_a_chosen_port_starts_from_what_it_built_there_last(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", FILES, CONFIG)
+    port = free_port()
+    first = LiveSite(site, port=port)
+    try:
+        result = first.outcomes[0].result
+        assert result is not None and result.rendered > 0
+    finally:
+        first.close()
+    assert (first.folder / "reports" / "a" / "index.html").is_file()  # kept
+    again = LiveSite(site, port=port)
+    try:
+        result = again.outcomes[0].result
+        assert result is not None and result.rendered == 0
+        assert b"First title" in get(again, "/digest/reports/a/")[2]
+    finally:
+        again.close()
+    ephemeral = LiveSite(site)
+    ephemeral.close()
+    assert not ephemeral.server.folder(site).exists()  # on a port the system chose: removed
+    assert first.folder.is_dir()
+
+
 def test_a_request_for_another_host_name_is_refused(live: LiveSite) -> None:
     status, _, _ = raw_get(live.port, "/digest/", host="attacker.example:80")
     assert status == 403
@@ -181,7 +247,7 @@ def test_the_live_script_is_in_served_html_only_never_on_disk(live: LiveSite) ->
     assert body.count(b"/__sitegen/live.js") == 1
     assert body.index(b"/__sitegen/live.js") < body.rindex(b"</body>")
     assert b'data-sitegen-page="reports/a/index.html"' in body
-    on_disk = (live.root / "output" / "reports" / "a" / "index.html").read_bytes()
+    on_disk = (live.folder / "reports" / "a" / "index.html").read_bytes()
     assert b"__sitegen" not in on_disk
     _, _, css = get(live, "/digest/style.css")
     assert b"__sitegen" not in css
@@ -191,7 +257,7 @@ def test_a_missing_page_gets_the_404_page_with_status_404(live: LiveSite) -> Non
     status, headers, body = get(live, "/digest/no/such/page/")
     assert status == 404
     assert headers["content-type"] == "text/html; charset=utf-8"
-    page = (live.root / "output" / "404.html").read_bytes()
+    page = (live.folder / "404.html").read_bytes()
     assert body.startswith(page[:200])
     assert b'data-sitegen-page="no/such/page/index.html"' in body
     assert get(live, "/elsewhere/")[0] == 404
@@ -228,7 +294,7 @@ def test_head_answers_without_a_body(live: LiveSite) -> None:
         connection.close()
 
 
-# Nothing outside output/
+# Nothing outside the server's folder
 
 
 @pytest.mark.parametrize(
@@ -250,7 +316,7 @@ def test_head_answers_without_a_body(live: LiveSite) -> None:
         "/digest//etc/passwd",
     ],
 )
-def test_paths_outside_output_are_refused(live: LiveSite, target: str) -> None:
+def test_paths_outside_the_served_folder_are_refused(live: LiveSite, target: str) -> None:
     status, _, body = raw_get(live.port, target)
     assert status in (400, 403, 404), (target, status)
     assert b"Served" not in body or status == 404  # never sitegen.toml's text
@@ -258,11 +324,11 @@ def test_paths_outside_output_are_refused(live: LiveSite, target: str) -> None:
     assert b'title = "Served"' not in body
 
 
-def test_a_symlink_out_of_output_is_refused(live: LiveSite) -> None:
+def test_a_symlink_out_of_the_served_folder_is_refused(live: LiveSite) -> None:
     secret = live.root / "secret.txt"
     secret.write_text("do not serve\n", encoding="utf-8")
-    (live.root / "output" / "leak.txt").symlink_to(secret)
-    (live.root / "output" / "leakdir").symlink_to(live.root / "content", target_is_directory=True)
+    (live.folder / "leak.txt").symlink_to(secret)
+    (live.folder / "leakdir").symlink_to(live.root / "content", target_is_directory=True)
     for target in ("/digest/leak.txt", "/digest/leakdir/reports/2024/a.md", "/digest/leakdir/"):
         status, _, body = raw_get(live.port, target)
         assert status in (403, 404), target
@@ -449,8 +515,13 @@ def test_the_search_index_is_made_in_the_background_and_served(tmp_path: Path) -
     live = LiveSite(site)
     try:
         assert live.outcomes[0].ok and not live.outcomes[0].search_indexed
-        assert not (site / "output" / "pagefind").exists()
-        wait_until(lambda: live.server.site.search is not None, "a search index")
+        assert not (live.folder / "pagefind").exists()
+        wait_until(
+            lambda: live.server.site is not None and live.server.site.search is not None,
+            "a search index",
+        )
+        assert live.server.site is not None and live.server.site.search is not None
+        assert live.server.site.search.is_relative_to(live.server.folder(site))
         status, headers, _ = get(live, "/digest/pagefind/pagefind-ui.js")
         assert status == 200
         assert headers["content-type"].startswith("application/javascript")
@@ -466,10 +537,10 @@ def test_a_build_stops_the_search_index_without_waiting_for_it(
     fake = tmp_path / "pagefind"  # writes part of an index, then takes its time
     fake.write_text(f'#!/bin/sh\nmkdir -p "$4"\necho $$ > "{pid_file}"\nexec sleep 60\n')
     fake.chmod(0o755)
-    monkeypatch.setattr(serve, "find_pagefind", lambda: fake)
+    monkeypatch.setattr(search, "find_pagefind", lambda: fake)
     root = tmp_path / "site"
     (root / "output").mkdir(parents=True)
-    indexer = serve.SearchIndexer(root, delay=0)
+    indexer = search.SearchIndexer(root / "indexes", delay=0)
     indexer.start(root / "output")
     wait_until(lambda: pid_file.exists() and pid_file.read_text().strip() != "", "Pagefind")
     pid = int(pid_file.read_text())
@@ -594,6 +665,106 @@ def test_the_serve_command_reports_errors_keeps_serving_and_stops_on_ctrl_c(
         command.close()
 
 
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Everything under a folder, hidden files too, by relative path: a file's bytes, or
+    None for a folder (a link's target path)."""
+    found: dict[str, bytes | None] = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            found[name] = os.readlink(path).encode()
+        else:
+            found[name] = None if path.is_dir() else path.read_bytes()
+    return found
+
+
+def sitegen_build(site: Path) -> str:
+    """`sitegen build` of a site in a child process; what it printed, after it succeeded."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sitegen", "build", "--site", str(site)],
+        capture_output=True, text=True, timeout=3 * DEADLINE,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_sitegen_build_while_serving_writes_output_for_the_real_address(live: LiveSite) -> None:
+    said = sitegen_build(live.root)
+    assert "built 1 reports" in said, said
+    page = (live.root / "output" / "reports" / "a" / "index.html").read_text(encoding="utf-8")
+    assert 'href="https://example.org/digest/reports/a/"' in page
+    assert "127.0.0.1" not in page and "__sitegen" not in page
+    time.sleep(0.5)  # what the build wrote (output/, its twin, lock and cache) is no edit
+    assert [o for o in live.outcomes if o.number > 1] == []
+    assert f"http://127.0.0.1:{live.port}/digest/".encode() in get(live, "/digest/reports/a/")[2]
+
+
+def test_serve_leaves_output_as_the_last_build_made_it(tmp_path: Path) -> None:
+    files = dict(FILES)
+    files["content/reports/2024/b.md"] = report_text(
+        title="Second report", date="2024-02-10", tags="[energy]"
+    )
+    site = make_site(tmp_path / "site", files, CONFIG)
+    sitegen_build(site)
+    output = site / "output"
+    before, twin_before = snapshot(output), snapshot(back_folder(output))
+    assert "reports/a/index.html" in before and ".sitegen-manifest" in before
+    command = Command("serve", "--site", str(site), "--port", "0")
+    try:
+        port = int(command.wait_for(r"serving http://127\.0\.0\.1:(\d+)/digest/").group(1))
+        origin = f"http://127.0.0.1:{port}/digest/"
+        command.wait_for(rf"^building into \.sitegen-cache/serve/{port}/site/ for the server")
+
+        def served(path: str) -> str:
+            status, _, body = raw_get(port, "/digest/" + path)
+            assert status == 200, (path, status)
+            return body.decode()
+
+        def until_served(path: str, shows: str, lacks: str) -> None:
+            wait_until(
+                lambda: shows in (page := served(path)) and lacks not in page,
+                f"/digest/{path} showing {shows!r} without {lacks!r}",
+            )
+
+        page = served("reports/a/")
+        assert f'href="{origin}reports/a/"' in page  # the canonical link, on the server
+        assert "https://example.org" not in page
+        report = site / REPORT
+        edits = [  # (the report's new text, a page that shows it, what it shows before, after)
+            (A.replace("Body text.", "An edited body."), "reports/a/", "Body text.", "An edited"),
+            (A.replace("First title", "Edited title"), "", "First title", "Edited title"),
+            (A.replace("[markets]", "[markets, rice]"), "tags/", "markets", "rice"),
+            (A.replace("2024-03-01", "2021-06-05"), "timeline/", "2024", "2021"),
+        ]
+        for text, path, unedited, edited in edits:
+            report.write_text(text, encoding="utf-8")
+            until_served(path, edited, "never shown")
+            assert origin in served(path)
+            report.write_text(A, encoding="utf-8")
+            until_served(path, unedited, edited)
+        added = site / "content/reports/2024/c.md"
+        added.write_text(report_text(title="Added report", date="2024-03-02"), encoding="utf-8")
+        until_served("", "Added report", "never shown")
+        added.unlink()
+        until_served("", "First title", "Added report")
+        assert command.interrupt() in (0, 130)
+        assert not [line for line in command.lines if "Traceback" in line], command.lines
+    finally:
+        command.close()
+    # On a port the system chose, the server's folder goes with it.
+    assert not (site / CACHE_DIR / "serve" / str(port)).exists()
+    after = snapshot(output)
+    assert sorted(after) == sorted(before)
+    assert after == before
+    assert snapshot(back_folder(output)) == twin_before
+    assert not [name for name, data in after.items() if data and b"127.0.0.1" in data]
+    # The next `sitegen build` finds output/ as its last build left it: it renders nothing
+    # anew, and output/ is what a build of the same files makes.
+    said = sitegen_build(site)
+    assert "(0 rendered)" in said, said
+    assert snapshot(output) == before
+
+
 def test_the_serve_command_says_when_the_port_is_taken(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", FILES, CONFIG)
     with socket.socket() as taken:
@@ -618,6 +789,14 @@ def test_the_watch_command_rebuilds_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         command.wait_for("rebuilt", start)
         page = site / "output" / "reports" / "a" / "index.html"
         assert "Watched title" in page.read_text(encoding="utf-8")
+        # output/ itself, for the site's real address.
+        assert 'href="https://example.org/digest/reports/a/"' in page.read_text(encoding="utf-8")
+        assert not [
+            p
+            for p in (site / "output").rglob("*")
+            if p.is_file() and b"127.0.0.1" in p.read_bytes()
+        ]
+        assert not (site / CACHE_DIR / "serve").exists()
         assert command.interrupt() in (0, 130)
         assert not [line for line in command.lines if "Traceback" in line], command.lines
     finally:

@@ -40,7 +40,6 @@ from sitegen.pages import (
     check_page_links,
     page_digests,
     render_pages,
-    report_page_digests,
 )
 from sitegen.render import (
     PageGroup,
@@ -203,7 +202,7 @@ def run_stages(
             model=model,
             plan=PagePlan(
                 pages.groups, plan.reads, plan.planner.summaries, pages.report_digests,
-                pages.undigested,
+                plan.timelines, pages.undigested,
             ),
             generated=GeneratedFiles(feeds, tuple(link_problems), sitemap),
             output=OutputState(destination.memo, tree),
@@ -319,16 +318,6 @@ def _summaries_to_redo(old_site: Site, site: Site, keys: AbstractSet[str]) -> se
     return {key for key in redo if key in site.reports}
 
 
-def _timeline_years(state: BuildState) -> list[YearView]:
-    """The years of every edition's timeline as last planned."""
-    years: list[YearView] = []
-    for edition in state.model.site.editions:
-        pages = state.plan.groups.get(PageGroup("timeline", edition.lang))
-        if pages:
-            years.extend(pages[0].job.context["years"])
-    return years
-
-
 def _timeline_entry(report: Report | None) -> TimelineEntry | None:
     return None if report is None else timeline_entry(report)
 
@@ -345,15 +334,15 @@ def _planned_pages(
     before = {
         page.job.output: page for group in replanned for page in state.plan.groups.get(group, ())
     }
-    fresh = [
-        job
-        for jobs in replanned.values()
-        for job in jobs
-        if (old := before.get(job.output)) is None
-        or old.job.template != job.template
-        or old.job.context != job.context
-    ]
-    reports = [job for job in fresh if job.context["page"].kind == "report"]
+    fresh: list[PageJob] = []
+    reports: list[PageJob] = []
+    for group, jobs in replanned.items():
+        for job in jobs:
+            old = before.get(job.output)
+            if old is None or old.job.template != job.template or old.job.context != job.context:
+                fresh.append(job)
+                if group.kind == "report":
+                    reports.append(job)
     digested = {
         page.job.output: page
         for page in page_digests(reports, state.templates, state.config, site.reports)
@@ -382,6 +371,8 @@ class PlannedGroups:
     """Groups the last build had and this one has not."""
     moved: bool
     """Whether pages may have come, gone or moved (not after changes to bodies alone)."""
+    timelines: Mapping[str, tuple[YearView, ...]]
+    """Each language's timeline, as its pages show it."""
 
 
 def plan_pages(
@@ -406,7 +397,8 @@ def plan_pages(
         kept = dict(previous.plan.summaries)
         for key in redo | (keys - site.reports.keys()):  # only changed reports leave the site
             kept.pop(key, None)
-        planner = PagePlanner(site, config, kept, _timeline_years(previous), keys, templates)
+        years = [year for years in previous.plan.timelines.values() for year in years]
+        planner = PagePlanner(site, config, kept, years, keys, templates)
         remade = planner.make_summaries(redo)
         planner.summaries.update(remade)
         listed = {k for k, v in remade.items() if previous.plan.summaries.get(k) != v}
@@ -435,7 +427,11 @@ def plan_pages(
         jobs = [job for group in order for job in _jobs_of(group, planned, previous)]
         for error in find_collisions(jobs, config):
             request.reporter.exception(error)
-    return PlannedGroups(planner, planned, order, reads, gone, moved)
+    languages = {edition.lang for edition in site.editions}
+    timelines = dict(previous.plan.timelines) if previous is not None else {}
+    timelines.update(planner.timelines)
+    timelines = {lang: years for lang, years in timelines.items() if lang in languages}
+    return PlannedGroups(planner, planned, order, reads, gone, moved, timelines)
 
 
 def _jobs_of(
@@ -555,7 +551,11 @@ def _report_digests(
 ) -> dict[str, str]:
     """Report key -> the digest of its page's inputs, which stands for all it shows."""
     if previous is None:
-        return report_page_digests(planned)
+        return {
+            group.name: pages[0].digest
+            for group, pages in groups.items()
+            if group.kind == "report" and pages[0].digest is not None
+        }
     digests = dict(previous.plan.report_digests)
     for key in digests.keys() - plan.planner.site.reports.keys():
         del digests[key]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -154,15 +154,6 @@ def page_digests(
             PlannedPage(job, hashlib.blake2b(template + digest, digest_size=16).hexdigest())
         )
     return planned
-
-
-def report_page_digests(planned: Iterable[PlannedPage]) -> dict[str, str]:
-    """Report key -> the digest of its page's inputs, which stands for all it shows."""
-    return {
-        page.job.context["report"].key: page.digest
-        for page in planned
-        if page.job.context["page"].kind == "report" and page.digest is not None
-    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -475,6 +475,8 @@ class PagePlanner:
         )
         self._terms_by_slug: dict[tuple[str, int], dict[str, Term]] = {}
         self.jobs: list[PageJob] = []
+        self.timelines: dict[str, tuple[YearView, ...]] = {}
+        """Each language's timeline, as planned so far."""
         self.reads: dict[PageGroup, frozenset[Dependency]] = {}
         """What each group planned so far read of the site."""
         self._reading: set[Dependency] = set()
@@ -735,6 +737,7 @@ class PagePlanner:
             self._read("years", other.lang)
         timeline_urls = self._per_edition_urls(lambda e: e.timeline_url)
         years = tuple(self._year_view(y) for y in edition.timeline)
+        self.timelines[edition.lang] = years
         links = tuple(YearLink(y.year, y.url, y.count) for y in years)
         self._add(
             "timeline", edition.timeline_url, "timeline.html", "timeline", edition,

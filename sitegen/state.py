@@ -23,10 +23,7 @@ from sitegen.output import (
 from sitegen.pages import (
     PlannedPage,
 )
-from sitegen.render import (
-    PageGroup,
-    ReportSummary,
-)
+from sitegen.render import PageGroup, ReportSummary, YearView
 from sitegen.sitemap import Sitemap
 from sitegen.theme import (
     TemplateDigests,
@@ -96,6 +93,8 @@ class PagePlan:
     """What list pages show of each report, by key."""
     report_digests: Mapping[str, str]
     """Report key -> the digest of its page's inputs."""
+    timelines: Mapping[str, tuple[YearView, ...]]
+    """Each language's timeline, as its pages show it."""
     undigested: frozenset[PageGroup] = frozenset()
     """Groups holding pages rendered without a digest (none after a full build)."""
 

@@ -26,6 +26,7 @@ from sitegen.cache import (
     PageMemo,
     load_output_memo,
     load_report_cache,
+    output_books,
     save_output_memo,
     save_report_cache,
 )
@@ -590,7 +591,7 @@ def build(
     lock: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if write:
         check_output_folder(output, config.root, config.content_path)
-        lock = writing(output)  # one sitegen at a time writes an output folder
+        lock = writing(output_books(config, output))  # one sitegen at a time writes it
     with lock:
         return _build_into(
             config, options, reporter, output, write=write, progress=progress,
@@ -618,9 +619,8 @@ def _build_into(
     if write:  # into a folder build() found fit
         if use_cache:
             previous = load_output_memo(config, output)
-        writer = SiteWriter(
-            output, previous.folders or None, previous.foreign, keep_tree=keep_state
-        )
+        books = output_books(config, output)
+        writer = SiteWriter(books, previous.folders or None, previous.foreign, keep_tree=keep_state)
     index_search = prepare_search(config) if write and search_index else None
     theme = load_theme(config)
     loaded = load_report_files(
@@ -722,7 +722,7 @@ def _build_into(
             writer.commit(everything, before_swap=before_swap)
             if use_cache:
                 memo_now = OutputMemo(
-                    new_memo, writer.stamps, tuple(writer.foreign), writer.tree, twin_stamp(output)
+                    new_memo, writer.stamps, tuple(writer.foreign), writer.tree, twin_stamp(books)
                 )
                 save_output_memo(config, output, memo_now)
             # A first build (into no output/ yet) made everything: not worth listing.

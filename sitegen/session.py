@@ -230,7 +230,7 @@ class BuildSession:
                 tree = state.tree
                 stamps = folder_stamps(tree.output, made_folders(tree.made)) if finished else {}
                 memo = OutputMemo(
-                    dict(state.memo), stamps, tree.foreign, tree, twin_stamp(tree.output)
+                    dict(state.memo), stamps, tree.foreign, tree, twin_stamp(tree.books)
                 )
                 save_output_memo(state.config, tree.output, memo, stop=stop)
                 self._memo_unsaved = not finished

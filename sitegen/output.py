@@ -39,6 +39,11 @@ and never loses one that others put in output/:
 2. The twin's place (in the cache, or the folder only its owner opens) is sitegen's own:
    what is there was put there by sitegen, but for the files moved out of output/ for a
    swap, and those are listed in the twin's record (`swapping`) before the first one moves.
+   (One more case: a file put into output/ while a build runs, after the build listed
+   output/, goes to the twin's place with output/'s old tree at the swap. The kept twin
+   keeps it unlisted, and the next swap brings it back; it is lost only if the build
+   after is killed while rewriting that twin, which is then cleared whole. On another
+   mount it goes back at once, by 6.)
 3. The twin's record is set to `writing` before anything in the twin changes, and says
    `swapping`, with its files, only once every file is written. A twin found `writing`
    (or with no record) is cleared and made anew; its record goes before its files do.
@@ -80,7 +85,7 @@ _SWAPPING = "swapping"
 _MOVED = "moved"
 _RENAME_EXCHANGE = 2
 _LEGACY_MANIFEST = ".sitegen-manifest"
-"""Where sitegen before 0.x kept output/'s manifest: in output/ itself."""
+"""Where an earlier sitegen kept output/'s manifest: in output/ itself."""
 _LEGACY_DIRTY = ".sitegen-dirty"
 
 RecordStamp = tuple[str, int, int, int]
@@ -403,10 +408,15 @@ def writing(books: OutputBooks, waiting: Callable[[], None] | None = None) -> It
     One sitegen at a time writes an output folder: another (`sitegen build` in a terminal
     while `sitegen serve` rebuilds) waits its turn, and `waiting` is called first. The
     lock is a file in the cache (`OutputBooks.lock`). Not to be taken again by one holding
-    it. Where the cache knows nothing of the output folder and it is not empty, nothing is
-    locked (nor made in the cache): the build refuses the folder.
+    it. Where the cache knows nothing of the output folder and it is not empty (nor one an
+    earlier sitegen wrote), nothing is locked (nor made in the cache): the build refuses it.
     """
-    if not books.folder.exists() and _holds_anything(books.output):
+    output = books.output
+    if (
+        not books.folder.exists()
+        and _holds_anything(output)
+        and not (output / _LEGACY_MANIFEST).exists()
+    ):
         yield
         return
     books.folder.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,11 @@ It is keyed by sitegen's version and code, the libraries that read reports, and 
 settings loading a report reads (the memo of an output folder, by the whole
 configuration), and checksummed, so a cache made otherwise, or a damaged one, is never
 used: it is rebuilt.
+
+It also holds, in `outputs/<tag>/` (`output_books`), what sitegen keeps for each output
+folder and never publishes: its lock, its twin and the records of what it made there (see
+sitegen.output). Deleting the cache loses those records: a build then refuses an output
+folder that is not empty, touching nothing in it, until it is emptied.
 """
 
 from __future__ import annotations

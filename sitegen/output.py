@@ -65,6 +65,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
+import errno
 import fcntl
 import functools
 import hashlib
@@ -180,7 +181,7 @@ def _folder_stat(path: Path | str) -> _FolderStat | None:
             device = f"{major}.{minor}"
             mount = f"m{mount_id}" if mask & _STATX_MNT_ID else device
             return _FolderStat(f"{device}-{inode}{born}", mount)
-        if ctypes.get_errno() in (2, 20):  # ENOENT, ENOTDIR
+        if ctypes.get_errno() in (errno.ENOENT, errno.ENOTDIR):
             return None
     try:
         stat = os.lstat(path)

@@ -293,3 +293,50 @@ def test_a_build_stopped_at_the_swap_loses_nothing(
     records = sorted(books_of(site).records.iterdir())
     assert len(records) == 2  # output/'s and its twin's, and no other
     assert [r.read_text().splitlines()[1] for r in records] == ["done", "done"]
+
+
+@pytest.mark.parametrize(
+    "stop_at", ["before the swap", "after the swap", "emptying the site before"]
+)
+def test_on_another_mount_the_build_after_a_stopped_one_leaves_nothing_behind(
+    tmp_path: Path, other_mount: Path, monkeypatch: pytest.MonkeyPatch, stop_at: str
+) -> None:
+    """Stopped before the swap, right after it (its record not yet done), or while the site
+    before is being removed: the next build puts back what was moved and clears the rest."""
+    site = make_site(tmp_path / "site", FILES, "search = false\n")
+    webroot = other_mount / "webroot"
+    output = webroot / "digest"
+    config = load_config(site, {"output_dir": str(output)})
+    build_site(config, BuildOptions(), Reporter())
+    for name, content in FOREIGN.items():
+        (output / name).write_bytes(content)
+    (site / GONE).unlink()
+    exchange = sitegen.output._exchange
+
+    def stopped(*args: Any) -> bool:
+        if stop_at == "after the swap":
+            exchange(*args)
+        raise Stopped
+
+    def stopped_emptying(*args: Any) -> bool:
+        raise Stopped
+
+    if stop_at == "emptying the site before":
+        monkeypatch.setattr(sitegen.output, "_empty_tree", stopped_emptying)
+    else:
+        monkeypatch.setattr(sitegen.output, "_exchange", stopped)
+    with pytest.raises(Stopped):
+        build_site(config, BuildOptions(), Reporter())
+    monkeypatch.undo()
+    assert (GONE_TITLE in home_titles(output)) is (stop_at == "before the swap")
+    left = webroot / ".digest.swap-sitegen"
+    assert sorted(os.listdir(webroot)) == [left.name, "digest"]
+    assert left.stat().st_mode & 0o777 == 0o700  # only its owner may open it
+
+    build_site(config, BuildOptions(), Reporter())
+    assert sorted(os.listdir(webroot)) == ["digest"]
+    assert holding(webroot, GONE_TITLE, GONE_SLUG) == []
+    assert {name: (output / name).read_bytes() for name in FOREIGN} == FOREIGN
+    made = read_manifest(books_of(site, output))
+    assert made is not None
+    assert files_under(output) == set(made) | set(FOREIGN)

@@ -45,8 +45,10 @@ and never loses one that others put in output/:
    after is killed while rewriting that twin, which is then cleared whole. On another
    mount it goes back at once, by 6.)
 3. The twin's record is set to `writing` before anything in the twin changes, and says
-   `swapping`, with its files, only once every file is written. A twin found `writing`
-   (or with no record) is cleared and made anew; its record goes before its files do.
+   `swapping`, with its files, only once every file is written (`done` where nothing is to
+   move across: a whole site, all sitegen's, fit to be swapped in or kept as the twin).
+   A twin found `writing` (or with no record) is cleared and made anew; its record goes
+   before its files do.
 4. Records follow folders, not places: the swap exchanges two folders, and each record
    stays true of its folder. Found `swapping` at output/'s place, the swap was made (the
    moved files are where they belong): the record is marked done. Found at the twin's
@@ -301,6 +303,16 @@ def _read_record(books: OutputBooks, identity: str | None) -> TreeRecord | None:
     if entries is None:
         return None
     return TreeRecord(state, moved, entries)
+
+
+def _record_state(books: OutputBooks, identity: str) -> str | None:
+    """The state a tree's record gives, without reading its files (None: no record)."""
+    try:
+        with (books.records / identity).open(encoding="utf-8") as file:
+            header, state = file.readline().rstrip("\n"), file.readline().rstrip("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return state if header == _RECORD_HEADER else None
 
 
 def _write_record(
@@ -615,11 +627,12 @@ def _swap(
 ) -> None:
     """Move what sitegen did not make into the finished twin, then swap it in for output/.
 
-    Until the swap is made, the twin's record says `swapping` and lists what was moved.
+    Until the swap is made, the twin's record says `swapping` and lists what was moved
+    (`done` where nothing moves: the twin is then a whole site, all sitegen's).
     """
     output = books.output
     lines = list(lines)
-    _write_record(books, identity, _SWAPPING, lines, foreign)
+    _write_record(books, identity, _SWAPPING if foreign else _DONE, lines, foreign)
     for path in foreign:
         (twin / path).parent.mkdir(parents=True, exist_ok=True)
         os.rename(output / path, twin / path)
@@ -628,7 +641,8 @@ def _swap(
         os.rename(output, retired)
         os.rename(twin, output)
         os.rename(retired, twin)
-    _write_record(books, identity, _DONE, lines)
+    if foreign:
+        _write_record(books, identity, _DONE, lines)
 
 
 def _match_mode(twin: Path, output: Path) -> None:
@@ -1072,10 +1086,8 @@ def as_left(state: TreeState, folders: Mapping[str, int], twin: RecordStamp | No
     books = state.books
     if _record_stamp(books, books.output) != state.stamp or twin_stamp(books) != twin:
         return False
-    if twin is not None:
-        record = _read_record(books, twin[0])
-        if record is None or record.state != _DONE:
-            return False
+    if twin is not None and _record_state(books, twin[0]) != _DONE:
+        return False
     root = str(books.output)
     if any(_size_of(f"{root}/{path}") != entry.size for path, entry in state.made.items()):
         return False
@@ -1105,10 +1117,8 @@ def _swap_in_changes(
     place = twin_place(books)
     back = place.path
     twin = _identity(back)
-    if twin is not None:
-        record = _read_record(books, twin)
-        if not place.kept or record is None or record.state != _DONE:
-            return None
+    if twin is not None and (not place.kept or _record_state(books, twin) != _DONE):
+        return None
     made = dict(state.made)
     lines = dict(state.lines)
     top = state.top
@@ -1205,10 +1215,8 @@ def _catch_up_twin(state: TreeState) -> TreeState | None:
         twin = _identity(back)
         assert twin is not None
         behind = state.made.keys()
-    else:
-        record = _read_record(books, twin)
-        if record is None or record.state != _DONE:
-            return None
+    elif _record_state(books, twin) != _DONE:
+        return None
     _write_record(books, twin, _WRITING)
     _bring_up_to_date(back, books.output, state.made, behind)
     _write_record(books, twin, _DONE, state.lines.values())

@@ -340,3 +340,23 @@ def test_on_another_mount_the_build_after_a_stopped_one_leaves_nothing_behind(
     made = read_manifest(books_of(site, output))
     assert made is not None
     assert files_under(output) == set(made) | set(FOREIGN)
+
+
+def test_a_folder_made_where_output_was_is_not_taken_for_it(tmp_path: Path) -> None:
+    """Deleted and made again by hand, output/ often gets the same inode number (ext4 hands
+    a freed one out again): the record of the folder that was there must not claim it."""
+    site = make_site(tmp_path / "site", FILES, "search = false\n")
+    assert build(site).exit_code == 0
+    output = site / "output"
+    inode = output.stat().st_ino
+    records = {p.name for p in books_of(site).records.iterdir()}
+    shutil.rmtree(output)
+    output.mkdir()
+    (output / "index.html").write_text("<p>my own page</p>\n")
+    (output / "reports").mkdir()
+    before = read_tree(output)
+    assert {p.name for p in books_of(site).records.iterdir()} == records  # still there
+    run = run_sitegen(site, "build")
+    assert run.exit_code == 1, (run.output, inode == output.stat().st_ino)
+    assert "not made by sitegen" in run.output
+    assert read_tree(output) == before

@@ -14,6 +14,7 @@ import jinja2
 from sitegen.assets import collect_assets, report_assets
 from sitegen.cache import (
     LoadedReport,
+    output_books,
 )
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import plain_source
@@ -147,7 +148,8 @@ def build(
             return result
     if before_full is not None:
         before_full()
-    with writing(request.output) if write else contextlib.nullcontext():
+    lock = writing(output_books(config, request.output)) if write else contextlib.nullcontext()
+    with lock:  # one sitegen at a time writes an output folder
         known = None if previous is None else previous.sources.reports
         return run_stages(request, None, None, known=known) or _no_result()
 

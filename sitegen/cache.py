@@ -4,6 +4,11 @@ It is keyed by sitegen's version and code, the libraries that read reports, and 
 settings loading a report reads (the memo of an output folder, by the whole
 configuration), and checksummed, so a cache made otherwise, or a damaged one, is never
 used: it is rebuilt.
+
+It also holds, in `outputs/<tag>/` (`output_books`), what sitegen keeps for each output
+folder and never publishes: its lock, its twin and the records of what it made there (see
+sitegen.output). Deleting the cache loses those records: a build then refuses an output
+folder that is not empty, touching nothing in it, until it is emptied.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from sitegen.config import BuildOptions, SiteConfig
 from sitegen.diagnostics import Diagnostic
 from sitegen.fingerprint import Fingerprinter
 from sitegen.model import Report
-from sitegen.output import TreeState
+from sitegen.output import OutputBooks, RecordStamp, TreeState
 from sitegen.pickling import FastPickler, dumps
 
 CACHE_DIR = ".sitegen-cache"
@@ -328,13 +333,22 @@ class OutputMemo:
     """What output/ held that sitegen did not make."""
     tree: TreeState | None = None
     """What output/ and its twin held (where the build kept it), for a build of a few changes."""
-    twin: tuple[int, int, int] | None = None
-    """The stat of the twin's manifest then, to tell that nothing touched the twin since."""
+    twin: RecordStamp | None = None
+    """The stamp of the twin's record then, to tell that nothing touched the twin since."""
 
 
 def _output_tag(output: Path) -> str:
     """What names an output folder's files in the cache."""
     return hashlib.blake2b(str(output.resolve()).encode(), digest_size=8).hexdigest()
+
+
+def output_books(config: SiteConfig, output: Path) -> OutputBooks:
+    """Where sitegen keeps what it knows of an output folder, in the site's cache.
+
+    Its lock, its twin where the cache is on its mount, and the records of what it made.
+    """
+    folder = (config.root / CACHE_DIR).absolute() / "outputs" / _output_tag(output)
+    return OutputBooks(output.absolute(), folder)
 
 
 def _memo_name(output: Path) -> str:

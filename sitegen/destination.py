@@ -13,6 +13,7 @@ from sitegen.cache import (
     OutputMemo,
     PageMemo,
     load_output_memo,
+    output_books,
     save_output_memo,
 )
 from sitegen.config import SiteConfig
@@ -91,8 +92,9 @@ class Destination:
         if request.write:  # into a folder build() found fit
             if request.use_cache:
                 memo = load_output_memo(request.config, request.output)
+            books = output_books(request.config, request.output)
             writer = SiteWriter(
-                request.output, memo.folders or None, memo.foreign, keep_tree=request.keep_state
+                books, memo.folders or None, memo.foreign, keep_tree=request.keep_state
             )
         return cls(request, None, writer, memo, load_theme(request.config))
 
@@ -212,7 +214,11 @@ class Destination:
         output = writer.output
         if request.use_cache:
             memo = OutputMemo(
-                self.memo, writer.stamps, tuple(writer.foreign), writer.tree, twin_stamp(output)
+                self.memo,
+                writer.stamps,
+                tuple(writer.foreign),
+                writer.tree,
+                twin_stamp(writer.books),
             )
             save_output_memo(request.config, output, memo)
         # A first build (into no output/ yet) made everything: not worth listing.

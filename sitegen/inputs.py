@@ -1,8 +1,9 @@
 """What a site is built from: the folders and files to watch, and their stamps.
 
 `plan_watch` says which folders and files matter (content/, static/, templates/, data/,
-i18n/, the theme in use and sitegen.toml), leaving out sitegen's own output/, its twin and
-.sitegen-cache/. `sitegen serve` watches them for events; `sitegen build` compares their
+i18n/, the theme in use and sitegen.toml), leaving out sitegen's own output/, .sitegen-cache/
+(where output/'s twin is) and the folder beside output/ that holds the twin where the cache
+is on another mount. `sitegen serve` watches them for events; `sitegen build` compares their
 stamps with those of the build it starts from.
 """
 
@@ -18,7 +19,7 @@ from sitegen.cache import CACHE_DIR, FileStamp
 from sitegen.config import CONFIG_NAME, SiteConfig
 from sitegen.content.discover import is_editor_litter
 from sitegen.errors import SitegenError
-from sitegen.output import back_folder
+from sitegen.output import swap_folder
 from sitegen.theme import load_theme
 
 
@@ -83,7 +84,7 @@ def plan_watch(config: SiteConfig) -> WatchPlan:
         root=root,
         folders=outermost,
         files=(root / CONFIG_NAME,),
-        excluded=(output, back_folder(output), root / CACHE_DIR),
+        excluded=(output, swap_folder(output), root / CACHE_DIR),
     )
 
 

@@ -1,15 +1,63 @@
-"""The only writer: keeps output/ whole while the next site is written beside it.
+"""The only writer: keeps output/ whole while the next site is written, and nothing else.
 
-sitegen keeps two trees: output/ (what readers see) and a hidden twin beside it,
-`.output.back-sitegen/`, holding the site before last. A build brings the twin up to date,
-writing only the files that changed and hard-linking the ones output/ already has right
-(so their times are kept), then swaps the two folders in one step. A build that fails or is
-killed leaves output/ as it was.
+Nothing of sitegen's own is kept in output/ or beside it.
 
-Each tree lists what sitegen made in it, with a digest of each file's bytes and its size,
-in `.sitegen-manifest` (a file edited by hand to another size is made anew). Files in
-output/ that sitegen did not make (a CNAME, a publishing worktree's .git) move with the
-site and are never touched; one that stands where a page must go stops the build.
+sitegen keeps two trees: output/ (what readers see) and its twin (the site before last). A
+build brings the twin up to date, writing only the files that changed and hard-linking the
+ones output/ already has right (so their times are kept), then swaps the two folders in one
+step (renameat2 with RENAME_EXCHANGE, which works between any two folders of one mount). A
+build that fails or is killed leaves output/ as it was.
+
+Where things are. What sitegen keeps for an output folder is in the site's cache, in
+`.sitegen-cache/outputs/<tag>/` (`OutputBooks`; the tag is a digest of output/'s path):
+
+- `lock`: the file locked (flock) while output/ and its twin are written;
+- `twin/`: the twin, where the cache is on output/'s mount;
+- `trees/<identity>`: the record of one tree (output/ or the twin), named by the folder's
+  identity: device, inode and birth time, which stay with a folder when it is renamed or
+  swapped, so the swap needs no record rewritten. A record says what sitegen made in its
+  tree (each file's path, a digest of its bytes and its size: a file edited by hand to
+  another size is made anew) and its state: `done`, `writing` (the twin while a build
+  writes it) or `swapping` (the twin about to be swapped in, with the paths of the files
+  others put in output/ that were moved into it to go across with the site).
+
+Where the cache is on another mount, the twin cannot be kept there: it is made for each swap
+in `.<name>.swap-sitegen/twin` beside output/ (a folder only its owner may open), and right
+after the swap the site before is removed from it file by file and the folder goes, so the
+site before last stays readable nowhere and nothing is left beside output/ (a build killed
+part-way leaves it for the next build to clear). Files in output/ that sitegen did not make
+(a CNAME, a publishing worktree's .git) move with the site and are never touched; one that
+stands where a page must go stops the build. An output/ that is not empty and of which the
+cache holds no record (the cache deleted, the site or the folder moved) is refused: sitegen
+cannot tell what it made there.
+
+Why a build killed at any point leaves no record that claims a file sitegen did not make,
+and never loses one that others put in output/:
+
+1. A record is written whole or not at all (a temporary file renamed over it), and only by
+   a sitegen holding the lock.
+2. The twin's place (in the cache, or the folder only its owner opens) is sitegen's own:
+   what is there was put there by sitegen, but for the files moved out of output/ for a
+   swap, and those are listed in the twin's record (`swapping`) before the first one moves.
+   (One more case: a file put into output/ while a build runs, after the build listed
+   output/, goes to the twin's place with output/'s old tree at the swap. The kept twin
+   keeps it unlisted, and the next swap brings it back; it is lost only if the build
+   after is killed while rewriting that twin, which is then cleared whole. On another
+   mount it goes back at once, by 6.)
+3. The twin's record is set to `writing` before anything in the twin changes, and says
+   `swapping`, with its files, only once every file is written (`done` where nothing is to
+   move across: a whole site, all sitegen's, fit to be swapped in or kept as the twin).
+   A twin found `writing` (or with no record) is cleared and made anew; its record goes
+   before its files do.
+4. Records follow folders, not places: the swap exchanges two folders, and each record
+   stays true of its folder. Found `swapping` at output/'s place, the swap was made (the
+   moved files are where they belong): the record is marked done. Found at the twin's
+   place, it was not: the moved files go back to output/ first.
+5. A record whose folder is at neither place is deleted at the start of every build, and
+   the birth time in a folder's identity keeps a folder made later in a deleted one's
+   place (with its inode number) from being taken for it.
+6. sitegen deletes files only in the twin; emptying a twin that held output/ (on another
+   mount) deletes only the files its record lists and moves anything else back to output/.
 """
 
 from __future__ import annotations
@@ -19,11 +67,13 @@ import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
+import errno
 import fcntl
 import functools
 import hashlib
 import os
 import shutil
+import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -31,15 +81,130 @@ from typing import Any
 
 from sitegen.errors import SitegenError, SourceLocation
 
-MANIFEST = ".sitegen-manifest"
-_DIRTY = ".sitegen-dirty"
-_MANIFEST_HEADER = "sitegen-manifest 2"
+_RECORD_HEADER = "sitegen-tree 1"
+_DONE = "done"
+_WRITING = "writing"
+_SWAPPING = "swapping"
+_MOVED = "moved"
 _RENAME_EXCHANGE = 2
-_INTERNAL = frozenset({MANIFEST, _DIRTY})
+_LEGACY_MANIFEST = ".sitegen-manifest"
+"""Where an earlier sitegen kept output/'s manifest: in output/ itself."""
+_LEGACY_DIRTY = ".sitegen-dirty"
+
+RecordStamp = tuple[str, int, int, int]
+"""A tree's identity and its record file's inode, size and time: tells a record rewritten."""
 
 
 class OutputError(SitegenError):
     """The output folder cannot be written as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputBooks:
+    """Where sitegen keeps what it knows of one output folder: a folder of the site's cache."""
+
+    output: Path
+    """The output folder (absolute)."""
+    folder: Path
+    """Its folder in the site's cache (absolute)."""
+
+    @property
+    def lock(self) -> Path:
+        """The file locked while the output folder and its twin are written."""
+        return self.folder / "lock"
+
+    @property
+    def records(self) -> Path:
+        """The folder of the trees' records."""
+        return self.folder / "trees"
+
+
+def swap_folder(output: Path) -> Path:
+    """The folder beside output/ that holds its twin where the cache is on another mount.
+
+    It is there only while a build writes, or after one was killed.
+    """
+    return output.parent / f".{output.name}.swap-sitegen"
+
+
+@dataclass(frozen=True, slots=True)
+class TwinPlace:
+    """Where an output folder's twin is, and whether it is kept between builds."""
+
+    path: Path
+    kept: bool
+    """True: in the cache, kept between builds; False: beside output/, emptied after each swap."""
+
+
+def twin_place(books: OutputBooks) -> TwinPlace:
+    """Where the twin of an output folder goes: in the cache where that is on its mount."""
+    if _mount_of(books.folder) == _mount_of(books.output.parent):
+        return TwinPlace(books.folder / "twin", kept=True)
+    return TwinPlace(swap_folder(books.output) / "twin", kept=False)
+
+
+@functools.cache
+def _statx() -> Any:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        return ctypes.CDLL(name, use_errno=True).statx
+    except (OSError, AttributeError):
+        return None
+
+
+_AT_FDCWD = -100
+_AT_SYMLINK_NOFOLLOW = 0x100
+_STATX_INO = 0x100
+_STATX_BTIME = 0x800
+_STATX_MNT_ID = 0x1000
+
+
+@dataclass(frozen=True, slots=True)
+class _FolderStat:
+    identity: str
+    mount: str
+
+
+def _folder_stat(path: Path | str) -> _FolderStat | None:
+    """A folder's identity and its mount (statx where there is one), or None: nothing there."""
+    statx = _statx()
+    if statx is not None:
+        buffer = ctypes.create_string_buffer(256)
+        wanted = _STATX_INO | _STATX_BTIME | _STATX_MNT_ID
+        if statx(_AT_FDCWD, os.fsencode(path), _AT_SYMLINK_NOFOLLOW, wanted, buffer) == 0:
+            (mask,) = struct.unpack_from("<I", buffer, 0)
+            (inode,) = struct.unpack_from("<Q", buffer, 32)
+            born_s, born_ns = struct.unpack_from("<qI", buffer, 80)
+            major, minor = struct.unpack_from("<II", buffer, 136)
+            (mount_id,) = struct.unpack_from("<Q", buffer, 144)
+            born = f"-{born_s}.{born_ns:09d}" if mask & _STATX_BTIME else ""
+            device = f"{major}.{minor}"
+            mount = f"m{mount_id}" if mask & _STATX_MNT_ID else device
+            return _FolderStat(f"{device}-{inode}{born}", mount)
+        if ctypes.get_errno() in (errno.ENOENT, errno.ENOTDIR):
+            return None
+    try:
+        stat = os.lstat(path)
+    except OSError:
+        return None
+    return _FolderStat(f"{os.major(stat.st_dev)}.{os.minor(stat.st_dev)}-{stat.st_ino}", "")
+
+
+def _identity(path: Path | str) -> str | None:
+    """What tells a folder from every other, wherever it is moved; None where none is there."""
+    found = _folder_stat(path)
+    return None if found is None else found.identity
+
+
+def _mount_of(path: Path) -> str:
+    """The mount a folder is on, or would be on if made (that of its nearest existing parent)."""
+    for folder in (path, *path.parents):
+        found = _folder_stat(folder)
+        if found is not None:
+            return found.mount or str(os.stat(folder).st_dev)
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +262,110 @@ class ManifestEntry:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class TreeRecord:
+    """What sitegen knows of one tree: its state, the files moved into it, what it made."""
+
+    state: str
+    moved: tuple[str, ...]
+    made: dict[str, ManifestEntry]
+
+
+def _parse_entries(lines: Iterable[str]) -> dict[str, ManifestEntry] | None:
+    entries: dict[str, ManifestEntry] = {}
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) != 3 or not parts[1].removeprefix("-").isdigit():
+            return None
+        entries[parts[2]] = ManifestEntry(parts[0], int(parts[1]))
+    return entries
+
+
+def _read_record(books: OutputBooks, identity: str | None) -> TreeRecord | None:
+    """The record of the tree with this identity, or None (no record, or a damaged one)."""
+    if identity is None:
+        return None
+    try:
+        lines = (books.records / identity).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(lines) < 2 or lines[0] != _RECORD_HEADER:
+        return None
+    state = lines[1]
+    if state not in (_DONE, _WRITING, _SWAPPING):
+        return None
+    body = lines[2:]
+    count = 0
+    while count < len(body) and body[count].startswith(_MOVED + "\t"):
+        count += 1
+    moved = tuple(line[len(_MOVED) + 1 :] for line in body[:count])
+    entries = _parse_entries(body[count:])
+    if entries is None:
+        return None
+    return TreeRecord(state, moved, entries)
+
+
+def _record_state(books: OutputBooks, identity: str) -> str | None:
+    """The state a tree's record gives, without reading its files (None: no record)."""
+    try:
+        with (books.records / identity).open(encoding="utf-8") as file:
+            header, state = file.readline().rstrip("\n"), file.readline().rstrip("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return state if header == _RECORD_HEADER else None
+
+
+def _write_record(
+    books: OutputBooks,
+    identity: str,
+    state: str,
+    lines: Iterable[str] = (),
+    moved: Iterable[str] = (),
+) -> None:
+    """Write a tree's record whole (a temporary file renamed over the last one)."""
+    books.records.mkdir(parents=True, exist_ok=True)
+    text = "\n".join([_RECORD_HEADER, state, *(f"{_MOVED}\t{p}" for p in moved), *lines])
+    temporary = books.records / f"{identity}.{os.getpid()}.tmp"
+    temporary.write_text(text + "\n", encoding="utf-8")
+    temporary.replace(books.records / identity)
+
+
+def _forget_record(books: OutputBooks, identity: str | None) -> None:
+    if identity is not None:
+        (books.records / identity).unlink(missing_ok=True)
+
+
+def _forget_other_records(books: OutputBooks, keep: Iterable[str | None]) -> None:
+    """Delete the records of trees that are no longer output/ or its twin."""
+    kept = set(keep)
+    try:
+        names = os.listdir(books.records)
+    except OSError:
+        return
+    for name in names:
+        if name not in kept:
+            with contextlib.suppress(OSError):
+                os.unlink(books.records / name)
+
+
+def read_manifest(books: OutputBooks, tree: Path | None = None) -> dict[str, ManifestEntry] | None:
+    """What sitegen made in a tree (output/ by default), or None where it has no record of it."""
+    record = _read_record(books, _identity(tree or books.output))
+    return None if record is None or record.state == _WRITING else record.made
+
+
+def _record_stamp(books: OutputBooks, tree: Path) -> RecordStamp | None:
+    """The stamp of a tree's record (None: no tree, or no record of it)."""
+    identity = _identity(tree)
+    if identity is None:
+        return None
+    try:
+        stat = (books.records / identity).stat()
+    except OSError:
+        return None
+    return (identity, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
 def safe_relative(path: str) -> PurePosixPath:
     """A path inside the output folder, or an OutputError."""
     relative = PurePosixPath(path)
@@ -137,34 +406,34 @@ def check_output_folder(output: Path, root: Path, content: Path) -> None:
         )
 
 
-def back_folder(output: Path) -> Path:
-    """The hidden twin of an output folder."""
-    return output.parent / f".{output.name}.back-sitegen"
-
-
-def lock_folder(output: Path) -> Path:
-    """The empty folder beside an output folder that sitegen locks while writing it."""
-    return output.parent / f".{output.name}.lock-sitegen"
+def _holds_anything(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is not None
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
-def writing(output: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+def writing(books: OutputBooks, waiting: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold an output folder's lock while its twin and it are written.
 
     One sitegen at a time writes an output folder: another (`sitegen build` in a terminal
     while `sitegen serve` rebuilds) waits its turn, and `waiting` is called first. The
-    lock is on an empty folder beside it, `.output.lock-sitegen/` (git keeps no empty
-    folder). Not to be taken again by one holding it. A folder that is there without
-    sitegen's manifest is not locked (nor anything made beside it): the build refuses it
-    unless it is empty.
+    lock is a file in the cache (`OutputBooks.lock`). Not to be taken again by one holding
+    it. Where the cache knows nothing of the output folder and it is not empty (nor one an
+    earlier sitegen wrote), nothing is locked (nor made in the cache): the build refuses it.
     """
-    output = output.absolute()
-    if output.is_dir() and not (output / MANIFEST).exists():
+    output = books.output
+    if (
+        not books.folder.exists()
+        and _holds_anything(output)
+        and not (output / _LEGACY_MANIFEST).exists()
+    ):
         yield
         return
-    lock = lock_folder(output)
-    lock.mkdir(parents=True, exist_ok=True)
-    handle = os.open(lock, os.O_RDONLY)
+    books.folder.mkdir(parents=True, exist_ok=True)
+    handle = os.open(books.lock, os.O_RDONLY | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -177,38 +446,13 @@ def writing(output: Path, waiting: Callable[[], None] | None = None) -> Iterator
         os.close(handle)  # and with it the lock
 
 
-def read_manifest(tree: Path) -> dict[str, ManifestEntry] | None:
-    """What sitegen made in a tree, or None where it has no manifest (or a damaged one)."""
-    try:
-        lines = (tree / MANIFEST).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    entries: dict[str, ManifestEntry] = {}
-    if not lines or lines[0] != _MANIFEST_HEADER:
-        # An older sitegen's list of paths: they are sitegen's, but none is known current.
-        return {line: ManifestEntry("", -1) for line in lines if line and "\t" not in line}
-    for line in lines[1:]:
-        parts = line.split("\t")
-        if len(parts) != 3 or not parts[1].isdigit():
-            return None
-        entries[parts[2]] = ManifestEntry(parts[0], int(parts[1]))
-    return entries
-
-
 def _manifest_line(path: str, entry: ManifestEntry) -> str:
     return f"{entry.digest}\t{entry.size}\t{path}"
 
 
 def _manifest_lines(entries: Mapping[str, ManifestEntry]) -> dict[str, str]:
-    """Each entry's line of the manifest, by path, in path order."""
+    """Each entry's line of a record, by path, in path order."""
     return {path: _manifest_line(path, entries[path]) for path in sorted(entries)}
-
-
-def _write_manifest(tree: Path, lines: Iterable[str]) -> None:
-    """Write a tree's manifest from its lines, in path order."""
-    temporary = tree / (MANIFEST + ".tmp")
-    temporary.write_text("\n".join([_MANIFEST_HEADER, *lines]) + "\n", encoding="utf-8")
-    temporary.replace(tree / MANIFEST)
 
 
 def _stamp(path: Path | str, digest: str) -> ManifestEntry | None:
@@ -275,7 +519,7 @@ def _foreign_entries(
             if entry.is_dir(follow_symlinks=False):
                 if path not in folders:
                     foreign.append(path)
-            elif path not in made and not (folder == "" and entry.name.startswith(MANIFEST)):
+            elif path not in made:
                 foreign.append(path)
     return foreign
 
@@ -372,49 +616,160 @@ def _refuse_clashes(output: Path, foreign: Sequence[str], paths: Iterable[str]) 
             )
 
 
-def _swap(back: Path, output: Path, foreign: Sequence[str]) -> None:
-    """Move what sitegen did not make into the finished twin, then swap it in for output/."""
-    marker = "a build is swapping in; moved here from output/:\n"
-    (back / _DIRTY).write_text(marker + "".join(p + "\n" for p in foreign))
-    for path in foreign:
-        (back / path).parent.mkdir(parents=True, exist_ok=True)
-        os.rename(output / path, back / path)
-    (back / _DIRTY).unlink()
-    if not _exchange(back, output):
-        retired = output.parent / f".{output.name}.{os.getpid()}.new-sitegen"
-        os.rename(output, retired)
-        os.rename(back, output)
-        os.rename(retired, back)
-
-
 def _tree_holds(tree: Path, made: Mapping[str, ManifestEntry], path: str, digest: str) -> bool:
     """Whether a tree's manifest lists this file with these bytes, and the file is as listed."""
     entry = made.get(path)
     return entry is not None and entry.digest == digest and _size_of(f"{tree}/{path}") == entry.size
 
 
+def _swap(
+    books: OutputBooks, twin: Path, identity: str, foreign: Sequence[str], lines: Iterable[str]
+) -> None:
+    """Move what sitegen did not make into the finished twin, then swap it in for output/.
+
+    Until the swap is made, the twin's record says `swapping` and lists what was moved
+    (`done` where nothing moves: the twin is then a whole site, all sitegen's).
+    """
+    output = books.output
+    lines = list(lines)
+    _write_record(books, identity, _SWAPPING if foreign else _DONE, lines, foreign)
+    for path in foreign:
+        (twin / path).parent.mkdir(parents=True, exist_ok=True)
+        os.rename(output / path, twin / path)
+    if not _exchange(twin, output):
+        retired = twin.parent / f"retired-{os.getpid()}"
+        os.rename(output, retired)
+        os.rename(twin, output)
+        os.rename(retired, twin)
+    if foreign:
+        _write_record(books, identity, _DONE, lines)
+
+
+def _match_mode(twin: Path, output: Path) -> None:
+    """Give the twin output/'s permissions, which it takes over at the swap."""
+    with contextlib.suppress(OSError):
+        os.chmod(twin, os.stat(output).st_mode & 0o7777)
+
+
+def _make_swap_folder(twin: Path) -> None:
+    """Make the folder beside output/ that holds a twin on its mount: only its owner opens it."""
+    holder = twin.parent
+    holder.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(holder, 0o700)
+
+
+def _remove_empty_folders(tree: Path, folders: Iterable[str]) -> None:
+    """Remove these folders of a tree where empty, the deepest first ("" is the tree)."""
+    root = str(tree)
+    for folder in sorted(folders, key=lambda f: (-f.count("/"), -len(f))):
+        with contextlib.suppress(OSError):
+            os.rmdir(f"{root}/{folder}" if folder else root)
+
+
+def _empty_tree(books: OutputBooks, tree: Path, made: Mapping[str, ManifestEntry]) -> bool:
+    """Remove a retired tree: the files sitegen made in it, its folders and its record.
+
+    Anything else in it (put into output/ while a build was writing) is moved back into
+    output/; False where something could not be (it stays, and so does the tree).
+    """
+    identity = _identity(tree)
+    root = str(tree)
+    for path in made:
+        with contextlib.suppress(OSError):
+            os.unlink(f"{root}/{path}")
+    folders = made_folders(made)
+    _remove_empty_folders(tree, folders)
+    if os.path.lexists(tree):
+        for path in _foreign_entries(tree, made):
+            target = books.output / path
+            if books.output.is_dir() and not os.path.lexists(target):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(tree / path, target)
+        _remove_empty_folders(tree, folders)
+    if os.path.lexists(tree):
+        return False
+    _forget_record(books, identity)
+    return True
+
+
+def _remove_swap_folder(twin: Path, kept: bool) -> None:
+    if not kept:
+        with contextlib.suppress(OSError):
+            os.rmdir(twin.parent)
+
+
+def _adopt_legacy(books: OutputBooks, output: Path, identity: str) -> TreeRecord | None:
+    """Take over an output folder an earlier sitegen wrote, or None where it is not one.
+
+    That sitegen kept output/'s manifest in output/, and its twin (the site before last)
+    and an empty lock folder beside it: the manifest moves into the cache, and the twin
+    (emptied of what sitegen made, anything else going back into output/) and lock go.
+    """
+    manifest = output / _LEGACY_MANIFEST
+    made = _read_legacy_manifest(manifest)
+    if made is None:
+        return None
+    _write_record(books, identity, _DONE, _manifest_lines(made).values())
+    manifest.unlink()
+    twin = output.parent / f".{output.name}.back-sitegen"
+    if twin.is_dir():
+        dirty = twin / _LEGACY_DIRTY
+        try:
+            moved = dirty.read_text(encoding="utf-8").splitlines()[1:]
+        except (OSError, UnicodeDecodeError):
+            moved = []
+        for path in moved:
+            if os.path.lexists(twin / path) and not os.path.lexists(output / path):
+                (output / path).parent.mkdir(parents=True, exist_ok=True)
+                os.rename(twin / path, output / path)
+        twin_made = None if dirty.exists() else _read_legacy_manifest(twin / _LEGACY_MANIFEST)
+        if twin_made is None:
+            shutil.rmtree(twin, ignore_errors=True)  # a stopped build's: all sitegen's
+        else:
+            (twin / _LEGACY_MANIFEST).unlink()
+            _empty_tree(books, twin, twin_made)
+    with contextlib.suppress(OSError):
+        os.rmdir(output.parent / f".{output.name}.lock-sitegen")
+    return TreeRecord(_DONE, (), made)
+
+
+def _read_legacy_manifest(path: Path) -> dict[str, ManifestEntry] | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if lines and lines[0] == "sitegen-manifest 2":
+        return _parse_entries(lines[1:])
+    return {line: ManifestEntry("", -1) for line in lines if line and "\t" not in line}
+
+
 class SiteWriter:
-    """Writes one build into the hidden twin of output/ and swaps it in."""
+    """Writes one build into the twin of output/ and swaps it in."""
 
     def __init__(
         self,
-        output: Path,
+        books: OutputBooks,
         stamps: Mapping[str, int] | None = None,
         foreign: Iterable[str] = (),
         *,
         keep_tree: bool = False,
     ) -> None:
-        """Read what output/ holds.
+        """Read what output/ holds and what sitegen knows of it and its twin.
 
         `stamps` are its folders' times after the last build, and `foreign` what it then
         held that sitegen did not make; with them only folders changed since are listed.
-        With `keep_tree`, `tree` says afterwards what output/ and its twin hold.
+        With `keep_tree`, `tree` says afterwards what output/ and its twin hold. What a
+        stopped build moved out of output/ goes back first; records of trees that are
+        neither output/ nor its twin are deleted.
         """
-        self.output = output.absolute()
+        self.books = books
+        self.output = books.output
         self.keep_tree = keep_tree
         self.stamps: dict[str, int] = {}
         """After commit: the new output/'s folders' times, for the next build."""
-        self.back = back_folder(self.output)
+        place = twin_place(books)
+        self.back = place.path
+        self.twin_kept = place.kept
         self.front_made: dict[str, ManifestEntry] = {}
         self.back_made: dict[str, ManifestEntry] = {}
         self.written: dict[str, ManifestEntry] = {}
@@ -425,27 +780,93 @@ class SiteWriter:
         swap_in_changes."""
         self._front_sizes: dict[str, int | None] = {}
         """Sizes of output/'s files as found during this build (output/ changes at commit)."""
+        self._twin_done = False
+        """Whether the twin holds a whole site, as its record says."""
+        front = _identity(self.output)
         if self.output.is_dir():
-            made = read_manifest(self.output)
-            if made is None:
-                entries = sorted(p.name for p in self.output.iterdir())
-                if entries:
-                    shown = ", ".join(entries[:3]) + ("..." if len(entries) > 3 else "")
-                    raise OutputError(
-                        f"{self.output} was not made by sitegen and is not empty "
-                        f"(it holds {shown})",
-                        SourceLocation(self.output),
-                        "empty it, or build elsewhere with --output DIR",
-                    )
-                made = {}
-            self.front_made = made
-            found = _foreign_entries(self.output, made, stamps)
-            still = [p for p in foreign if os.path.lexists(self.output / p)] if stamps else []
-            self.foreign = sorted(set(found) | set(still))
+            assert front is not None
+            record = _read_record(books, front)
+            if record is None or record.state == _WRITING:
+                record = self._refuse_unknown(front)
+            elif record.state == _SWAPPING:  # the swap was made: what moved is in place
+                _write_record(books, front, _DONE, _manifest_lines(record.made).values())
+            self.front_made = record.made
         elif self.output.exists():
             raise OutputError(f"{self.output} is a file, not a folder", SourceLocation(self.output))
-        if self.back.is_dir() and not (self.back / _DIRTY).exists():
-            self.back_made = read_manifest(self.back) or {}
+        restored = self._settle_twin(front)
+        if self.output.is_dir():
+            found = _foreign_entries(self.output, self.front_made, stamps)
+            still = [p for p in foreign if os.path.lexists(self.output / p)] if stamps else []
+            self.foreign = sorted(set(found) | set(still) | set(restored))
+
+    def _refuse_unknown(self, identity: str) -> TreeRecord:
+        """An empty output/ is sitegen's to write; a folder it has no record of is refused."""
+        adopted = _adopt_legacy(self.books, self.output, identity)
+        if adopted is not None:
+            return adopted
+        entries = sorted(p.name for p in self.output.iterdir())
+        if entries:
+            shown = ", ".join(entries[:3]) + ("..." if len(entries) > 3 else "")
+            raise OutputError(
+                f"{self.output} was not made by sitegen, or its record of it is gone, and it is "
+                f"not empty (it holds {shown})",
+                SourceLocation(self.output),
+                "sitegen keeps its record of what it made there in the site's .sitegen-cache/ "
+                "and never deletes what it cannot tell it made: if that was deleted, or the "
+                "site or this folder moved, empty the folder, build, and put back what is "
+                "yours (a CNAME, .nojekyll or .git); else build elsewhere with --output DIR",
+            )
+        return TreeRecord(_DONE, (), {})
+
+    def _settle_twin(self, front: str | None) -> list[str]:
+        """Put back into output/ what a stopped swap moved out of it; read the twin's record.
+
+        Returns the paths put back.
+        """
+        identity = _identity(self.back)
+        record = _read_record(self.books, identity)
+        restored: list[str] = []
+        if identity is not None and record is not None and record.state == _SWAPPING:
+            for path in record.moved:
+                source, target = self.back / path, self.output / path
+                if not os.path.lexists(source):
+                    continue
+                if not self.output.is_dir() or os.path.lexists(target):
+                    raise OutputError(
+                        f"{source} was moved out of {self.output} by a build that was stopped, "
+                        "and cannot go back",
+                        SourceLocation(source),
+                        f"move it back into {self.output} by hand (or delete it), then build",
+                    )
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(source, target)
+                restored.append(path)
+            record = TreeRecord(_DONE, (), record.made)
+            _write_record(self.books, identity, _DONE, _manifest_lines(record.made).values())
+        self._twin_done = record is not None and record.state == _DONE
+        if self._twin_done and self.twin_kept:
+            assert record is not None
+            self.back_made = record.made
+        _forget_other_records(self.books, (front, identity))
+        return restored
+
+    def _clear_twin(self) -> None:
+        """Remove a twin that is not to be written as it is (on another mount, any twin)."""
+        identity = _identity(self.back)
+        if identity is None:
+            return
+        record = _read_record(self.books, identity)
+        if record is not None and record.state == _DONE:
+            if not _empty_tree(self.books, self.back, record.made):
+                raise OutputError(
+                    f"{self.back} holds files sitegen did not make, which cannot go back "
+                    f"into {self.output}",
+                    SourceLocation(self.back),
+                    f"move them into {self.output} or delete them, then build again",
+                )
+        else:  # a stopped build was writing it: all sitegen's (what it moved went back)
+            _forget_record(self.books, identity)
+            shutil.rmtree(self.back, ignore_errors=True)
 
     def _put(self, path: str, digest: str, file: OutputFile) -> ManifestEntry | None:
         target = f"{self.back}/{path}"
@@ -462,15 +883,18 @@ class SiteWriter:
     def holds_exactly(self, files: Sequence[OutputFile]) -> bool:
         """Whether output/ already is exactly these files, so nothing need be written.
 
-        Never so while a stopped build's unfinished twin is waiting to be cleared.
+        Never so while a twin waits to be cleared: a stopped build's, or (on another
+        mount) one that holds the site before.
         """
-        if len(files) != len(self.front_made) or (self.back / _DIRTY).exists():
+        if len(files) != len(self.front_made):
+            return False
+        if os.path.lexists(self.back) and not (self.twin_kept and self._twin_done):
             return False
         if not all(self.is_current(file.path, file.content_digest()) for file in files):
             return False
-        back_made = self.back_made if self.back.is_dir() else None
         if self.keep_tree:
-            self.tree = tree_state(self.output, self.front_made, back_made, self.foreign)
+            back_made = self.back_made if self.twin_kept else {}
+            self.tree = tree_state(self.books, self.front_made, back_made, self.foreign)
         return True
 
     def record_written(self, path: str, digest: str, size: int) -> None:
@@ -500,32 +924,20 @@ class SiteWriter:
         """Ready the twin for writing and return it.
 
         A twin left by a build that was stopped is not trusted: it is made anew from output/.
+        On another mount, the twin is made anew for every build.
         """
         self.output.parent.mkdir(parents=True, exist_ok=True)
-        for stale in self.output.parent.glob(f".{self.output.name}.*.new-sitegen"):
-            shutil.rmtree(stale, ignore_errors=True)
-        made = read_manifest(self.back) if self.back.is_dir() else None
-        if made is not None and (self.back / _DIRTY).exists():
-            made = None
-        if made is None:
-            self._restore_foreign_from_back()
-            shutil.rmtree(self.back, ignore_errors=True)
-            self.back.mkdir()
-            made = {}
-        self.back_made = made
-        (self.back / _DIRTY).write_text("a build is writing here\n", encoding="utf-8")
+        if not (self.twin_kept and self._twin_done):
+            self._clear_twin()
+            if not self.twin_kept:
+                _make_swap_folder(self.back)
+            self.back.mkdir(parents=True)
+            self.back_made = {}
+        identity = _identity(self.back)
+        assert identity is not None
+        _write_record(self.books, identity, _WRITING)
+        self._twin_done = False
         return self.back
-
-    def _restore_foreign_from_back(self) -> None:
-        """Put back into output/ what a stopped build had moved out of it."""
-        try:
-            moved = (self.back / _DIRTY).read_text(encoding="utf-8").splitlines()[1:]
-        except (OSError, UnicodeDecodeError):
-            return
-        for path in moved:
-            if (self.back / path).exists() and not (self.output / path).exists():
-                (self.output / path).parent.mkdir(parents=True, exist_ok=True)
-                os.rename(self.back / path, self.output / path)
 
     def commit(
         self,
@@ -536,7 +948,8 @@ class SiteWriter:
         """Make the twin hold exactly `files`, then swap it in for output/.
 
         What output/ holds that sitegen did not make moves across with it. `before_swap`
-        may add files to the twin, and returns their paths and digests.
+        may add files to the twin, and returns their paths and digests. On another mount,
+        the site before is then removed.
         """
         wanted: dict[str, ManifestEntry | None] = {}
         for file in files:
@@ -565,75 +978,75 @@ class SiteWriter:
         self.refuse_clashes(wanted)
         entries = {p: e for p, e in wanted.items() if e is not None}
         lines = _manifest_lines(entries)
-        _write_manifest(self.back, lines.values())
+        identity = _identity(self.back)
+        assert identity is not None
         if not self.output.exists():
-            (self.back / _DIRTY).unlink()
+            _write_record(self.books, identity, _DONE, lines.values())
             os.rename(self.back, self.output)
+            _remove_swap_folder(self.back, self.twin_kept)
             self._front_sizes.clear()
             self.stamps = folder_stamps(self.output, made_folders(entries))
             if self.keep_tree:
-                self.tree = tree_state(self.output, entries, None, self.foreign, lines)
+                self.tree = tree_state(self.books, entries, {}, self.foreign, lines)
             return
         before = self.front_made
-        _swap(self.back, self.output, self.foreign)
+        _match_mode(self.back, self.output)
+        _swap(self.books, self.back, identity, self.foreign, lines.values())
+        if not self.twin_kept:
+            _empty_tree(self.books, self.back, before)
+            _remove_swap_folder(self.back, kept=False)
         self._front_sizes.clear()
         self.stamps = folder_stamps(self.output, made_folders(entries))
         if self.keep_tree:
-            self.tree = tree_state(self.output, entries, before, self.foreign, lines)
+            self.tree = tree_state(self.books, entries, before, self.foreign, lines)
 
 
 @dataclass(frozen=True, slots=True)
 class TreeState:
     """What output/ and its twin hold after a commit, for a commit of a few changes.
 
-    `made` is output/'s manifest; `lag` the paths where the twin (the site before) differs
-    from output/; `stamp` output/'s manifest file's stat, to notice another writer.
+    `made` is output/'s record; `lag` the paths where the site before (the twin, where it is
+    kept) differs from output/; `stamp` that of output/'s record, to notice another writer.
     """
 
-    output: Path
+    books: OutputBooks
     made: Mapping[str, ManifestEntry]
     """In path order."""
     lag: frozenset[str]
     foreign: tuple[str, ...]
-    stamp: tuple[int, int, int]
+    stamp: RecordStamp
     top: frozenset[str]
     """The names at output/'s top that sitegen made (or holds things it made in)."""
     lines: Mapping[str, str]
-    """Each line of output/'s manifest, by path, in path order."""
+    """Each line of output/'s record, by path, in path order."""
 
-
-def _manifest_stamp(tree: Path) -> tuple[int, int, int] | None:
-    try:
-        stat = (tree / MANIFEST).stat()
-    except OSError:
-        return None
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    @property
+    def output(self) -> Path:
+        """The output folder."""
+        return self.books.output
 
 
 def tree_state(
-    output: Path,
+    books: OutputBooks,
     made: Mapping[str, ManifestEntry],
-    back_made: Mapping[str, ManifestEntry] | None,
+    back_made: Mapping[str, ManifestEntry],
     foreign: Iterable[str],
     lines: Mapping[str, str] | None = None,
 ) -> TreeState | None:
-    """The state of output/ holding `made`, its twin holding `back_made` (None: unknown).
+    """The state of output/ holding `made`, the site before (its twin) holding `back_made`.
 
-    Where there is no twin yet, one will be made, and everything is said to differ.
-    `lines` are the manifest's lines of `made` where already made.
+    `lines` are the record's lines of `made` where already made. None where output/ has no
+    record.
     """
-    stamp = _manifest_stamp(output)
-    back = back_folder(output)
-    if not back.exists():
-        back_made = {}
-    if stamp is None or back_made is None or (back / _DIRTY).exists():
+    stamp = _record_stamp(books, books.output)
+    if stamp is None:
         return None
     lag = {p for p, entry in made.items() if back_made.get(p) != entry}
     lag.update(p for p in back_made if p not in made)
     lines = lines if lines is not None else _manifest_lines(made)
     ordered = {path: made[path] for path in lines}
     return TreeState(
-        output, ordered, frozenset(lag), tuple(foreign), stamp, _top_names(ordered), lines
+        books, ordered, frozenset(lag), tuple(foreign), stamp, _top_names(ordered), lines
     )
 
 
@@ -659,50 +1072,53 @@ def _top_names_after(
     return frozenset(names)
 
 
-def twin_stamp(output: Path) -> tuple[int, int, int] | None:
-    """The stat of the manifest of output/'s twin (None: no twin, or no manifest in it)."""
-    return _manifest_stamp(back_folder(output))
+def twin_stamp(books: OutputBooks) -> RecordStamp | None:
+    """The stamp of the record of output/'s twin (None: no twin, or no record of it)."""
+    return _record_stamp(books, twin_place(books).path)
 
 
-def as_left(
-    state: TreeState, folders: Mapping[str, int], twin: tuple[int, int, int] | None
-) -> bool:
+def as_left(state: TreeState, folders: Mapping[str, int], twin: RecordStamp | None) -> bool:
     """Whether output/ and its twin are as a build left them.
 
-    Both manifests as they were, every file sitegen made in output/ at its size, and no
-    file added to or removed from any of `folders` (their times as they were).
+    Both records as they were (the twin's done), every file sitegen made in output/ at its
+    size, and no file added to or removed from any of `folders` (their times as they were).
     """
-    back = back_folder(state.output)
-    if _manifest_stamp(state.output) != state.stamp or _manifest_stamp(back) != twin:
+    books = state.books
+    if _record_stamp(books, books.output) != state.stamp or twin_stamp(books) != twin:
         return False
-    if (back / _DIRTY).exists():
+    if twin is not None and _record_state(books, twin[0]) != _DONE:
         return False
-    root = str(state.output)
+    root = str(books.output)
     if any(_size_of(f"{root}/{path}") != entry.size for path, entry in state.made.items()):
         return False
-    return folder_stamps(state.output, folders) == folders
+    return folder_stamps(books.output, folders) == folders
 
 
 def swap_in_changes(state: TreeState, changes: Mapping[str, OutputFile | None]) -> TreeState | None:
     """Swap in a site that differs from output/ by a few files (None: removed).
 
-    The twin is brought up to the site now in output/ (the paths in `lag`), the changes
-    are written into it and the two are swapped in one step, as a full commit does, without
-    walking the site. None where output/ is not as `state` says (another build wrote it):
-    then nothing was written, and a full commit is needed. Holds output/'s lock.
+    The twin is brought up to the site now in output/ (the paths in `lag`, or every file
+    where there is no twin yet), the changes are written into it and the two are swapped
+    in one step, as a full commit does, without walking the site. None where output/ or its
+    twin are not as `state` says (another build wrote them, or one was stopped): then
+    nothing was written, and a full commit is needed. Holds output/'s lock.
     """
-    with writing(state.output):
+    with writing(state.books):
         return _swap_in_changes(state, changes)
 
 
 def _swap_in_changes(
     state: TreeState, changes: Mapping[str, OutputFile | None]
 ) -> TreeState | None:
-    output = state.output
-    back = back_folder(output)
-    if _manifest_stamp(output) != state.stamp or (back / _DIRTY).exists():
+    books = state.books
+    output = books.output
+    if _record_stamp(books, output) != state.stamp:
         return None
-    back.mkdir(exist_ok=True)
+    place = twin_place(books)
+    back = place.path
+    twin = _identity(back)
+    if twin is not None and (not place.kept or _record_state(books, twin) != _DONE):
+        return None
     made = dict(state.made)
     lines = dict(state.lines)
     top = state.top
@@ -710,11 +1126,19 @@ def _swap_in_changes(
     with os.scandir(output) as entries:
         for entry in entries:
             name = entry.name
-            if name not in top and name not in foreign and not name.startswith(MANIFEST):
+            if name not in top and name not in foreign:
                 foreign.append(name)
     _refuse_clashes(output, foreign, changes)
-    (back / _DIRTY).write_text("a build is writing here\n", encoding="utf-8")
-    _bring_up_to_date(back, output, made, state.lag - changes.keys())
+    behind: Iterable[str] = state.lag
+    if twin is None:  # a twin made now: it needs every file
+        if not place.kept:
+            _make_swap_folder(back)
+        back.mkdir(parents=True)
+        twin = _identity(back)
+        assert twin is not None
+        behind = made.keys()
+    _write_record(books, twin, _WRITING)
+    _bring_up_to_date(back, output, made, set(behind) - changes.keys())
     added: list[str] = []
     removed: list[str] = []
     for path, file in changes.items():
@@ -746,11 +1170,14 @@ def _swap_in_changes(
         lines = dict(sorted(lines.items()))
     if added or removed:
         top = _top_names_after(top, made, added, removed)
-    _write_manifest(back, lines.values())
-    _swap(back, output, foreign)
-    stamp = _manifest_stamp(output)
+    _match_mode(back, output)
+    _swap(books, back, twin, foreign, lines.values())
+    if not place.kept:
+        _empty_tree(books, back, state.made)
+        _remove_swap_folder(back, kept=False)
+    stamp = _record_stamp(books, output)
     assert stamp is not None
-    return TreeState(output, made, frozenset(changes), tuple(foreign), stamp, top, lines)
+    return TreeState(books, made, frozenset(changes), tuple(foreign), stamp, top, lines)
 
 
 def _bring_up_to_date(
@@ -767,22 +1194,30 @@ def _bring_up_to_date(
 def catch_up_twin(state: TreeState) -> TreeState | None:
     """Make output/'s twin hold what output/ holds, so the next swap writes only its changes.
 
-    None where output/ is not as `state` says. Holds output/'s lock.
+    Nothing to do where the twin is not kept (on another mount). None where output/ is not
+    as `state` says. Holds output/'s lock.
     """
-    if not state.lag:
+    if not state.lag or not twin_place(state.books).kept:
         return state
-    with writing(state.output):
+    with writing(state.books):
         return _catch_up_twin(state)
 
 
 def _catch_up_twin(state: TreeState) -> TreeState | None:
-    output = state.output
-    back = back_folder(output)
-    if _manifest_stamp(output) != state.stamp or (back / _DIRTY).exists():
+    books = state.books
+    if _record_stamp(books, books.output) != state.stamp:
         return None
-    back.mkdir(exist_ok=True)
-    (back / _DIRTY).write_text("a build is writing here\n", encoding="utf-8")
-    _bring_up_to_date(back, output, state.made, state.lag)
-    _write_manifest(back, state.lines.values())
-    (back / _DIRTY).unlink()
+    back = twin_place(books).path
+    twin = _identity(back)
+    behind: Iterable[str] = state.lag
+    if twin is None:
+        back.mkdir(parents=True)
+        twin = _identity(back)
+        assert twin is not None
+        behind = state.made.keys()
+    elif _record_state(books, twin) != _DONE:
+        return None
+    _write_record(books, twin, _WRITING)
+    _bring_up_to_date(back, books.output, state.made, behind)
+    _write_record(books, twin, _DONE, state.lines.values())
     return dataclasses.replace(state, lag=frozenset())

@@ -119,8 +119,6 @@ def write_workflow(site: Path, *, package: str = "", force: bool = False) -> Pat
 
 BUILT_FOLDERS = (
     "/output/",
-    "/.output.back-sitegen/",
-    "/.output.lock-sitegen/",
     "/.sitegen-cache/",
 )
 """What a build writes beside the content, which no repository should hold."""

@@ -364,7 +364,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _locate(self, site: SiteView, relative: str) -> Path | None:
         parts = [part for part in relative.split("/") if part]
         if any(part.startswith(".") for part in parts):
-            return None  # sitegen's manifest, and anything hidden
+            return None  # anything hidden (a .git, .nojekyll)
         root = site.output
         if parts and parts[0] == BUNDLE_FOLDER and site.search is not None:
             root, parts = site.search, parts[1:]

@@ -195,7 +195,7 @@ class BuildSession:
                 tree = state.output.tree
                 stamps = folder_stamps(tree.output, made_folders(tree.made)) if finished else {}
                 memo = OutputMemo(
-                    dict(state.output.memo), stamps, tree.foreign, tree, twin_stamp(tree.output)
+                    dict(state.output.memo), stamps, tree.foreign, tree, twin_stamp(tree.books)
                 )
                 save_output_memo(state.config, tree.output, memo, stop=stop)
                 self._memo_unsaved = not finished

@@ -46,7 +46,7 @@ from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.inputs import WatchPlan, plan_watch
 from sitegen.loading import Progress
-from sitegen.output import back_folder
+from sitegen.output import swap_folder
 from sitegen.session import BuildSession
 from sitegen.state import BuildResult
 
@@ -307,7 +307,7 @@ class Rebuilder:
         """
         plan = plan_watch(self.fallback_config())
         output = self._site_output.resolve()
-        extra = tuple(p for p in (output, back_folder(output)) if p not in plan.excluded)
+        extra = tuple(p for p in (output, swap_folder(output)) if p not in plan.excluded)
         return dataclasses.replace(plan, excluded=plan.excluded + extra) if extra else plan
 
     def _read_config(self) -> tuple[Diagnostic, ...]:

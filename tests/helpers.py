@@ -11,7 +11,10 @@ from pathlib import Path
 import lxml.html
 from click.testing import CliRunner
 
+from sitegen.cache import output_books
 from sitegen.cli import main
+from sitegen.config import load_config
+from sitegen.output import OutputBooks, twin_place
 
 
 def report_text(body: str = "Body text.\n", **fields: str) -> str:
@@ -99,3 +102,14 @@ def png_bytes(width: int = 3, height: int = 2) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def books_of(site: Path, output: Path | None = None) -> OutputBooks:
+    """Where sitegen keeps what it knows of a site's output folder (output/ by default)."""
+    config = load_config(site)
+    return output_books(config, output or config.output_path)
+
+
+def twin_of(site: Path, output: Path | None = None) -> Path:
+    """Where the twin of a site's output folder is (output/ by default)."""
+    return twin_place(books_of(site, output)).path

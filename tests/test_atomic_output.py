@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import build, make_site, report_text, run_sitegen, texts
+from tests.helpers import books_of, build, make_site, report_text, run_sitegen, texts
 from tests.test_content_errors import GOOD_REPORT, listing, png_bytes, read_tree
 
 REPORTS = 1500
-STAGING = ".output.*-sitegen"
+STAGING = ".sitegen-cache/outputs/*/twin"
 
 
 def _many_reports(site: Path, count: int = REPORTS) -> None:
@@ -55,7 +55,7 @@ def _start_build(site: Path, log: Path) -> subprocess.Popen[bytes]:
 
 def _wait_for_staging(site: Path, process: subprocess.Popen[bytes]) -> Path:
     """Poll until the build is writing pages of the new reports into its staging folder
-    beside output/; return that folder."""
+    (output/'s twin, in the cache); return that folder."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         for page in site.glob(f"{STAGING}/reports/r[0-9]*"):
@@ -68,11 +68,14 @@ def _wait_for_staging(site: Path, process: subprocess.Popen[bytes]) -> Path:
 
 
 def _killed_builds_leftovers(site: Path) -> list[str]:
-    """What a stopped build left beside output/: pages of the new reports, unfinished markers,
-    per-process staging folders."""
+    """What a stopped build left: pages of the new reports, records of unfinished trees,
+    per-process staging folders, anything beside output/."""
     found = [p.as_posix() for p in site.glob(f"{STAGING}/reports/r[0-9]*")]
-    found += [p.as_posix() for p in site.glob(f"{STAGING}/.sitegen-dirty")]
-    found += [p.as_posix() for p in site.glob(".output.*.new-sitegen")]
+    found += [p.as_posix() for p in site.glob(".sitegen-cache/outputs/*/retired-*")]
+    found += [p.as_posix() for p in site.glob(".output*")]
+    for record in site.glob(".sitegen-cache/outputs/*/trees/*"):
+        if record.read_text(encoding="utf-8").splitlines()[1:2] != ["done"]:
+            found.append(record.as_posix())
     return found
 
 
@@ -148,7 +151,8 @@ def test_output_it_did_not_make_is_refused(tmp_path: Path) -> None:
 def test_output_with_a_removed_manifest_is_refused(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"content/reports/good.md": GOOD_REPORT})
     build(site)
-    (site / "output" / ".sitegen-manifest").unlink()
+    for record in books_of(site).records.iterdir():
+        record.unlink()
     before = read_tree(tmp_path)
     run = run_sitegen(site, "build")
     assert run.exit_code == 1, run.output

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from sitegen.cache import CACHE_DIR
-from sitegen.output import back_folder, lock_folder
 from tests.helpers import Run, build, make_site, png_bytes, report_text, run_sitegen
 
 GOOD_REPORT = report_text(title="A good report", date="2024-03-01", tags="[one]")
@@ -69,11 +68,10 @@ def read_tree(folder: Path) -> dict[str, bytes]:
 
 
 def listing(site: Path) -> set[str]:
-    """Every path in the site's folder outside output/ and sitegen's own working folders
-    (the twin of output/ it swaps in, the folder it locks, and its cache), which the README
+    """Every path in the site's folder outside output/ and sitegen's cache (which holds the
+    twin of output/ it swaps in, the file it locks and its records), which the README
     documents."""
-    own = {"output", back_folder(site / "output").name, lock_folder(site / "output").name}
-    own.add(CACHE_DIR)
+    own = {"output", CACHE_DIR}
     return {
         p.relative_to(site).as_posix()
         for p in site.rglob("*")

@@ -30,7 +30,6 @@ from sitegen.build import build
 from sitegen.cache import CACHE_DIR
 from sitegen.config import CONFIG_NAME, BuildOptions, load_config
 from sitegen.diagnostics import Reporter
-from sitegen.output import MANIFEST, back_folder
 from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder, SiteWatcher, watch_site
 from tests.helpers import make_site, report_text
 from tests.test_watch import DEADLINE, Listener
@@ -163,7 +162,7 @@ def cold_build(site: Path, into: Path, options: BuildOptions = OPTIONS) -> Snaps
     """Build a copy of the site's sources in a fresh folder, with no cache and no output."""
     if into.exists():
         shutil.rmtree(into)
-    own = shutil.ignore_patterns("output", back_folder(site / "output").name, CACHE_DIR)
+    own = shutil.ignore_patterns("output", CACHE_DIR)
     shutil.copytree(site, into, ignore=own)
     reporter = Reporter()
     build(load_config(into), options, reporter)
@@ -183,7 +182,7 @@ def differences(actual: Snapshot, expected: Snapshot) -> str:
     )
     if differ:
         lines.append(f"files that differ: {differ}")
-        first = sorted(differ, key=lambda p: p == MANIFEST)[0]  # the manifest follows the rest
+        first = differ[0]
         diff = difflib.unified_diff(
             expected.files[first].decode("utf-8", "replace").splitlines(),
             actual.files[first].decode("utf-8", "replace").splitlines(),
@@ -548,9 +547,7 @@ class EditSequences(RuleBasedStateMachine):
         if outcome.changed_files is None:
             return
         before = self.last_good.files
-        changed = {
-            p for p in set(before) | set(after.files) if before.get(p) != after.files.get(p)
-        } - {MANIFEST}
+        changed = {p for p in set(before) | set(after.files) if before.get(p) != after.files.get(p)}
         assert set(outcome.changed_files) == changed, history
 
 

@@ -18,29 +18,29 @@ import lxml.html
 
 from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import Reporter
-from sitegen.output import writing
+from sitegen.output import OutputBooks, writing
 from sitegen.serve import SITE_FOLDER, DevServer
 from sitegen.session import BuildSession
 from sitegen.watch import ChangeSet, Rebuilder
-from tests.helpers import make_site, report_text, texts
+from tests.helpers import books_of, make_site, report_text, texts
 
 WAIT = 60.0
 
 
 def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
-    output = tmp_path / "output"
+    books = OutputBooks(tmp_path / "output", tmp_path / "site" / ".sitegen-cache" / "output")
     events: list[str] = []
     first_holds, first_may_go = threading.Event(), threading.Event()
 
     def first() -> None:
-        with writing(output):
+        with writing(books):
             events.append("first in")
             first_holds.set()
             first_may_go.wait(WAIT)
             events.append("first out")
 
     def second() -> None:
-        with writing(output, waiting=lambda: events.append("second waits")):
+        with writing(books, waiting=lambda: events.append("second waits")):
             events.append("second in")
 
     holder = threading.Thread(target=first)
@@ -66,7 +66,7 @@ def test_sitegen_build_waits_while_another_sitegen_writes_the_output_folder(
         {"content/reports/a.md": report_text(title="A report", date="2024-03-01")},
     )
     output = site / "output"
-    with writing(output):
+    with writing(books_of(site)):
         command = subprocess.Popen(
             [sys.executable, "-m", "sitegen", "build", "--site", str(site)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -102,7 +102,7 @@ def test_a_rebuild_in_watch_waits_to_swap_while_another_sitegen_writes(tmp_path:
         session.build(Reporter(), [report], search_index=False)
         done.set()
 
-    with writing(site / "output"):
+    with writing(books_of(site)):
         worker = threading.Thread(target=rebuild)
         worker.start()
         assert not done.wait(3)  # it takes well under a second when it need not wait

@@ -15,12 +15,11 @@ from sitegen import session as session_module
 from sitegen.cache import CACHE_DIR
 from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import Reporter
-from sitegen.output import back_folder
 from sitegen.serve import SITE_FOLDER, DevServer
 from sitegen.session import build_from_saved
 from sitegen.state import BuildResult
 from sitegen.watch import ChangeSet, Rebuilder
-from tests.helpers import build, make_site, report_text
+from tests.helpers import build, make_site, report_text, twin_of
 from tests.test_incremental import (
     CONFIG,
     FullBuilds,
@@ -140,7 +139,7 @@ def test_a_strict_build_starts_from_the_saved_build(
 def test_a_deleted_twin_is_noticed_and_output_is_whole(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.rmtree(back_folder(site / "output"))
+    shutil.rmtree(twin_of(site))
     full = FullBuilds(monkeypatch, site)
     edit_body(site)
     build_here(site)

@@ -13,7 +13,7 @@ import pytest
 
 from sitegen.output import read_manifest
 from tests.conftest import Served, serve_site
-from tests.helpers import build, make_site, report_text, run_sitegen, texts
+from tests.helpers import books_of, build, make_site, report_text, run_sitegen, texts
 
 REPORTS = {
     "content/reports/rice.md": report_text(
@@ -90,7 +90,7 @@ def test_index_holds_every_report_by_language_and_is_recorded_as_made(site: Path
     entry = read_entry(output)
     assert {lang: v["page_count"] for lang, v in entry["languages"].items()} == {"en": 3, "ko": 1}
     assert (output / "pagefind" / "pagefind-ui.js").is_file()
-    made = read_manifest(output)
+    made = read_manifest(books_of(site))
     assert made is not None
     assert "pagefind/pagefind-ui.js" in made
     assert "pagefind/pagefind-entry.json" in made

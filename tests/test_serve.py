@@ -22,10 +22,10 @@ import pytest
 from sitegen import search, serve
 from sitegen.cache import CACHE_DIR
 from sitegen.config import BuildOptions, SiteConfig
-from sitegen.output import back_folder, lock_folder
+from sitegen.output import swap_folder
 from sitegen.serve import DevServer, inject_script, live_script_tag, local_origin
 from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder, SiteWatcher, watch_site
-from tests.helpers import make_site, report_text
+from tests.helpers import books_of, make_site, report_text, twin_of
 
 DEADLINE = 20.0
 """Seconds any awaited build, event or line may take; a healthy run takes far less."""
@@ -181,12 +181,12 @@ def test_the_server_builds_into_its_own_folder_and_never_into_output(live: LiveS
     live.wait_for_build(lambda o: o.ok and o.changes is not None)
     assert b"Second title" in (live.folder / "reports" / "a" / "index.html").read_bytes()
     site_output = live.root / "output"
-    assert not site_output.exists() and not back_folder(site_output).exists()
-    assert not lock_folder(site_output).exists()
+    assert not site_output.exists() and not twin_of(live.root).exists()
+    assert not books_of(live.root).folder.exists()  # no lock, twin or record of output/
     # What `sitegen build` writes meanwhile is no edit of the site.
     plan = live.rebuilder.plan()
     assert not plan.is_relevant(site_output.resolve() / "index.html")
-    assert not plan.is_relevant(back_folder(site_output.resolve()) / "index.html")
+    assert not plan.is_relevant(swap_folder(site_output.resolve()) / "index.html")
 
 
 def free_port() -> int:
@@ -707,8 +707,8 @@ def test_serve_leaves_output_as_the_last_build_made_it(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", files, CONFIG)
     sitegen_build(site)
     output = site / "output"
-    before, twin_before = snapshot(output), snapshot(back_folder(output))
-    assert "reports/a/index.html" in before and ".sitegen-manifest" in before
+    before, twin_before = snapshot(output), snapshot(twin_of(site))
+    assert "reports/a/index.html" in before
     command = Command("serve", "--site", str(site), "--port", "0")
     try:
         port = int(command.wait_for(r"serving http://127\.0\.0\.1:(\d+)/digest/").group(1))
@@ -756,7 +756,7 @@ def test_serve_leaves_output_as_the_last_build_made_it(tmp_path: Path) -> None:
     after = snapshot(output)
     assert sorted(after) == sorted(before)
     assert after == before
-    assert snapshot(back_folder(output)) == twin_before
+    assert snapshot(twin_of(site)) == twin_before
     assert not [name for name, data in after.items() if data and b"127.0.0.1" in data]
     # The next `sitegen build` finds output/ as its last build left it: it renders nothing
     # anew, and output/ is what a build of the same files makes.

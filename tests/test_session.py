@@ -16,10 +16,9 @@ from sitegen.cache import CACHE_DIR
 from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import BuildFailed, Level, Reporter
 from sitegen.model import Report
-from sitegen.output import back_folder
 from sitegen.session import BuildSession
 from sitegen.state import BuildRequest, BuildResult, BuildState
-from tests.helpers import build, make_site, report_text
+from tests.helpers import build, make_site, report_text, twin_of
 from tests.test_incremental import CONFIG, cold_build, site_files, tree
 
 REPORT = "content/reports/2024/report-3.md"
@@ -192,7 +191,7 @@ def test_many_body_edits_in_a_row_equal_a_cold_build(
             )
             session.build(Reporter(), [path], search_index=False)
             assert tree(site / "output") == cold_build(site, tmp_path)
-    twin = back_folder(site / "output")
+    twin = twin_of(site)
     assert twin.is_dir()
 
 

@@ -631,12 +631,10 @@ def add_report_files(
         return
     for key in changes.keys:
         before, after = previous.model.site.reports.get(key), site.reports.get(key)
-        old = {file.path for file in (report_assets(before, config) if before else ())}
-        for file in report_assets(after, config) if after else ():
-            old.discard(file.path)
-            destination.add_file(file)
-        for path in old:
-            destination.files.setdefault(path, None)
+        destination.replace_files(
+            report_assets(before, config) if before else (),
+            report_assets(after, config) if after else (),
+        )
 
 
 def make_images(
@@ -655,14 +653,10 @@ def make_images(
         return
     for key in changes.keys:
         before, after = previous.model.site.reports.get(key), model.site.reports.get(key)
-        old = {
-            file.path for file in (make_variants([before], config, Reporter()) if before else ())
-        }
-        for file in make_variants([after], config, reporter) if after else ():
-            old.discard(file.path)
-            destination.add_file(file)
-        for path in old:
-            destination.files.setdefault(path, None)
+        destination.replace_files(
+            make_variants([before], config, Reporter()) if before else (),
+            make_variants([after], config, reporter) if after else (),
+        )
 
 
 def check_links(

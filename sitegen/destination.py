@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import jinja2
@@ -153,6 +153,15 @@ class Destination:
             self.files[file.path] = file
         else:
             self.files.pop(file.path, None)
+
+    def replace_files(self, before: Iterable[OutputFile], after: Iterable[OutputFile]) -> None:
+        """A report's files as they were and as they are: the new added, the gone removed."""
+        gone = {file.path for file in before}
+        for file in after:
+            gone.discard(file.path)
+            self.add_file(file)
+        for path in gone:
+            self.files.setdefault(path, None)
 
     def remove(self, path: str) -> None:
         """A file the last build made that this one does not."""

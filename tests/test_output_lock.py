@@ -121,7 +121,7 @@ def test_sitegen_build_goes_ahead_while_sitegen_serve_writes_its_own_folder(
     )
     with DevServer(port=0) as server:
         served = server.folder(site) / SITE_FOLDER
-        with writing(served):  # serve, mid-rebuild, holds its folder's lock
+        with writing(books_of(site, served)):  # serve, mid-rebuild, holds its lock
             said = subprocess.run(
                 [sys.executable, "-m", "sitegen", "build", "--site", str(site)],
                 capture_output=True, text=True, timeout=WAIT,
@@ -150,13 +150,13 @@ def test_a_rebuild_in_serve_waits_for_a_writer_of_its_folder_only(tmp_path: Path
             done.set()
 
         # output/'s lock, held by a `sitegen build` say, does not hold serve up.
-        with writing(site / "output"):
+        with writing(books_of(site)):
             rebuild("Not waiting")
         assert texts(lxml.html.parse(str(page)).getroot(), "//h1") == ["Not waiting"]
         # Its own folder's lock, held by another writer of that folder, does.
         before = page.read_bytes()
         done.clear()
-        with writing(page.parents[2]):
+        with writing(books_of(site, page.parents[2])):
             worker = threading.Thread(target=rebuild, args=("Waited",))
             worker.start()
             assert not done.wait(3)  # it takes well under a second when it need not wait

@@ -39,7 +39,11 @@ class PageReads:
     def updated(
         self, planned: Mapping[PageGroup, frozenset[Dependency]], gone: Iterable[PageGroup]
     ) -> PageReads:
-        """After some groups were planned again (reading `planned`) and others went."""
+        """After some groups were planned again (reading `planned`) and others went.
+
+        Only what a group reads differently from before is indexed again: a list that
+        read every report reads the same reports after most edits.
+        """
         reads = dict(self.reads)
         readers = dict(self.readers)
         touched: dict[Dependency, set[PageGroup]] = {}
@@ -50,12 +54,17 @@ class PageReads:
                 found = touched[dependency] = set(readers.get(dependency, ()))
             return found
 
-        for group in (*planned, *gone):
+        for group in gone:
             for dependency in reads.pop(group, ()):
                 groups_reading(dependency).discard(group)
         for group, dependencies in planned.items():
+            before = reads.get(group, frozenset())
             reads[group] = dependencies
-            for dependency in dependencies:
+            if before == dependencies:
+                continue
+            for dependency in before - dependencies:
+                groups_reading(dependency).discard(group)
+            for dependency in dependencies - before:
                 groups_reading(dependency).add(group)
         for dependency, groups in touched.items():
             if groups:

@@ -9,7 +9,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 
@@ -414,9 +414,12 @@ def _pagination(base_url: str, number: int, total: int) -> Pagination:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PageGroup:
-    """Pages planned together: a report's page, or all the pages of one list."""
+class PageGroup(NamedTuple):
+    """Pages planned together: a report's page, or all the pages of one list.
+
+    A named tuple rather than a dataclass: a rebuild looks up thousands of groups, and a
+    tuple hashes and compares in C.
+    """
 
     kind: str
     """report, home, taxonomy, term, timeline (its years too), search, page (a page of the

@@ -223,6 +223,10 @@ class PageJob:
     context: Mapping[str, Any]
     sources: tuple[Path, ...] = ()
     """The content files the page comes from, to name in messages."""
+    page: PageView | None = None
+    """What the page knows about itself (its kind, title, other languages)."""
+    listed: bool = True
+    """Whether it goes in the sitemap (not the 404 page, nor a list's later pages)."""
 
 
 def news_article(
@@ -594,15 +598,20 @@ class PagePlanner:
         sources: tuple[Path, ...] = (),
         **values: Any,
     ) -> None:
+        view = PageView(kind, url, title, edition.lang, alternates)
         context = {
             "site": self.site_view,
             "edition": self.editions[edition.lang],
             "lang": edition.lang,
-            "page": PageView(kind, url, title, edition.lang, alternates),
+            "page": view,
             **values,
         }
+        pagination = values.get("pagination")
+        first = pagination is None or pagination.number == 1
+        listed = kind != "404" and url.endswith("/") and first
+        context_view = MappingProxyType(context)
         self.jobs.append(
-            PageJob(url, output_file(url), template, MappingProxyType(context), sources)
+            PageJob(url, output_file(url), template, context_view, sources, view, listed)
         )
 
     def _per_edition_urls(self, path_of: Any) -> dict[str, str]:
@@ -759,7 +768,7 @@ class PagePlanner:
 def _describe_job(job: PageJob) -> str:
     if job.sources:
         return ", ".join(p.as_posix() for p in job.sources)
-    return f"the {job.context['page'].kind} page {job.url}"
+    return f"the {job.page.kind if job.page else 'unnamed'} page {job.url}"
 
 
 def find_collisions(jobs: Sequence[PageJob], config: SiteConfig) -> list[SitegenError]:

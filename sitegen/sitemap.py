@@ -134,14 +134,6 @@ def _last_changes(site: Site, before: SitemapBefore | None) -> dict[str, dt.date
     return last
 
 
-def _is_listed(job: PageJob) -> bool:
-    page = job.context.get("page")
-    pagination = job.context.get("pagination")
-    if getattr(page, "kind", None) == "404" or not job.url.endswith("/"):
-        return False
-    return pagination is None or getattr(pagination, "number", 1) <= 1
-
-
 def build_sitemap(
     site: Site, config: SiteConfig, jobs: Sequence[PageJob], before: SitemapBefore | None = None
 ) -> Sitemap:
@@ -162,8 +154,8 @@ def build_sitemap(
         entry = known.get(url)
         if entry is None or entry.job is not job or entry.lastmod != lastmod:
             text = ""
-            if _is_listed(job):
-                alternates = getattr(job.context.get("page"), "alternates", ())
+            if job.listed:
+                alternates = job.page.alternates if job.page is not None else ()
                 text = _url_entry(
                     base_url, base_path, url, lastmod, tuple((a.lang, a.url) for a in alternates)
                 )

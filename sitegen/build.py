@@ -21,7 +21,7 @@ from sitegen.content.discover import plain_source
 from sitegen.deps import PageReads, changed_dependencies, site_terms
 from sitegen.destination import Destination
 from sitegen.diagnostics import Diagnostic, Reporter
-from sitegen.errors import SourceLocation
+from sitegen.errors import SitegenError, SourceLocation
 from sitegen.feeds import build_feeds
 from sitegen.images import make_variants, prepare_images, variant_paths
 from sitegen.indexes import build_site, update_site
@@ -65,7 +65,9 @@ from sitegen.state import (
     SiteModel,
 )
 from sitegen.theme import (
+    PAGE_TEMPLATES,
     TemplateDigests,
+    load_theme,
     page_templates,
 )
 from sitegen.vocabulary import load_vocabulary
@@ -77,12 +79,22 @@ def report_shape(report: Report) -> Report:
 
 
 def sort_changes(previous: BuildState, paths: Iterable[Path]) -> ReportChanges | None:
-    """The changed report files, loaded; None where anything but a report file changed."""
+    """The changed report files, loaded, and whether templates changed.
+
+    None where anything else changed (a page template came or went among them).
+    """
     loaded: dict[str, LoadedReport | None] = {}
+    templates = False
+    folders: tuple[Path, ...] | None = None
     for path in paths:
         source = plain_source(path, previous.config)
         if source is None:
-            return None
+            if folders is None:
+                folders = _template_folders(previous.config)
+            if not _is_template_edit(path, folders):
+                return None
+            templates = True
+            continue
         if source.path.is_file():
             loaded[source.key] = load_report_file(source, previous.config)
         elif source.path.exists():
@@ -100,7 +112,29 @@ def sort_changes(previous: BuildState, paths: Iterable[Path]) -> ReportChanges |
             or report_shape(entry.report) != report_shape(before.report)
         ):
             bodies_only = False
-    return ReportChanges(loaded, bodies_only)
+    return ReportChanges(loaded, bodies_only, templates)
+
+
+def _template_folders(config: SiteConfig) -> tuple[Path, ...]:
+    try:
+        theme = load_theme(config)
+    except SitegenError:
+        return ()
+    return tuple(f.resolve() for f in (config.templates_path, *theme.template_folders))
+
+
+def _is_template_edit(path: Path, folders: Sequence[Path]) -> bool:
+    """Whether a path is a template edited, made or deleted (not a page of its own)."""
+    if path.is_dir() or path.suffix != ".html":
+        return False
+    resolved = path.resolve()
+    for folder in folders:
+        if resolved.is_relative_to(folder):
+            relative = resolved.relative_to(folder).as_posix()
+            return not relative.startswith(PAGE_TEMPLATES) and not any(
+                part.startswith(".") for part in relative.split("/")
+            )
+    return False
 
 
 def build(
@@ -176,11 +210,11 @@ def run_stages(
     reporter.stop_if_errors()
     model = make_model(request, previous, sources, changes)
     reporter.stop_if_errors()
-    if previous is not None:
+    if previous is not None and changes is not None and not changes.templates:
         environment, templates = previous.environment, previous.templates
-    else:
+    else:  # templates are read again
         environment, templates = destination.page_environment(request.config)
-    plan = plan_pages(request, previous, model, changes, environment)
+    plan = plan_pages(request, previous, model, changes, environment, templates)
     reporter.stop_if_errors()
     pages = render_planned(request, previous, plan, destination, environment, templates)
     reporter.stop_if_errors()
@@ -204,7 +238,7 @@ def run_stages(
             model=model,
             plan=PagePlan(
                 pages.groups, plan.reads, plan.planner.summaries, pages.report_digests,
-                plan.timelines, pages.undigested,
+                plan.timelines, plan.template_digests, pages.undigested,
             ),
             generated=GeneratedFiles(feeds, tuple(link_problems), sitemap),
             output=OutputState(destination.memo, tree),
@@ -325,14 +359,15 @@ def _timeline_entry(report: Report | None) -> TimelineEntry | None:
 
 
 def _planned_pages(
-    state: BuildState, replanned: Mapping[PageGroup, tuple[PageJob, ...]], site: Site
+    state: BuildState, plan: PlannedGroups, site: Site, templates: TemplateDigests
 ) -> tuple[dict[PageGroup, tuple[PlannedPage, ...]], set[str]]:
     """The groups planned again, and the pages among them whose inputs changed.
 
-    A page whose inputs are as before is kept as it was, with its digest, and is not
-    rendered again. Report pages whose inputs changed get a digest now (feeds are told by
-    them); other changed pages get theirs later, from `digest_later`.
+    A page whose template and context are as before is kept as it was, with its digest, and
+    is not rendered again. Report pages whose inputs changed get a digest now (feeds are
+    told by them); other changed pages get theirs later, from `digest_later`.
     """
+    replanned = plan.planned
     before = {
         page.job.output: page for group in replanned for page in state.plan.groups.get(group, ())
     }
@@ -341,13 +376,18 @@ def _planned_pages(
     for group, jobs in replanned.items():
         for job in jobs:
             old = before.get(job.output)
-            if old is None or old.job.template != job.template or old.job.context != job.context:
+            if (
+                old is None
+                or old.job.template != job.template
+                or job.template in plan.retemplated
+                or old.job.context != job.context
+            ):
                 fresh.append(job)
                 if group.kind == "report":
                     reports.append(job)
     digested = {
         page.job.output: page
-        for page in page_digests(reports, state.templates, state.config, site.reports)
+        for page in page_digests(reports, templates, state.config, site.reports)
     }
     digested.update(
         (job.output, PlannedPage(job, None)) for job in fresh if job.output not in digested
@@ -375,6 +415,10 @@ class PlannedGroups:
     """Whether pages may have come, gone or moved (not after changes to bodies alone)."""
     timelines: Mapping[str, tuple[YearView, ...]]
     """Each language's timeline, as its pages show it."""
+    retemplated: frozenset[str]
+    """The page templates that render otherwise than in the last build."""
+    template_digests: Mapping[str, bytes]
+    """Each page template's digest, as this build renders."""
 
 
 def plan_pages(
@@ -383,10 +427,12 @@ def plan_pages(
     model: SiteModel,
     changes: ReportChanges | None,
     environment: jinja2.Environment,
+    digests: TemplateDigests,
 ) -> PlannedGroups:
     """Plan every group of pages, or, after changes, the groups that read what changed."""
     config, site = request.config, model.site
     templates = page_templates(environment)
+    retemplated: frozenset[str] = frozenset()
     if previous is None or changes is None:
         planner = PagePlanner(site, config, templates=templates)
         planned = planner.plan()
@@ -409,8 +455,14 @@ def plan_pages(
             for key in keys
             if _timeline_entry(old_site.reports.get(key)) != _timeline_entry(site.reports.get(key))
         }
+        if changes.templates:  # the page templates that now render otherwise
+            retemplated = frozenset(
+                name
+                for name, digest in previous.plan.template_digests.items()
+                if digests.digest(name) != digest
+            )
         reached = previous.plan.reads.reached(
-            changed_dependencies(old_site, site, keys, listed, on_timeline)
+            changed_dependencies(old_site, site, keys, listed, on_timeline, retemplated)
         )
         # Groups that read what changed, and groups that are new; of the reports' own
         # pages, only those of changed reports can be new.
@@ -433,7 +485,16 @@ def plan_pages(
     timelines = dict(previous.plan.timelines) if previous is not None else {}
     timelines.update(planner.timelines)
     timelines = {lang: years for lang, years in timelines.items() if lang in languages}
-    return PlannedGroups(planner, planned, order, reads, gone, moved, timelines)
+    if previous is not None and changes is not None and not changes.templates:
+        template_digests = previous.plan.template_digests
+    else:
+        names = {job.template for jobs in planned.values() for job in jobs}
+        if previous is not None:
+            names |= previous.plan.template_digests.keys()
+        template_digests = {name: digests.digest(name) for name in sorted(names)}
+    return PlannedGroups(
+        planner, planned, order, reads, gone, moved, timelines, retemplated, template_digests
+    )
 
 
 def _jobs_of(
@@ -499,7 +560,7 @@ def render_planned(
             first += count
         undigested: frozenset[PageGroup] = frozenset()
     else:
-        replanned, fresh = _planned_pages(previous, plan.planned, site)
+        replanned, fresh = _planned_pages(previous, plan, site, templates)
         planned = [page for pages in replanned.values() for page in pages]
         old_groups = previous.plan.groups
         if plan.moved:

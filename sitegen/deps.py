@@ -101,13 +101,16 @@ def changed_dependencies(
     reports: AbstractSet[str],
     summaries: AbstractSet[str],
     on_timeline: AbstractSet[str],
+    templates: AbstractSet[str] = frozenset(),
 ) -> set[Dependency]:
     """The parts of the site that differ after the reports `reports` changed.
 
     `summaries` are the reports whose summaries differ, and `on_timeline` those whose
-    timeline entries may differ (both found by comparing them before and after).
+    timeline entries may differ (both found by comparing them before and after);
+    `templates` the page templates that render otherwise.
     """
     changed: set[Dependency] = {("summary", key) for key in summaries}
+    changed.update(("template", name) for name in templates)
     changed.update(("body", key) for key in reports)
     old_editions = {edition.lang: edition for edition in before.editions}
     if list(old_editions) != [edition.lang for edition in after.editions]:

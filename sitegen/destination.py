@@ -180,9 +180,9 @@ class Destination:
         return len(self.paths())
 
     def page_environment(self, config: SiteConfig) -> tuple[jinja2.Environment, TemplateDigests]:
-        """The Jinja environment of a full build, and the digests of its page templates."""
-        assert self.theme is not None
-        return page_environment(config, self.theme, compiled=self.compiled)
+        """The Jinja environment of a build, and the digests of its page templates."""
+        theme = self.theme if self.theme is not None else load_theme(config)
+        return page_environment(config, theme, compiled=self.compiled)
 
     def twin_for_pages(self) -> Path | None:
         """The twin, readied for workers to write pages into (a full build that writes)."""

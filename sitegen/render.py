@@ -441,8 +441,8 @@ Dependency = tuple[str, ...]
 lists show of a report), ("body", key), ("reports", lang) (a language's reports, in order),
 ("terms", lang, taxonomy) (its terms' names, addresses and counts), ("term", lang,
 taxonomy, slug) (one term, or its absence), ("timeline", lang) (its years, months and
-entries), ("years", lang) (which years it has) or ("languages",) (the site's languages and
-their navigation)."""
+entries), ("years", lang) (which years it has), ("template", name) (a page template, with
+all it draws on) or ("languages",) (the site's languages and their navigation)."""
 
 
 class PagePlanner:
@@ -598,6 +598,7 @@ class PagePlanner:
         sources: tuple[Path, ...] = (),
         **values: Any,
     ) -> None:
+        self._reading.add(("template", template))
         view = PageView(kind, url, title, edition.lang, alternates)
         context = {
             "site": self.site_view,

@@ -33,12 +33,17 @@ from sitegen.vocabulary import Vocabulary
 
 @dataclass(frozen=True, slots=True)
 class ReportChanges:
-    """What changed since the last build, sorted at the door: report files, loaded anew."""
+    """What changed since the last build, sorted at the door: reports and templates.
+
+    The changed report files come loaded anew.
+    """
 
     reports: Mapping[str, LoadedReport | None]
     """Report key -> the file as loaded now (None: deleted)."""
     bodies_only: bool
     """Whether every change is to what only a report's own page shows (its body)."""
+    templates: bool = False
+    """Whether a template (of the site or its theme) changed."""
 
     @property
     def keys(self) -> frozenset[str]:
@@ -95,6 +100,8 @@ class PagePlan:
     """Report key -> the digest of its page's inputs."""
     timelines: Mapping[str, tuple[YearView, ...]]
     """Each language's timeline, as its pages show it."""
+    template_digests: Mapping[str, bytes]
+    """Each page template's digest (with all it draws on), as the pages were rendered."""
     undigested: frozenset[PageGroup] = frozenset()
     """Groups holding pages rendered without a digest (none after a full build)."""
 

@@ -172,6 +172,8 @@ def site(tmp_path: Path) -> Path:
 
 REPORT_CHANGES = ("body", "front matter", "tags", "date", "new report", "deleted report")
 """The changes in CHANGES that touch report files only."""
+PARTIAL_CHANGES = (*REPORT_CHANGES, "template")
+"""The changes in CHANGES that a build from the saved one redoes without a full build."""
 
 
 class FullBuilds:
@@ -199,16 +201,21 @@ def test_rebuild_after_a_change_equals_a_cold_build(
     full = FullBuilds(monkeypatch, site)
     before = tree(site / "output")
     CHANGES[change](site)
-    build(site)
+    run = build(site)
     after = tree(site / "output")
     assert after != before, "the change changed nothing"
     assert after == cold_build(site, tmp_path)
-    # The second build of the fixture saved itself whole: a change to reports alone
-    # redoes what changed from it, anything else is a full build.
-    if change in REPORT_CHANGES:
-        assert full.count == 0, f"a full build ran for a change to a report ({change})"
+    # The second build of the fixture saved itself whole: a change to reports or
+    # templates alone redoes what changed from it, anything else is a full build.
+    if change in PARTIAL_CHANGES:
+        assert full.count == 0, f"a full build ran for a change to a {change}"
     else:
         assert full.count == 1, f"no full build ran for a change to a {change}"
+    if change == "template":  # templates/taxonomy.html: only the taxonomies' index pages
+        rendered = re.search(r"\((\d+) rendered\)", run.output)
+        assert rendered is not None, run.output
+        index_pages = [p for p in after if re.fullmatch(r"(\w+/)?(tags|places)/index\.html", p)]
+        assert index_pages and int(rendered.group(1)) == len(index_pages)
 
 
 def test_several_changes_in_a_row_still_equal_a_cold_build(site: Path, tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""The one place that knows the order of the stages: build(config, options, reporter)."""
+"""The one place that knows the order of the stages: build() and run_stages().
+
+`build()` sorts what changed once, at the door, and `run_stages()` runs every stage in
+order, for a full build (no previous state) or a partial one alike.
+"""
 
 from __future__ import annotations
 

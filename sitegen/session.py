@@ -1,14 +1,10 @@
-"""Builds kept in memory between file changes, so that a rebuild redoes only what changed.
+"""Builds kept between file changes, so that a rebuild redoes only what changed.
 
-`BuildSession.build(changed)` is told the paths that changed since its last good build.
-Where they are all report files (edited, made or deleted), it loads just those, builds the
-site model again (or, where only bodies changed, swaps the reports into the one it has),
-plans again only the groups of pages that show what changed (a report's page, its lists,
-its terms, the timeline), renders only the pages whose inputs are not as before, remakes
-the feeds and the sitemap where they changed, and swaps the changed files into output/
-through its twin without walking the site. Anything else (a template, a static file,
-sitegen.toml, an image) is a full `build()`, which reuses the reports already loaded.
-Either way output/ ends as a clean build would leave it, byte for byte.
+`BuildSession.build(changed)` hands the paths that changed since its last good build, and
+the state that build left, to `build()`, which decides once whether the change can be
+built from that state (report files and templates) or needs a full build (anything else,
+which still reuses the reports already loaded); see docs/architecture.md. Either way the
+output folder ends as a clean build would leave it, byte for byte.
 
 `sitegen serve` keeps one session for as long as it runs. `sitegen build` starts one from
 the build it saved last (`build_from_saved`): the files whose stamps changed since are the

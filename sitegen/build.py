@@ -65,7 +65,7 @@ from sitegen.state import (
     LoadedSources,
     OutputState,
     PagePlan,
-    ReportChanges,
+    SiteChanges,
     SiteModel,
 )
 from sitegen.theme import (
@@ -82,7 +82,7 @@ def report_shape(report: Report) -> Report:
     return dataclasses.replace(report, body="", rendered=None, source_digest="")
 
 
-def sort_changes(previous: BuildState, paths: Iterable[Path]) -> ReportChanges | None:
+def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | None:
     """The changed report files, loaded, and whether templates changed.
 
     None where anything else changed (a page template came or went among them).
@@ -116,7 +116,7 @@ def sort_changes(previous: BuildState, paths: Iterable[Path]) -> ReportChanges |
             or report_shape(entry.report) != report_shape(before.report)
         ):
             bodies_only = False
-    return ReportChanges(loaded, bodies_only, templates)
+    return SiteChanges(loaded, bodies_only, templates)
 
 
 def _template_folders(config: SiteConfig) -> tuple[Path, ...]:
@@ -189,17 +189,15 @@ def build(
     lock = writing(output_books(config, request.output)) if write else contextlib.nullcontext()
     with lock:  # one sitegen at a time writes an output folder
         known = None if previous is None else previous.sources.reports
-        return run_stages(request, None, None, known=known) or _no_result()
-
-
-def _no_result() -> BuildResult:
-    raise AssertionError("a full build always has a result")
+        result = run_stages(request, None, None, known=known)
+    assert result is not None  # only a partial build gives way
+    return result
 
 
 def run_stages(
     request: BuildRequest,
     previous: BuildState | None,
-    changes: ReportChanges | None,
+    changes: SiteChanges | None,
     *,
     known: Mapping[str, LoadedReport] | None = None,
 ) -> BuildResult | None:
@@ -222,11 +220,10 @@ def run_stages(
     reporter.stop_if_errors()
     pages = render_planned(request, previous, plan, destination, environment, templates)
     reporter.stop_if_errors()
-    feeds, sitemap = make_generated(request, previous, model, changes, pages, destination)
-    add_report_files(request, previous, model, changes, destination)
-    make_images(request, previous, model, changes, destination)
+    feeds, sitemap = make_generated(request, previous, model, changes, plan, pages, destination)
+    add_files(request, previous, model, changes, destination)
     reporter.stop_if_errors()
-    link_problems = check_links(request, previous, model, changes, pages, destination)
+    link_problems = check_links(request, previous, model, changes, plan, pages, destination)
     reporter.extend(link_problems)
     reporter.stop_if_errors()
     written = destination.write(request, pages.planned)
@@ -259,7 +256,7 @@ def run_stages(
 def load_sources(
     request: BuildRequest,
     previous: BuildState | None,
-    changes: ReportChanges | None,
+    changes: SiteChanges | None,
     known: Mapping[str, LoadedReport] | None,
 ) -> LoadedSources:
     """Every report file, loaded: anew where it changed, from before (or the cache) if not."""
@@ -291,7 +288,7 @@ def make_model(
     request: BuildRequest,
     previous: BuildState | None,
     sources: LoadedSources,
-    changes: ReportChanges | None,
+    changes: SiteChanges | None,
 ) -> SiteModel:
     """The site model: made from every report, or the last one updated with the changes."""
     config, reporter = request.config, request.reporter
@@ -417,6 +414,8 @@ class PlannedGroups:
     """Groups the last build had and this one has not."""
     moved: bool
     """Whether pages may have come, gone or moved (not after changes to bodies alone)."""
+    jobs: tuple[PageJob, ...]
+    """Every page, in the site's order, where pages may have moved (else empty)."""
     timelines: Mapping[str, tuple[YearView, ...]]
     """Each language's timeline, as its pages show it."""
     retemplated: frozenset[str]
@@ -429,7 +428,7 @@ def plan_pages(
     request: BuildRequest,
     previous: BuildState | None,
     model: SiteModel,
-    changes: ReportChanges | None,
+    changes: SiteChanges | None,
     environment: jinja2.Environment,
     digests: TemplateDigests,
 ) -> PlannedGroups:
@@ -481,8 +480,9 @@ def plan_pages(
         gone = frozenset() if changes.bodies_only else frozenset(old_groups.keys() - set(order))
         reads = previous.plan.reads.updated(planner.reads, gone)
     moved = previous is None or changes is None or not changes.bodies_only
+    jobs: tuple[PageJob, ...] = ()
     if moved:
-        jobs = [job for group in order for job in _jobs_of(group, planned, previous)]
+        jobs = tuple(job for group in order for job in _jobs_of(group, planned, previous))
         for error in find_collisions(jobs, config):
             request.reporter.exception(error)
     languages = {edition.lang for edition in site.editions}
@@ -497,8 +497,9 @@ def plan_pages(
             names |= previous.plan.template_digests.keys()
         template_digests = {name: digests.digest(name) for name in sorted(names)}
     return PlannedGroups(
-        planner, planned, order, reads, gone, moved, timelines, retemplated, template_digests
-    )
+        planner, planned, order, reads, gone, moved, jobs, timelines, retemplated,
+        template_digests,
+    )  # fmt: skip
 
 
 def _jobs_of(
@@ -524,8 +525,6 @@ class RenderedPages:
     """Report key -> the digest of its page's inputs."""
     undigested: frozenset[PageGroup]
     rendered: int
-    jobs: tuple[PageJob, ...]
-    """Every page, where addresses may have moved (else empty)."""
     contents: tuple[OutputFile, ...]
     """Pages rendered to bytes in this build."""
 
@@ -547,8 +546,7 @@ def render_planned(
     """
     config, site = request.config, plan.planner.site
     if previous is None:
-        jobs = tuple(job for group in plan.order for job in plan.planned[group])
-        planned = page_digests(jobs, templates, config, site.reports)
+        planned = page_digests(plan.jobs, templates, config, site.reports)
         fresh = {
             page.job.output
             for page in planned
@@ -572,10 +570,8 @@ def render_planned(
                 group: replanned[group] if group in replanned else old_groups[group]
                 for group in plan.order
             }
-            jobs = tuple(page.job for pages in groups.values() for page in pages)
         else:  # the same groups, in the same order
             groups = {**old_groups, **replanned}
-            jobs = ()
         undigested = previous.plan.undigested | {
             group for group, pages in replanned.items() if any(p.digest is None for p in pages)
         }
@@ -605,7 +601,7 @@ def render_planned(
                     destination.remove(page.job.output)
     report_digests = _report_digests(previous, plan, groups, planned)
     return RenderedPages(
-        groups, tuple(planned), report_digests, undigested, len(to_render), jobs,
+        groups, tuple(planned), report_digests, undigested, len(to_render),
         tuple(contents),
     )  # fmt: skip
 
@@ -639,7 +635,8 @@ def make_generated(
     request: BuildRequest,
     previous: BuildState | None,
     model: SiteModel,
-    changes: ReportChanges | None,
+    changes: SiteChanges | None,
+    plan: PlannedGroups,
     pages: RenderedPages,
     destination: Destination,
 ) -> tuple[tuple[str, ...], Sitemap | None]:
@@ -665,7 +662,7 @@ def make_generated(
             destination.remove(path)
         if previous.generated.sitemap is not None and changes is not None:
             before = SitemapBefore(previous.generated.sitemap, previous.model.site, changes.keys)
-    sitemap = build_sitemap(site, config, pages.jobs, before)
+    sitemap = build_sitemap(site, config, plan.jobs, before)
     destination.add(sitemap.file.path, sitemap.file.content or b"", None)
     if previous is None:
         for file in build_robots(config):
@@ -673,62 +670,52 @@ def make_generated(
     return feed_paths, sitemap
 
 
-def add_report_files(
+def add_files(
     request: BuildRequest,
     previous: BuildState | None,
     model: SiteModel,
-    changes: ReportChanges | None,
+    changes: SiteChanges | None,
     destination: Destination,
 ) -> None:
-    """Static files and the images beside reports (their sized copies come later)."""
-    config, site = request.config, model.site
+    """Static files, the images beside reports, and their sized and WebP copies."""
+    config, site, reporter = request.config, model.site, request.reporter
     if previous is None or changes is None:
         assert destination.theme is not None
         taken = destination.paths()
         for asset in collect_assets(site, config, destination.theme):
             if asset.path in taken:
-                request.reporter.error(
+                reporter.error(
                     f"static file {asset.path} would overwrite a page",
                     SourceLocation(asset.copy_from or Path(asset.path)),
                     "rename or move it",
                 )
             destination.add_file(asset)
+        if destination.writer is not None:  # sized copies only for files that are written
+            for file in make_variants(site.reports.values(), config, reporter):
+                destination.add_file(file)
         return
     for key in changes.keys:
         before, after = previous.model.site.reports.get(key), site.reports.get(key)
         destination.replace_files(
-            report_assets(before, config) if before else (),
-            report_assets(after, config) if after else (),
+            _report_files(before, config, Reporter()), _report_files(after, config, reporter)
         )
 
 
-def make_images(
-    request: BuildRequest,
-    previous: BuildState | None,
-    model: SiteModel,
-    changes: ReportChanges | None,
-    destination: Destination,
-) -> None:
-    """The sized and WebP copies of report images, for the files that are written."""
-    config, reporter = request.config, request.reporter
-    if previous is None or changes is None:
-        if destination.writer is not None:
-            for file in make_variants(model.site.reports.values(), config, reporter):
-                destination.add_file(file)
-        return
-    for key in changes.keys:
-        before, after = previous.model.site.reports.get(key), model.site.reports.get(key)
-        destination.replace_files(
-            make_variants([before], config, Reporter()) if before else (),
-            make_variants([after], config, reporter) if after else (),
-        )
+def _report_files(
+    report: Report | None, config: SiteConfig, reporter: Reporter
+) -> list[OutputFile]:
+    """The files a report brings beside its page: its images and their sized copies."""
+    if report is None:
+        return []
+    return report_assets(report, config) + make_variants([report], config, reporter)
 
 
 def check_links(
     request: BuildRequest,
     previous: BuildState | None,
     model: SiteModel,
-    changes: ReportChanges | None,
+    changes: SiteChanges | None,
+    plan: PlannedGroups,
     pages: RenderedPages,
     destination: Destination,
 ) -> list[Diagnostic]:
@@ -740,7 +727,7 @@ def check_links(
         if request.check_pages:
             assert destination.theme is not None
             return check_page_links(
-                pages.jobs, list(pages.contents), outputs, site, config, destination.theme
+                plan.jobs, list(pages.contents), outputs, site, config, destination.theme
             )
         return find_broken_links(site.reports.values(), outputs)
     made = destination.made

@@ -56,13 +56,13 @@ class Destination:
         request: BuildRequest,
         previous: BuildState | None,
         writer: SiteWriter | None,
-        memo: OutputMemo,
+        before: PageMemo,
         theme: Theme | None,
     ) -> None:
         """A destination for a build of `request`, after `previous` (None: a full build)."""
         self.previous = previous
         self.writer = writer
-        self.before: PageMemo = memo.pages
+        self.before = before
         """What each file was made from, and its bytes' digest, before this build."""
         self.memo: PageMemo = {} if previous is None else dict(previous.output.memo)
         """The same after this build."""
@@ -86,7 +86,7 @@ class Destination:
     def open(cls, request: BuildRequest, previous: BuildState | None) -> Destination:
         """Read what the output folder holds (a full build), or take the last build's tree."""
         if previous is not None:
-            return cls(request, previous, None, OutputMemo(previous.output.memo, {}), None)
+            return cls(request, previous, None, previous.output.memo, None)
         memo = OutputMemo({}, {})
         writer = None
         if request.write:  # into a folder build() found fit
@@ -96,7 +96,7 @@ class Destination:
             writer = SiteWriter(
                 books, memo.folders or None, memo.foreign, keep_tree=request.keep_state
             )
-        return cls(request, None, writer, memo, load_theme(request.config))
+        return cls(request, None, writer, memo.pages, load_theme(request.config))
 
     @property
     def complete(self) -> bool:

@@ -144,12 +144,13 @@ def twin_place(books: OutputBooks) -> TwinPlace:
 
 
 @functools.cache
-def _statx() -> Any:
+def _libc_function(function: str) -> Any:
+    """A function of the C library (statx, renameat2), or None where it has none."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None
     try:
-        return ctypes.CDLL(name, use_errno=True).statx
+        return getattr(ctypes.CDLL(name, use_errno=True), function)
     except (OSError, AttributeError):
         return None
 
@@ -169,7 +170,7 @@ class _FolderStat:
 
 def _folder_stat(path: Path | str) -> _FolderStat | None:
     """A folder's identity and its mount (statx where there is one), or None: nothing there."""
-    statx = _statx()
+    statx = _libc_function("statx")
     if statx is not None:
         buffer = ctypes.create_string_buffer(256)
         wanted = _STATX_INO | _STATX_BTIME | _STATX_MNT_ID
@@ -524,20 +525,9 @@ def _foreign_entries(
     return foreign
 
 
-@functools.cache
-def _renameat2() -> Any:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        return ctypes.CDLL(name, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return None
-
-
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two folders in one step where the system allows it (Linux renameat2)."""
-    renameat2 = _renameat2()
+    renameat2 = _libc_function("renameat2")
     if renameat2 is None:
         return False
     at_fdcwd = -100

@@ -32,7 +32,7 @@ from sitegen.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True, slots=True)
-class ReportChanges:
+class SiteChanges:
     """What changed since the last build, sorted at the door: reports and templates.
 
     The changed report files come loaded anew.

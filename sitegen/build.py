@@ -485,7 +485,7 @@ def plan_pages(
         jobs = tuple(job for group in order for job in _jobs_of(group, planned, previous))
         for error in find_collisions(jobs, config):
             request.reporter.exception(error)
-    languages = {edition.lang for edition in site.editions}
+    languages = {language.lang for language in site.languages}
     timelines = dict(previous.plan.timelines) if previous is not None else {}
     timelines.update(planner.timelines)
     timelines = {lang: years for lang, years in timelines.items() if lang in languages}

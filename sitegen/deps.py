@@ -88,9 +88,9 @@ TermPlace = tuple[str, str, str]
 def site_terms(site: Site) -> dict[TermPlace, Term]:
     """Every term of every language, by where it is."""
     return {
-        (edition.lang, taxonomy.name, term.slug): term
-        for edition in site.editions
-        for taxonomy in edition.taxonomies
+        (language.lang, taxonomy.name, term.slug): term
+        for language in site.languages
+        for taxonomy in language.taxonomies
         for term in taxonomy.terms
     }
 
@@ -112,21 +112,21 @@ def changed_dependencies(
     changed: set[Dependency] = {("summary", key) for key in summaries}
     changed.update(("template", name) for name in templates)
     changed.update(("body", key) for key in reports)
-    old_editions = {edition.lang: edition for edition in before.editions}
-    if list(old_editions) != [edition.lang for edition in after.editions]:
+    old_languages = {language.lang: language for language in before.languages}
+    if list(old_languages) != [language.lang for language in after.languages]:
         changed.add(("languages",))
-    for edition in after.editions:
-        lang = edition.lang
-        old = old_editions.get(lang)
+    for language in after.languages:
+        lang = language.lang
+        old = old_languages.get(lang)
         if old is None:
             continue
-        if old.report_keys != edition.report_keys:
+        if old.report_keys != language.report_keys:
             changed.add(("reports", lang))
-        if old.timeline != edition.timeline:
+        if old.timeline != language.timeline:
             changed.add(("timeline", lang))
-        if [(y.year, y.url) for y in old.timeline] != [(y.year, y.url) for y in edition.timeline]:
+        if [(y.year, y.url) for y in old.timeline] != [(y.year, y.url) for y in language.timeline]:
             changed.add(("years", lang))
-        for old_taxonomy, taxonomy in zip(old.taxonomies, edition.taxonomies, strict=True):
+        for old_taxonomy, taxonomy in zip(old.taxonomies, language.taxonomies, strict=True):
             if old_taxonomy.terms != taxonomy.terms:
                 changed.add(("terms", lang, taxonomy.name))
     for key in on_timeline:

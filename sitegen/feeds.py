@@ -21,7 +21,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from sitegen.config import SiteConfig
-from sitegen.model import Edition, Report, Site, Term
+from sitegen.model import LanguageSite, Report, Site, Term
 from sitegen.output import LazyFile
 from sitegen.theme import language_name
 from sitegen.urls import SiteUrls, feed_path, fold_term, language_tag
@@ -98,9 +98,9 @@ class _FeedWriter:
         """id(term) -> its reports' keys (the terms live as long as the site)."""
         self.urls = SiteUrls(config.base_url, config.base_path)
         self.taxonomy_urls = {
-            (edition.lang, taxonomy.name): taxonomy.url
-            for edition in site.editions
-            for taxonomy in edition.taxonomies
+            (language.lang, taxonomy.name): taxonomy.url
+            for language in site.languages
+            for taxonomy in language.taxonomies
         }
 
     def absolute(self, path: str) -> str:
@@ -115,11 +115,11 @@ class _FeedWriter:
     def _by_spelling(self) -> dict[tuple[str, str, str], list[Term]]:
         """(lang, taxonomy, folded spelling) -> the terms that spelling stands for."""
         index: dict[tuple[str, str, str], list[Term]] = {}
-        for edition in self.site.editions:
-            for taxonomy in edition.taxonomies:
+        for language in self.site.languages:
+            for taxonomy in language.taxonomies:
                 for term in taxonomy.terms:
                     for spelling in term.spellings or (term.key,):
-                        index.setdefault((edition.lang, taxonomy.name, spelling), []).append(term)
+                        index.setdefault((language.lang, taxonomy.name, spelling), []).append(term)
         return index
 
     def _term(self, lang: str, key: str, taxonomy: str, spelling: str) -> Term | None:
@@ -256,26 +256,26 @@ class _FeedWriter:
             scheme = self.absolute(self.taxonomy_urls[(lang, taxonomy)])
             entry.category(term=xml_text(term.name), scheme=scheme, label=xml_text(term.name))
 
-    def edition_feeds(
-        self, edition: Edition, holding: AbstractSet[str] | None = None
+    def language_feeds(
+        self, language: LanguageSite, holding: AbstractSet[str] | None = None
     ) -> Iterable[LazyFile]:
         def wanted(keys: Sequence[str]) -> bool:
             return holding is None or not holding.isdisjoint(keys)
 
-        default = edition.lang == self.config.language
+        default = language.lang == self.config.language
         title = self.config.title
         if not default:
-            title = f"{title} · {language_name(edition.lang)}"
-        if wanted(edition.report_keys):
+            title = f"{title} · {language_name(language.lang)}"
+        if wanted(language.report_keys):
             yield self.feed(
-                feed_path(edition.prefix + "/"),
+                feed_path(language.prefix + "/"),
                 title,
-                edition.prefix + "/",
-                edition.lang,
-                edition.report_keys,
+                language.prefix + "/",
+                language.lang,
+                language.report_keys,
                 self.config.description,
             )
-        for taxonomy in edition.taxonomies:
+        for taxonomy in language.taxonomies:
             for term in taxonomy.terms:
                 if not wanted(term.report_keys):
                     continue
@@ -283,7 +283,7 @@ class _FeedWriter:
                     feed_path(term.url),
                     f"{term.name} · {title}",
                     term.url,
-                    edition.lang,
+                    language.lang,
                     term.report_keys,
                     term.description,
                 )
@@ -302,4 +302,6 @@ def build_feeds(
     keys), only the feeds that list one of those reports among all of theirs.
     """
     writer = _FeedWriter(site, config, report_digests or {})
-    return [file for edition in site.editions for file in writer.edition_feeds(edition, holding)]
+    return [
+        file for language in site.languages for file in writer.language_feeds(language, holding)
+    ]

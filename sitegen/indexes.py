@@ -1,4 +1,4 @@
-"""Build the site model from validated reports: editions, taxonomies, timeline, translations.
+"""Build the site model from validated reports: languages, taxonomies, timeline, translations.
 
 Pure functions; problems are returned as diagnostics.
 """
@@ -15,7 +15,7 @@ from sitegen.config import BuildOptions, SiteConfig
 from sitegen.diagnostics import Diagnostic, Level
 from sitegen.errors import SourceLocation
 from sitegen.model import (
-    Edition,
+    LanguageSite,
     Report,
     Site,
     Taxonomy,
@@ -395,7 +395,7 @@ def build_site(
     """The whole site model from every validated report.
 
     With `before` (the site as last built, with the same configuration, options and
-    vocabulary) and the keys of the reports `changed` since, the editions' order,
+    vocabulary) and the keys of the reports `changed` since, the languages' order,
     taxonomies and timelines are brought up to date from before where they can be: the
     same result, without going through every report again.
     """
@@ -412,21 +412,21 @@ def build_site(
         by_lang[report.lang].append(report)
     if config.language not in by_lang:
         by_lang[config.language] = []
-    editions: list[Edition] = []
-    languages = [config.language, *sorted(lang for lang in by_lang if lang != config.language)]
-    editions_before = {e.lang: e for e in before.editions} if before is not None else {}
-    for lang in languages:
-        in_edition = {r.key: r for r in by_lang[lang]}
-        # The edition as built before, where it holds the same reports (in another order).
-        earlier = editions_before.get(lang)
+    languages: list[LanguageSite] = []
+    codes = [config.language, *sorted(lang for lang in by_lang if lang != config.language)]
+    languages_before = {e.lang: e for e in before.languages} if before is not None else {}
+    for lang in codes:
+        in_language = {r.key: r for r in by_lang[lang]}
+        # The language as built before, where it holds the same reports (in another order).
+        earlier = languages_before.get(lang)
         if earlier is not None and (
-            len(earlier.report_keys) != len(in_edition)
-            or not in_edition.keys() >= set(earlier.report_keys)
+            len(earlier.report_keys) != len(in_language)
+            or not in_language.keys() >= set(earlier.report_keys)
         ):
             earlier = None
         if earlier is not None:
-            keys = _newest_first_again(earlier.report_keys, in_edition, changed)
-            ordered = tuple(map(in_edition.__getitem__, keys))
+            keys = _newest_first_again(earlier.report_keys, in_language, changed)
+            ordered = tuple(map(in_language.__getitem__, keys))
         else:
             ordered = newest_first(by_lang[lang])
             keys = tuple(r.key for r in ordered)
@@ -440,7 +440,7 @@ def build_site(
                 and earlier.taxonomies[at].name == name
             ):
                 taxonomy_before = earlier.taxonomies[at]
-                updated = _updated_taxonomy(taxonomy_before, in_edition, before, changed, config)
+                updated = _updated_taxonomy(taxonomy_before, in_language, before, changed, config)
                 if updated is not None:
                     taxonomies.append(updated)
                     continue
@@ -451,14 +451,16 @@ def build_site(
         timeline_url = prefix + config.permalinks.timeline
         if before is not None and earlier is not None:
             timeline = _updated_timeline(
-                earlier.timeline, lang, in_edition, before.reports, changed, timeline_url
+                earlier.timeline, lang, in_language, before.reports, changed, timeline_url
             )
         else:
             timeline = build_timeline(ordered, timeline_url)
-        editions.append(Edition(lang, prefix, keys, tuple(taxonomies), timeline, timeline_url))
+        languages.append(
+            LanguageSite(lang, prefix, keys, tuple(taxonomies), timeline, timeline_url)
+        )
     site = Site(
         reports=by_key,
-        editions=tuple(editions),
+        languages=tuple(languages),
         translations=groups,
         stale_translations=stale,
     )
@@ -496,27 +498,27 @@ def update_site(
         ):
             return None
         reports[key] = report
-    editions: list[Edition] = []
-    for edition in before.editions:
-        moved = frozenset(key for key in changed if reports[key].lang == edition.lang)
+    languages: list[LanguageSite] = []
+    for language in before.languages:
+        moved = frozenset(key for key in changed if reports[key].lang == language.lang)
         if not moved:
-            editions.append(edition)
+            languages.append(language)
             continue
         taxonomies: list[Taxonomy] = []
-        for taxonomy in edition.taxonomies:
+        for taxonomy in language.taxonomies:
             updated = _updated_taxonomy(taxonomy, reports, before, moved, config)
             if updated is None:
                 return None
             taxonomies.append(updated)
         timeline = _updated_timeline(
-            edition.timeline, edition.lang, reports, before.reports, moved, edition.timeline_url
+            language.timeline, language.lang, reports, before.reports, moved, language.timeline_url
         )
-        editions.append(
+        languages.append(
             dataclasses.replace(
-                edition,
-                report_keys=_newest_first_again(edition.report_keys, reports, moved),
+                language,
+                report_keys=_newest_first_again(language.report_keys, reports, moved),
                 taxonomies=tuple(taxonomies),
                 timeline=timeline,
             )
         )
-    return dataclasses.replace(before, reports=reports, editions=tuple(editions))
+    return dataclasses.replace(before, reports=reports, languages=tuple(languages))

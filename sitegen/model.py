@@ -244,7 +244,7 @@ class TranslationGroup:
 
 
 @dataclass(frozen=True, slots=True)
-class Edition:
+class LanguageSite:
     """Everything published in one language."""
 
     lang: str
@@ -262,15 +262,15 @@ class Site:
     """The whole site, ready to be planned into pages."""
 
     reports: Mapping[str, Report]
-    editions: tuple[Edition, ...]
+    languages: tuple[LanguageSite, ...]
     translations: Mapping[str, TranslationGroup]
     """Report key -> its group, for reports that have other versions."""
     stale_translations: frozenset[str] = field(default_factory=frozenset)
     """Keys of translations whose original changed after them."""
 
-    def edition(self, lang: str) -> Edition:
-        """The edition of one language."""
-        for edition in self.editions:
-            if edition.lang == lang:
-                return edition
+    def language(self, lang: str) -> LanguageSite:
+        """The language of one language."""
+        for language in self.languages:
+            if language.lang == lang:
+                return language
         raise KeyError(lang)

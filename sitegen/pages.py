@@ -127,7 +127,7 @@ def page_digests(
     reports = _ReportDigests(fingerprinter, sources)
     holders: dict[int, int] = {}
     for job in jobs:
-        for name in ("site", "edition"):
+        for name in ("site", "language"):
             fingerprinter.share(job.context[name])
         view = job.context.get("report")
         if view is not None:

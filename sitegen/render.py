@@ -15,7 +15,16 @@ import jinja2
 
 from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError, SourceLocation, TemplateError
-from sitegen.model import Edition, Heading, Image, PartialDate, Report, Site, Term, TimelineYear
+from sitegen.model import (
+    Heading,
+    Image,
+    LanguageSite,
+    PartialDate,
+    Report,
+    Site,
+    Term,
+    TimelineYear,
+)
 from sitegen.theme import (
     PAGE_TEMPLATES,
     language_name,
@@ -115,7 +124,7 @@ class ReportView(ReportSummary):
 
 
 @dataclass(frozen=True, slots=True)
-class EditionView:
+class LanguageView:
     """One language's part of the site, for navigation."""
 
     lang: str
@@ -138,7 +147,7 @@ class SiteView:
     description: str
     base_url: str
     language: str
-    editions: tuple[EditionView, ...]
+    languages: tuple[LanguageView, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,8 +306,8 @@ def _term_index(
 ) -> dict[tuple[str, str, str], TermRef]:
     """The index of every report's terms, or of some reports' only."""
     index: dict[tuple[str, str, str], TermRef] = {}
-    for edition in site.editions:
-        for taxonomy in edition.taxonomies:
+    for language in site.languages:
+        for taxonomy in language.taxonomies:
             for term in taxonomy.terms:
                 if keys is not None and keys.isdisjoint(term.report_keys):
                     continue
@@ -387,15 +396,15 @@ def _article_json(
     return script_json(news_article(report, site, config, terms))
 
 
-def _edition_view(edition: Edition, search: bool = False) -> EditionView:
-    return EditionView(
-        edition.lang,
-        language_name(edition.lang),
-        edition.prefix + "/",
-        edition.timeline_url,
-        tuple((t.name, t.url) for t in edition.taxonomies),
-        edition.prefix + "/search/" if search else None,
-        feed_url=feed_path(edition.prefix + "/"),
+def _language_view(language: LanguageSite, search: bool = False) -> LanguageView:
+    return LanguageView(
+        language.lang,
+        language_name(language.lang),
+        language.prefix + "/",
+        language.timeline_url,
+        tuple((t.name, t.url) for t in language.taxonomies),
+        language.prefix + "/search/" if search else None,
+        feed_url=feed_path(language.prefix + "/"),
     )
 
 
@@ -472,13 +481,13 @@ class PagePlanner:
         self._years_before = {year.url: year for year in years}
         self._moved = moved
         self._entries_before: dict[str, TimelineEntry] | None = None
-        self.editions = {e.lang: _edition_view(e, config.search) for e in site.editions}
+        self.languages = {e.lang: _language_view(e, config.search) for e in site.languages}
         self.site_view = SiteView(
             config.title,
             config.description,
             config.base_url,
             config.language,
-            tuple(self.editions.values()),
+            tuple(self.languages.values()),
         )
         self._terms_by_slug: dict[tuple[str, int], dict[str, Term]] = {}
         self.jobs: list[PageJob] = []
@@ -513,16 +522,16 @@ class PagePlanner:
 
         With `reports` (keys), of the reports' own pages only theirs (in key order).
         """
-        for edition in self.site.editions:
-            lang = edition.lang
+        for language in self.site.languages:
+            lang = language.lang
             yield PageGroup("home", lang)
-            keys: Iterable[str] = edition.report_keys
+            keys: Iterable[str] = language.report_keys
             if reports is not None:
                 on_site = self.site.reports
                 keys = sorted(k for k in reports if k in on_site and on_site[k].lang == lang)
             for key in keys:
                 yield PageGroup("report", name=key)
-            for taxonomy in edition.taxonomies:
+            for taxonomy in language.taxonomies:
                 yield PageGroup("taxonomy", lang, taxonomy.name)
                 for term in taxonomy.terms:
                     yield PageGroup("term", lang, taxonomy.name, term.slug)
@@ -551,35 +560,35 @@ class PagePlanner:
         kind = group.kind
         if kind == "report":
             key = group.name
-            self._plan_report(self._edition_of(self.site.reports[key].lang), key)
+            self._plan_report(self._language_of(self.site.reports[key].lang), key)
             return
         if kind == "404":
             self._plan_404()
             return
-        edition = self._edition_of(group.lang)
+        language = self._language_of(group.lang)
         if kind == "home":
-            self._plan_home(edition)
+            self._plan_home(language)
         elif kind == "timeline":
-            self._plan_timeline(edition)
+            self._plan_timeline(language)
         elif kind == "search":
-            self._plan_search(edition)
+            self._plan_search(language)
         elif kind == "page":
-            self._plan_template_page(edition, group.name)
+            self._plan_template_page(language, group.name)
         else:
-            index = next(i for i, t in enumerate(edition.taxonomies) if t.name == group.name)
+            index = next(i for i, t in enumerate(language.taxonomies) if t.name == group.name)
             if kind == "taxonomy":
-                self._plan_taxonomy(edition, index)
+                self._plan_taxonomy(language, index)
             else:
-                self._plan_term(edition, index, self._term_of(edition, index, group.slug))
+                self._plan_term(language, index, self._term_of(language, index, group.slug))
 
-    def _edition_of(self, lang: str) -> Edition:
-        return next(edition for edition in self.site.editions if edition.lang == lang)
+    def _language_of(self, lang: str) -> LanguageSite:
+        return next(language for language in self.site.languages if language.lang == lang)
 
-    def _term_of(self, edition: Edition, index: int, slug: str) -> Term:
-        terms = self._terms_by_slug.get((edition.lang, index))
+    def _term_of(self, language: LanguageSite, index: int, slug: str) -> Term:
+        terms = self._terms_by_slug.get((language.lang, index))
         if terms is None:
-            terms = {term.slug: term for term in edition.taxonomies[index].terms}
-            self._terms_by_slug[(edition.lang, index)] = terms
+            terms = {term.slug: term for term in language.taxonomies[index].terms}
+            self._terms_by_slug[(language.lang, index)] = terms
         return terms[slug]
 
     def _alternates(self, urls: Mapping[str, str]) -> tuple[LanguageLink, ...]:
@@ -593,17 +602,17 @@ class PagePlanner:
         url: str,
         template: str,
         title: str,
-        edition: Edition,
+        language: LanguageSite,
         alternates: tuple[LanguageLink, ...] = (),
         sources: tuple[Path, ...] = (),
         **values: Any,
     ) -> None:
         self._reading.add(("template", template))
-        view = PageView(kind, url, title, edition.lang, alternates)
+        view = PageView(kind, url, title, language.lang, alternates)
         context = {
             "site": self.site_view,
-            "edition": self.editions[edition.lang],
-            "lang": edition.lang,
+            "language": self.languages[language.lang],
+            "lang": language.lang,
             "page": view,
             **values,
         }
@@ -615,12 +624,12 @@ class PagePlanner:
             PageJob(url, output_file(url), template, context_view, sources, view, listed)
         )
 
-    def _per_edition_urls(self, path_of: Any) -> dict[str, str]:
+    def _per_language_urls(self, path_of: Any) -> dict[str, str]:
         urls: dict[str, str] = {}
-        for edition in self.site.editions:
-            url = path_of(edition)
+        for language in self.site.languages:
+            url = path_of(language)
             if url is not None:
-                urls[edition.lang] = url
+                urls[language.lang] = url
         return urls
 
     def _reports_of(self, keys: Sequence[str]) -> tuple[ReportSummary, ...]:
@@ -631,7 +640,7 @@ class PagePlanner:
             return tuple(self.summary(k) for k in keys)
 
     def _paged_list(
-        self, kind: str, base_url: str, template: str, title: str, edition: Edition,
+        self, kind: str, base_url: str, template: str, title: str, language: LanguageSite,
         keys: Sequence[str], alternates: tuple[LanguageLink, ...], **values: Any,
     ) -> None:  # fmt: skip
         pages = _paginate(base_url, len(keys), self.config.per_page)
@@ -641,73 +650,73 @@ class PagePlanner:
                 url,
                 template,
                 title,
-                edition,
+                language,
                 alternates if number == 1 else (),
                 reports=self._reports_of(keys[part]),
                 pagination=_pagination(base_url, number, len(pages)),
                 **values,
             )
 
-    def _plan_home(self, edition: Edition) -> None:
-        self._read("reports", edition.lang)
-        home_urls = self._per_edition_urls(lambda e: e.prefix + "/")
+    def _plan_home(self, language: LanguageSite) -> None:
+        self._read("reports", language.lang)
+        home_urls = self._per_language_urls(lambda e: e.prefix + "/")
         self._paged_list(
-            "home", edition.prefix + "/", "home.html", self.config.title, edition,
-            edition.report_keys, self._alternates(home_urls),
+            "home", language.prefix + "/", "home.html", self.config.title, language,
+            language.report_keys, self._alternates(home_urls),
         )  # fmt: skip
 
-    def _plan_report(self, edition: Edition, key: str) -> None:
+    def _plan_report(self, language: LanguageSite, key: str) -> None:
         report = self.site.reports[key]
         self._read("body", key)
         view = _report_view(self.summary(key), self.site, self.config)
         urls = {report.lang: report.url} | {v.lang: v.url for v in view.versions}
         self._add(
-            "report", report.url, "report.html", report.title, edition,
+            "report", report.url, "report.html", report.title, language,
             self._alternates(dict(sorted(urls.items()))), (report.file,), report=view,
         )  # fmt: skip
 
-    def _plan_search(self, edition: Edition) -> None:
+    def _plan_search(self, language: LanguageSite) -> None:
         search_urls = {
-            lang: view.search_url for lang, view in self.editions.items() if view.search_url
+            lang: view.search_url for lang, view in self.languages.items() if view.search_url
         }
-        url = search_urls.get(edition.lang)
+        url = search_urls.get(language.lang)
         if url is not None:
             self._add(
-                "search", url, "search.html", "search", edition, self._alternates(search_urls)
+                "search", url, "search.html", "search", language, self._alternates(search_urls)
             )
 
-    def _plan_template_page(self, edition: Edition, template: str) -> None:
+    def _plan_template_page(self, language: LanguageSite, template: str) -> None:
         """A page the theme makes from a template alone, given the language's reports."""
         name = template.removeprefix(PAGE_TEMPLATES).removesuffix(".html")
-        urls = self._per_edition_urls(lambda e: f"{e.prefix}/{name}/")
-        self._read("reports", edition.lang)
+        urls = self._per_language_urls(lambda e: f"{e.prefix}/{name}/")
+        self._read("reports", language.lang)
         self._add(
-            "page", urls[edition.lang], template, name, edition, self._alternates(urls),
-            reports=self._reports_of(edition.report_keys),
+            "page", urls[language.lang], template, name, language, self._alternates(urls),
+            reports=self._reports_of(language.report_keys),
         )  # fmt: skip
 
     def _plan_404(self) -> None:
-        self._add("404", "/404.html", "404.html", "404", self.site.editions[0])
+        self._add("404", "/404.html", "404.html", "404", self.site.languages[0])
 
-    def _plan_taxonomy(self, edition: Edition, index: int) -> None:
-        taxonomy = edition.taxonomies[index]
-        self._read("terms", edition.lang, taxonomy.name)
-        index_urls = self._per_edition_urls(lambda e: e.taxonomies[index].url)
+    def _plan_taxonomy(self, language: LanguageSite, index: int) -> None:
+        taxonomy = language.taxonomies[index]
+        self._read("terms", language.lang, taxonomy.name)
+        index_urls = self._per_language_urls(lambda e: e.taxonomies[index].url)
         terms = tuple(TermLink(t.name, t.url, len(t.report_keys)) for t in taxonomy.terms)
         self._add(
-            "taxonomy", taxonomy.url, "taxonomy.html", taxonomy.name, edition,
+            "taxonomy", taxonomy.url, "taxonomy.html", taxonomy.name, language,
             self._alternates(index_urls), taxonomy=taxonomy.name, terms=terms,
         )  # fmt: skip
 
-    def _plan_term(self, edition: Edition, index: int, term: Term) -> None:
-        taxonomy = edition.taxonomies[index]
-        for other in self.site.editions:  # its versions in the other languages, if any
+    def _plan_term(self, language: LanguageSite, index: int, term: Term) -> None:
+        taxonomy = language.taxonomies[index]
+        for other in self.site.languages:  # its versions in the other languages, if any
             self._read("term", other.lang, taxonomy.name, term.slug)
-        term_urls = self._per_edition_urls(
+        term_urls = self._per_language_urls(
             lambda e: next((t.url for t in e.taxonomies[index].terms if t.slug == term.slug), None)
         )
         self._paged_list(
-            "term", term.url, "term.html", term.name, edition, term.report_keys,
+            "term", term.url, "term.html", term.name, language, term.report_keys,
             self._alternates(term_urls), taxonomy=taxonomy.name,
             term=TermLink(term.name, term.url, len(term.report_keys), term.description),
             feed_url=feed_path(term.url),
@@ -744,24 +753,24 @@ class PagePlanner:
         before = self._years_before.get(year.url)
         return before if before == view else view
 
-    def _plan_timeline(self, edition: Edition) -> None:
-        self._read("timeline", edition.lang)
-        for other in self.site.editions:  # their years, for each year's other versions
+    def _plan_timeline(self, language: LanguageSite) -> None:
+        self._read("timeline", language.lang)
+        for other in self.site.languages:  # their years, for each year's other versions
             self._read("years", other.lang)
-        timeline_urls = self._per_edition_urls(lambda e: e.timeline_url)
-        years = tuple(self._year_view(y) for y in edition.timeline)
-        self.timelines[edition.lang] = years
+        timeline_urls = self._per_language_urls(lambda e: e.timeline_url)
+        years = tuple(self._year_view(y) for y in language.timeline)
+        self.timelines[language.lang] = years
         links = tuple(YearLink(y.year, y.url, y.count) for y in years)
         self._add(
-            "timeline", edition.timeline_url, "timeline.html", "timeline", edition,
+            "timeline", language.timeline_url, "timeline.html", "timeline", language,
             self._alternates(timeline_urls), years=years,
         )  # fmt: skip
         for year in years:
-            year_urls = self._per_edition_urls(
+            year_urls = self._per_language_urls(
                 lambda e, y=year.year: next((t.url for t in e.timeline if t.year == y), None)
             )
             self._add(
-                "timeline_year", year.url, "timeline_year.html", str(year.year), edition,
+                "timeline_year", year.url, "timeline_year.html", str(year.year), language,
                 self._alternates(year_urls), year=year, years=links,
             )  # fmt: skip
 

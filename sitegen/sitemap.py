@@ -87,10 +87,10 @@ def _last_changes(site: Site, before: SitemapBefore | None) -> dict[str, dt.date
             for report in (old_reports.get(key), reports.get(key))
             if report is not None
         }
-        for edition in before.site.editions:
-            for taxonomy in edition.taxonomies:
+        for language in before.site.languages:
+            for taxonomy in language.taxonomies:
                 old_terms.update((term.url, term) for term in taxonomy.terms)
-            old_years.update((year.url, year) for year in edition.timeline)
+            old_years.update((year.url, year) for year in language.timeline)
 
     def newest(keys: Iterable[str]) -> dt.datetime | None:
         return max((reports[key].last_changed for key in keys), default=None)
@@ -117,20 +117,20 @@ def _last_changes(site: Site, before: SitemapBefore | None) -> dict[str, dt.date
             return last[year.url]
         return newest(year.report_keys)
 
-    for edition in site.editions:
-        for taxonomy in edition.taxonomies:
+    for language in site.languages:
+        for taxonomy in language.taxonomies:
             terms = [term_newest(term) for term in taxonomy.terms]
             for term, term_last in zip(taxonomy.terms, terms, strict=True):
                 last[term.url] = term_last
             last[taxonomy.url] = max((t for t in terms if t is not None), default=None)
-        years = [year_newest(year) for year in edition.timeline]
-        for year, year_last in zip(edition.timeline, years, strict=True):
+        years = [year_newest(year) for year in language.timeline]
+        for year, year_last in zip(language.timeline, years, strict=True):
             last[year.url] = year_last
-        if sum(year.count for year in edition.timeline) == len(edition.report_keys):
-            edition_last = max((y for y in years if y is not None), default=None)
+        if sum(year.count for year in language.timeline) == len(language.report_keys):
+            language_last = max((y for y in years if y is not None), default=None)
         else:
-            edition_last = newest(edition.report_keys)
-        last[edition.prefix + "/"] = last[edition.timeline_url] = edition_last
+            language_last = newest(language.report_keys)
+        last[language.prefix + "/"] = last[language.timeline_url] = language_last
     return last
 
 

@@ -343,7 +343,7 @@ def test_korean_home_lists_only_the_korean_reports(site: Run) -> None:
         *sorted({f"/ko/timeline/{r.event[0]}/" for r in published(lang="ko")}),
     ],
 )
-def test_korean_edition_has_each_page_kind_in_korean(site: Run, url: str) -> None:
+def test_korean_language_has_each_page_kind_in_korean(site: Run, url: str) -> None:
     page = site.page(url)
     assert page.xpath("//html/@lang") == ["ko"]
     assert page.xpath("//link[@rel='canonical']/@href") == [BASE_URL + url[1:]]

@@ -1,5 +1,5 @@
 """The site model brought up to date after report edits (what `sitegen serve` does) is the
-model a fresh build of the same reports makes: editions' order, taxonomies, timelines,
+model a fresh build of the same reports makes: languages' order, taxonomies, timelines,
 translations and every problem found."""
 
 from __future__ import annotations

@@ -62,14 +62,8 @@ class _EntryLinks:
         self.links: list[dict[str, str]] = []
 
     def add(self, **attributes: str | None) -> None:
-        """A link with these attributes; None leaves one out; one alternate per language."""
-        link = {k: v for k, v in attributes.items() if v is not None}
-        if link.get("rel") == "alternate" and any(
-            known.get("rel") == "alternate" and known.get("hreflang") == link.get("hreflang")
-            for known in self.links
-        ):
-            return
-        self.links.append(link)
+        """A link with these attributes; None leaves one out."""
+        self.links.append({k: v for k, v in attributes.items() if v is not None})
 
     def extend_ns(self) -> dict[str, str]:
         """No namespace of its own."""
@@ -230,11 +224,19 @@ class _FeedWriter:
         links.add(
             href=page_url, rel="alternate", type="text/html", hreflang=language_tag(report.lang)
         )
+        # The entry's own page is its one alternate: readers take the last alternate (Python's
+        # feedparser) or the first (others) as the entry's link, so the other versions of the
+        # report are related links in their languages, named in them.
         group = self.site.translations.get(report.key)
         for other_lang, other_key in group.members if group else ():
-            other = self.absolute(self.site.reports[other_key].url)
+            if other_key == report.key:
+                continue
             links.add(
-                href=other, rel="alternate", type="text/html", hreflang=language_tag(other_lang)
+                href=self.absolute(self.site.reports[other_key].url),
+                rel="related",
+                type="text/html",
+                hreflang=language_tag(other_lang),
+                title=language_name(other_lang),
             )
         if report.source is not None:
             source = report.source

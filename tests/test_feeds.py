@@ -7,9 +7,10 @@ from pathlib import Path
 
 import lxml.etree as etree
 import lxml.html
+import feedparser
 import pytest
 
-from tests.helpers import Run, build, run_sitegen
+from tests.helpers import Run, build, parse_page, run_sitegen
 from tests.news_site import (
     BASE_URL,
     HOSTILE,
@@ -147,12 +148,17 @@ def test_an_entry_carries_the_report(news: Run) -> None:
     assert entry.findtext("a:updated", namespaces=NS) == "2024-03-05T00:00:00+09:00"
     assert entry.xpath("a:author/a:name/text()", namespaces=NS) == ["A. Writer", "B. Writer"]
     assert entry.findtext("a:summary", namespaces=NS) == "Rice costs more at the market."
-    links = {(link.get("rel"), link.get("hreflang")): link for link in entry.findall("a:link", NS)}
-    assert links[("alternate", "en")].get("href") == MARKET_URL
-    assert links[("alternate", "en")].get("type") == "text/html"
-    assert links[("alternate", "ko")].get("href") == KO_MARKET_URL
-    assert links[("related", "ko")].get("href") == SOURCE_URL
-    assert links[("related", "ko")].get("title") == "Example Daily"
+    alternates = entry.xpath("a:link[@rel='alternate' or not(@rel)]", namespaces=NS)
+    assert [(a.get("href"), a.get("type"), a.get("hreflang")) for a in alternates] == [
+        (MARKET_URL, "text/html", "en")
+    ]
+    related = {
+        link.get("href"): link for link in entry.xpath("a:link[@rel='related']", namespaces=NS)
+    }
+    assert related[KO_MARKET_URL].get("hreflang") == "ko"
+    assert related[KO_MARKET_URL].get("title") == "한국어"
+    assert related[SOURCE_URL].get("hreflang") == "ko"
+    assert related[SOURCE_URL].get("title") == "Example Daily"
     categories = {(c.get("term"), c.get("scheme")) for c in entry.findall("a:category", NS)}
     assert categories == {
         ("markets", BASE_URL + "tags/"),
@@ -266,3 +272,22 @@ def test_the_sample_digests_feeds_are_valid(sample: Path, atom_schema: etree.Rel
     assert (sample / "feed.xml") in files
     for file in files:
         assert_valid_atom(etree.parse(str(file)), atom_schema, str(file))
+
+
+def test_feedparser_takes_each_entrys_own_page_in_the_feeds_language(sample: Path) -> None:
+    """Every entry of every feed of the sample digest, as a feed reader built on feedparser
+    sees it: its link is the page of the report the entry is, in the feed's language."""
+    base = "https://example.org/digest/"
+    checked = 0
+    for file in feed_files(sample):
+        tree = etree.parse(str(file))
+        feed_lang = tree.getroot().get("{http://www.w3.org/XML/1998/namespace}lang")
+        expected = [e.findtext("a:id", namespaces=NS) for e in entries(tree.getroot())]
+        parsed = feedparser.parse(file.read_bytes())
+        assert not parsed.bozo, (file, parsed.get("bozo_exception"))
+        assert [entry.link for entry in parsed.entries] == expected, file
+        for entry in parsed.entries:
+            page = parse_page(sample, "/" + entry.link.removeprefix(base))
+            assert page.get("lang") == feed_lang, (file, entry.link)
+            checked += 1
+    assert checked > 100

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import feedparser
 import lxml.etree as etree
 import lxml.html
-import feedparser
 import pytest
 
 from tests.helpers import Run, build, parse_page, run_sitegen

@@ -170,3 +170,16 @@ def test_dotted_name_that_is_no_language_is_just_a_name(tmp_path: Path) -> None:
         assert not page.xpath("//article//nav[contains(@class, 'versions')]")
     assert not (tmp_path / "output" / "old").exists()
     assert texts(run.page("/"), "//nav[@class='languages']//a") == []
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=lambda g: g[0].translation_key)
+def test_the_headers_language_links_go_to_the_pages_own_versions(
+    site: Run, group: list[FixtureReport]
+) -> None:
+    """From an English report, the header's "한국어" opens its Korean version, and back."""
+    for report in group:
+        page = site.page(report.url)
+        links = page.xpath("//header[@class='site-header']//nav[@class='languages']//a")
+        targets = {a.get("hreflang"): path_of(a.get("href")) for a in links}
+        for other in group:
+            assert targets[other.lang] == other.url, report.url

@@ -3,7 +3,8 @@
 #   - Chromium at /usr/bin/chromium (Debian/Ubuntu apt), driven by Playwright;
 #   - the Nu Html Checker (vnu-jar) and axe-core, pinned in package.json/package-lock.json,
 #     into node_modules/ (npm ci; nothing is downloaded by install scripts);
-#   - Java (11 or newer) runs the Nu Html Checker: installed from apt when missing.
+#   - Java (11 or newer) runs the Nu Html Checker: installed from apt when missing;
+#   - a Korean font (fonts-nanum), so that screenshots of Korean pages show the text.
 # Tests that need a missing tool are skipped with a reason, so run this before CI's tests.
 # Needs root (or sudo) for apt, and Node.js with npm.
 set -euo pipefail
@@ -18,6 +19,7 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+[ -d /usr/share/fonts/truetype/nanum ] || missing+=(fonts-nanum)
 if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -11,11 +11,18 @@ from sitegen.output import (
 )
 from sitegen.theme import (
     Theme,
+    ThemeAssets,
 )
 
 
-def collect_assets(site: Site, config: SiteConfig, theme: Theme) -> list[OutputFile]:
-    """Theme and site static files, and the images that live beside reports."""
+def collect_assets(
+    site: Site, config: SiteConfig, theme: Theme, assets: ThemeAssets
+) -> list[OutputFile]:
+    """Theme and site static files, and the images that live beside reports.
+
+    The theme's files come under their plain names (for links from elsewhere) and under the
+    names with their digests that pages link.
+    """
     files: dict[str, OutputFile] = {}
     for folder in (*theme.static_folders, config.static_path):
         if not folder.is_dir():
@@ -26,6 +33,8 @@ def collect_assets(site: Site, config: SiteConfig, theme: Theme) -> list[OutputF
             ):
                 relative = path.relative_to(folder).as_posix()
                 files[relative] = OutputFile(relative, copy_from=path)
+    for _, source, named in assets.files:
+        files[named] = OutputFile(named, copy_from=source)
     for report in site.reports.values():
         files.update((file.path, file) for file in report_assets(report, config))
     return [files[k] for k in sorted(files)]

@@ -680,9 +680,9 @@ def add_files(
     """Static files, the images beside reports, and their sized and WebP copies."""
     config, site, reporter = request.config, model.site, request.reporter
     if previous is None or changes is None:
-        assert destination.theme is not None
+        assert destination.theme is not None and destination.assets is not None
         taken = destination.paths()
-        for asset in collect_assets(site, config, destination.theme):
+        for asset in collect_assets(site, config, destination.theme, destination.assets):
             if asset.path in taken:
                 reporter.error(
                     f"static file {asset.path} would overwrite a page",

@@ -39,6 +39,7 @@ from sitegen.state import (
 from sitegen.theme import (
     TemplateDigests,
     Theme,
+    fingerprint_assets,
     load_theme,
 )
 
@@ -74,6 +75,8 @@ class Destination:
         self.twin: Path | None = None
         """Where workers write the pages they render, in a full build that writes."""
         self.theme = theme
+        self.assets = None if theme is None else fingerprint_assets(theme, request.config)
+        """The theme's files named by digest (a full build; a partial one keeps the last's)."""
         self.compiled = request.use_cache and request.write
         self.folder = request.output if request.write else None
         self.index_search = (
@@ -182,7 +185,8 @@ class Destination:
     def page_environment(self, config: SiteConfig) -> tuple[jinja2.Environment, TemplateDigests]:
         """The Jinja environment of a build, and the digests of its page templates."""
         theme = self.theme if self.theme is not None else load_theme(config)
-        return page_environment(config, theme, compiled=self.compiled)
+        assets = self.assets if self.assets is not None else fingerprint_assets(theme, config)
+        return page_environment(config, theme, assets, compiled=self.compiled)
 
     def twin_for_pages(self) -> Path | None:
         """The twin, readied for workers to write pages into (a full build that writes)."""

@@ -44,6 +44,7 @@ from sitegen.render import (
 from sitegen.theme import (
     TemplateDigests,
     Theme,
+    ThemeAssets,
     ThemeStrings,
     create_environment,
     load_strings,
@@ -217,15 +218,22 @@ def render_pages(
     return pages
 
 
-def environment_digest(config: SiteConfig, strings: ThemeStrings) -> bytes:
-    """What every page's rendering depends on beyond its template and context."""
+def environment_digest(
+    config: SiteConfig, strings: ThemeStrings, assets: ThemeAssets | None = None
+) -> bytes:
+    """What every page's rendering depends on beyond its template and context.
+
+    The theme files' names by digest among it: a page links them, so a new stylesheet is a
+    new name, and every page is made again.
+    """
+    names = tuple((path, named) for path, _, named in assets.files) if assets else ()
     return Fingerprinter().digest(
-        (__version__, jinja2.__version__, babel.__version__, config, strings)
+        (__version__, jinja2.__version__, babel.__version__, config, strings, names)
     )
 
 
 def page_environment(
-    config: SiteConfig, theme: Theme, *, compiled: bool
+    config: SiteConfig, theme: Theme, assets: ThemeAssets, *, compiled: bool
 ) -> tuple[jinja2.Environment, TemplateDigests]:
     """The Jinja environment pages render in, and the digests of its page templates.
 
@@ -235,8 +243,8 @@ def page_environment(
     folder = config.root / CACHE_DIR / "templates" if compiled else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    env = create_environment(theme, config, strings, folder)
-    return env, TemplateDigests(env, environment_digest(config, strings))
+    env = create_environment(theme, config, strings, folder, assets)
+    return env, TemplateDigests(env, environment_digest(config, strings, assets))
 
 
 def check_page_links(

@@ -108,19 +108,28 @@ class ReportSummary:
     """For a translation, the original it translates."""
 
 
+def _no_article(publisher_logo: str | None) -> str:
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class ReportView(ReportSummary):
     """What the report's own page sees: its summary, and its body."""
 
     html: str = ""
     headings: tuple[Heading, ...] = ()
-    article: Callable[[], str] = field(default=str, compare=False, repr=False)
-    """Makes its JSON-LD (only for pages rendered); the fields above determine it."""
+    article: Callable[[str | None], str] = field(default=_no_article, compare=False, repr=False)
+    """Makes its JSON-LD given the publisher's logo (only for pages rendered); the fields above
+    determine it."""
 
     @property
     def jsonld(self) -> str:
         """Its schema.org NewsArticle as JSON, safe inside `<script type="application/ld+json">`."""
-        return self.article()
+        return self.article(None)
+
+    def structured_data(self, publisher_logo: str | None = None) -> str:
+        """Its JSON-LD as `jsonld`, with the publisher's logo (an absolute URL) where given."""
+        return self.article(publisher_logo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,12 +248,22 @@ class PageJob:
 
 
 def news_article(
-    report: Report, site: Site, config: SiteConfig, terms: Sequence[TermGroup] = ()
+    report: Report,
+    site: Site,
+    config: SiteConfig,
+    terms: Sequence[TermGroup] = (),
+    publisher_logo: str | None = None,
 ) -> dict[str, Any]:
     """A report as a schema.org NewsArticle, for JSON-LD; every URL absolute."""
     absolute = SiteUrls(config.base_url, config.base_path).absolute
     url = absolute(report.url)
-    publisher = {"@type": "Organization", "name": config.title, "url": absolute("/")}
+    publisher: dict[str, Any] = {
+        "@type": "Organization",
+        "name": config.title,
+        "url": absolute("/"),
+    }
+    if publisher_logo:
+        publisher["logo"] = {"@type": "ImageObject", "url": publisher_logo}
     article: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -391,9 +410,13 @@ def _report_view(summary: ReportSummary, site: Site, config: SiteConfig) -> Repo
 
 
 def _article_json(
-    report: Report, site: Site, config: SiteConfig, terms: Sequence[TermGroup]
+    report: Report,
+    site: Site,
+    config: SiteConfig,
+    terms: Sequence[TermGroup],
+    publisher_logo: str | None,
 ) -> str:
-    return script_json(news_article(report, site, config, terms))
+    return script_json(news_article(report, site, config, terms, publisher_logo))
 
 
 def _language_view(language: LanguageSite, search: bool = False) -> LanguageView:

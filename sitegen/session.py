@@ -57,7 +57,7 @@ from sitegen.state import (
     PagePlan,
     SiteModel,
 )
-from sitegen.theme import load_theme
+from sitegen.theme import fingerprint_assets, load_theme
 
 
 class BuildSession:
@@ -227,7 +227,9 @@ class BuildSession:
             reporter.add(Diagnostic(Level.NOTE, "saved build not used: it holds no build"))
             return False
         try:
-            env, templates = page_environment(config, load_theme(config), compiled=True)
+            theme = load_theme(config)
+            assets = fingerprint_assets(theme, config)
+            env, templates = page_environment(config, theme, assets, compiled=True)
         except SitegenError:
             return False  # the full build says what is wrong
         if templates.base != saved.environment:

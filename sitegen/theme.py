@@ -87,6 +87,50 @@ def load_theme(config: SiteConfig) -> Theme:
     return Theme(config.theme, tuple(folders))
 
 
+ASSET_DIGEST_LENGTH = 10
+"""Hex digits of a content digest in a theme file's name (`css/site.3f2a1b9c0d.css`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeAssets:
+    """The theme's static files, each also under a name that carries a digest of its content.
+
+    A site's own static file of the same path replaces the theme's (and so its digest). Pages
+    link the named copies, which a host may cache for good: new content, new name.
+    """
+
+    files: tuple[tuple[str, Path, str], ...] = ()
+    """(path under the site's root, the file it is copied from, the path with its digest)."""
+
+    def named(self, path: str) -> str | None:
+        """The path with its digest, for a path under the site's root; None if not the theme's."""
+        for relative, _, named in self.files:
+            if relative == path:
+                return named
+        return None
+
+
+def fingerprint_assets(theme: Theme, config: SiteConfig) -> ThemeAssets:
+    """The theme's static files (or the site's files that replace them), named by digest."""
+    found: dict[str, Path] = {}
+    for folder in theme.static_folders:
+        for file in sorted(folder.rglob("*")):
+            relative = file.relative_to(folder).as_posix()
+            if file.is_file() and not any(part.startswith(".") for part in relative.split("/")):
+                found[relative] = file
+    for relative in found:
+        replacement = config.static_path / relative
+        if replacement.is_file():
+            found[relative] = replacement
+    files = []
+    for relative, file in sorted(found.items()):
+        digest = hashlib.blake2b(file.read_bytes()).hexdigest()[:ASSET_DIGEST_LENGTH]
+        stem, dot, suffix = relative.rpartition(".")
+        named = f"{stem}.{digest}.{suffix}" if dot and "/" not in suffix else f"{relative}.{digest}"
+        files.append((relative, file, named))
+    return ThemeAssets(tuple(files))
+
+
 @dataclass(frozen=True, slots=True)
 class ThemeStrings:
     """The theme's strings per language, falling back to English."""
@@ -348,12 +392,17 @@ def page_templates(env: jinja2.Environment) -> tuple[str, ...]:
 
 
 def create_environment(
-    theme: Theme, config: SiteConfig, strings: ThemeStrings, compiled: Path | None = None
+    theme: Theme,
+    config: SiteConfig,
+    strings: ThemeStrings,
+    compiled: Path | None = None,
+    assets: ThemeAssets | None = None,
 ) -> jinja2.Environment:
     """The Jinja environment: site templates over the theme's, autoescaping, strict undefined.
 
     With `compiled`, compiled templates are kept in that folder between builds (Jinja checks
-    each against its source).
+    each against its source). `assets` name the theme's files by digest for the `asset` and
+    `asset_url` filters (without them, those filters give the plain paths).
     """
     folders = [config.templates_path] if config.templates_path.is_dir() else []
     loader = jinja2.ChoiceLoader(
@@ -395,6 +444,21 @@ def create_environment(
     def month_filter(context: jinja2.runtime.Context, month: Any) -> str:
         return month_label(month.year, month.month, context.get("lang", config.language))
 
+    def asset_path(path: str) -> str:
+        """A theme file's path from the site's root, under its name with its digest."""
+        named = assets.named(path.lstrip("/")) if assets is not None else None
+        return "/" + named if named is not None else path
+
+    # Given the context, so that Jinja never works them out once, when it compiles a template
+    # (`'/css/site.css' | asset` would be a constant, and kept in the compiled templates).
+    @jinja2.pass_context
+    def asset_filter(context: jinja2.runtime.Context, path: str) -> str:
+        return urls.link(asset_path(path))
+
+    @jinja2.pass_context
+    def asset_url_filter(context: jinja2.runtime.Context, path: str) -> str:
+        return urls.absolute(asset_path(path))
+
     env.globals.update(t=translate, link=urls.link, absolute_url=urls.absolute, range=bounded_range)
     filters: dict[str, Callable[..., Any]] = {
         "date": date_filter,
@@ -402,6 +466,8 @@ def create_environment(
         "language_name": language_name,
         "link": urls.link,
         "absolute_url": urls.absolute,
+        "asset": asset_filter,
+        "asset_url": asset_url_filter,
         "isoformat": lambda value: value.isoformat(),
         "jsonld": lambda value: markupsafe.Markup(script_json(value)),
         "og_locale": og_locale,

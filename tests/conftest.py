@@ -155,8 +155,9 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 """WCAG 2.1 A and AA."""
 
 
-def axe_violations(page: Any) -> list[str]:
-    """Run axe-core on a Playwright page; one line per violation and element."""
+def axe_violations(page: Any, tags: list[str] = AXE_TAGS) -> list[str]:
+    """Run axe-core's rules of these tags on a Playwright page; one line per violation and
+    element."""
     page.add_script_tag(path=str(need_node_module(AXE_JS)))
     violations = page.evaluate(
         """async (tags) => {
@@ -164,6 +165,6 @@ def axe_violations(page: Any) -> list[str]:
             return result.violations.flatMap(v => v.nodes.map(n =>
                 `${v.id}: ${n.target.join(" ")}: ${n.failureSummary.replace(/\\s+/g, " ")}`));
         }""",
-        AXE_TAGS,
+        tags,
     )
     return [str(v) for v in violations]

@@ -77,7 +77,12 @@ OVERRIDES = {
     "taxonomy.html": "</h1>",
     "partials/report_item.html": "</article>",  # included by report_list.html, not directly
 }
-STATIC = {"notes.txt": ["first\n", "second\n"], "extra/new.txt": ["new\n", "newer\n"]}
+STATIC = {
+    "notes.txt": ["first\n", "second\n"],
+    "extra/new.txt": ["new\n", "newer\n"],
+    # The site's own stylesheet in place of the theme's: pages link it by its digest.
+    "css/site.css": ["body { color: #111; }\n", "body { color: #222; }\n"],
+}
 FIX_AFTER = st.integers(1, 4)
 """How many operations after breaking a file it is fixed."""
 BREAKAGES = [

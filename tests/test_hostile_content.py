@@ -300,7 +300,9 @@ def test_deeply_nested_list_lines_build(tmp_path: Path) -> None:
 def test_date_formats_accepted(tmp_path: Path, value: str, expected: str) -> None:
     text = report_text(title="Dated", date=value)
     run = accepted(tmp_path, {A: text})
-    (published,) = run.page("/reports/a/").xpath("//p[@class='dateline']/span[1]/time/@datetime")
+    (published,) = run.page("/reports/a/").xpath(
+        "//p[@class='dateline']/span[@class='published']/time/@datetime"
+    )
     assert published.startswith(expected), published
     assert [p for p in problems(run.output) if p.path == A] == []
 

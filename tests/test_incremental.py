@@ -148,6 +148,12 @@ def add_static(site: Path) -> None:
     (site / "static/more/new.txt").write_text("new\n")
 
 
+def replace_stylesheet(site: Path) -> None:
+    """The site's own css/site.css in place of the theme's: a new name for every page to link."""
+    (site / "static/css").mkdir()
+    (site / "static/css/site.css").write_text("body { color: #222; }\n")
+
+
 CHANGES: dict[str, Callable[[Path], None]] = {
     "body": edit_body,
     "front matter": edit_front_matter,
@@ -159,6 +165,7 @@ CHANGES: dict[str, Callable[[Path], None]] = {
     "config": edit_config,
     "static file": edit_static,
     "new static file": add_static,
+    "site stylesheet": replace_stylesheet,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import lxml.html
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sitegen.theme import script_json
+from tests.conftest import ROOT
 from tests.helpers import Run, build
 from tests.news_site import (
     BASE_URL,
@@ -63,6 +65,10 @@ def test_report_has_a_news_article(news: Run) -> None:
     ]
     assert data["publisher"]["@type"] == "Organization"
     assert data["publisher"]["name"] == "Desk & <Digest>"
+    logo = data["publisher"]["logo"]
+    assert logo["@type"] == "ImageObject"
+    theme_logo = ROOT / "themes" / "default" / "static" / "icon.png"
+    assert served_file(news, logo["url"]).read_bytes() == theme_logo.read_bytes()
     assert data["image"] == {
         "@type": "ImageObject",
         "url": BASE_URL + "reports/market/stalls.png",
@@ -140,10 +146,21 @@ def test_report_open_graph(news: Run) -> None:
     assert page.xpath("//head/link[@rel='canonical']/@href") == [MARKET_URL]
 
 
-def test_report_without_image_has_a_summary_card(news: Run) -> None:
+def served_file(run: Run, url: str) -> Path:
+    """The file under output/ an absolute URL of the site names (which must exist)."""
+    assert url.startswith(BASE_URL), url
+    file = run.site / "output" / url.removeprefix(BASE_URL)
+    assert file.is_file(), url
+    return file
+
+
+def test_report_without_image_has_the_sites_social_card(news: Run) -> None:
     page = news.page("/reports/no-byline/")
-    assert meta(page, "og:image") == []
-    assert one(page, "twitter:card") == "summary"
+    card = served_file(news, one(page, "og:image"))
+    theme_card = ROOT / "themes" / "default" / "static" / "social.png"
+    assert card.read_bytes() == theme_card.read_bytes()
+    assert one(page, "og:image:alt") == "Desk & <Digest>"
+    assert one(page, "twitter:card") == "summary_large_image"
     # no summary: the site's description stands in, as in <meta name="description">
     assert one(page, "og:description") == "Short reports from the border."
     assert one(page, "description") == "Short reports from the border."

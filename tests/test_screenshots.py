@@ -1,7 +1,9 @@
 """Screenshots of the home page and a report page, on a desktop and a phone, light and dark:
 nothing scrolls sideways, and body text, headings and links keep a contrast of 4.5:1 or more.
 
-The PNGs are saved under the test's tmp_path, to look at when a test fails.
+The PNGs are saved under the test's tmp_path, to look at when a test fails; those of a report page
+(English and Korean, light and dark, 390 and 1280 px) are kept for review in screenshots/ under
+pytest's base folder (`--basetemp` chooses it).
 """
 
 from __future__ import annotations
@@ -97,3 +99,38 @@ def test_page_fits_and_reads(
         assert box["width"] <= width
         assert page.evaluate("document.querySelector('figure picture img').currentSrc")
     context.close()
+
+
+REVIEW_REPORT = "reports/former-trade-official-held-over-smuggled-phones/"
+"""A report of the sample digest with a Korean version."""
+
+
+@pytest.fixture(scope="session")
+def review_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots for review are kept: screenshots/ under pytest's base folder."""
+    folder = tmp_path_factory.getbasetemp() / "screenshots"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_report_screenshots_are_kept_for_review(
+    browser: Any, sample_digest: Served, review_folder: Path, lang: str, width: int, scheme: str
+) -> None:
+    """report-<lang>-<width>-<scheme>.png, the whole page, in the folder review_folder names."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, color_scheme=scheme, device_scale_factor=1
+    )
+    page = context.new_page()
+    prefix = "" if lang == "en" else f"{lang}/"
+    page.goto(sample_digest.url + prefix + REVIEW_REPORT)
+    assert page.evaluate("document.documentElement.lang") == lang
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    shot = review_folder / f"report-{lang}-{width}-{scheme}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    context.close()
+    with Image.open(shot) as image:
+        assert image.width == width
+        assert image.height > 600

@@ -16,6 +16,13 @@
       showSubResults: true,
       showImages: false,
     });
+    // Pagefind's box has a placeholder and a title, but no label: the page's label names it.
+    var input = root.querySelector("input.pagefind-ui__search-input");
+    var label = document.getElementById("search-label");
+    if (input && label) {
+      input.id = "search-input";
+      label.htmlFor = input.id;
+    }
   }
   // The UI lists the filters its first search returns, and a search made while the filters
   // still load returns only those loaded so far (Tags missing, say) until the reader types

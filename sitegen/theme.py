@@ -416,7 +416,6 @@ def create_environment(
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
-        bytecode_cache=None if compiled is None else jinja2.FileSystemBytecodeCache(str(compiled)),
         extensions=[FragmentCache],
     )
     urls = SiteUrls(config.base_url, config.base_path)
@@ -449,8 +448,17 @@ def create_environment(
         named = assets.named(path.lstrip("/")) if assets is not None else None
         return "/" + named if named is not None else path
 
-    # Given the context, so that Jinja never works them out once, when it compiles a template
-    # (`'/css/site.css' | asset` would be a constant, and kept in the compiled templates).
+    # The filters that depend on the configuration take the context, so that Jinja never
+    # works them out when it compiles a template: `'/css/site.css' | link` would be a
+    # constant, kept in the compiled templates after base_url or the stylesheet changed.
+    @jinja2.pass_context
+    def link_filter(context: jinja2.runtime.Context, path: str) -> str:
+        return urls.link(path)
+
+    @jinja2.pass_context
+    def absolute_url_filter(context: jinja2.runtime.Context, path: str) -> str:
+        return urls.absolute(path)
+
     @jinja2.pass_context
     def asset_filter(context: jinja2.runtime.Context, path: str) -> str:
         return urls.link(asset_path(path))
@@ -464,8 +472,8 @@ def create_environment(
         "date": date_filter,
         "month_label": month_filter,
         "language_name": language_name,
-        "link": urls.link,
-        "absolute_url": urls.absolute,
+        "link": link_filter,
+        "absolute_url": absolute_url_filter,
         "asset": asset_filter,
         "asset_url": asset_url_filter,
         "isoformat": lambda value: value.isoformat(),
@@ -473,7 +481,24 @@ def create_environment(
         "og_locale": og_locale,
     }
     env.filters.update(filters)
+    if compiled is not None:
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(
+            str(compiled), f"__jinja2_{_filters_key(env)}_%s.cache"
+        )
     return env
+
+
+def _filters_key(env: jinja2.Environment) -> str:
+    """What compiled templates depend on beyond their source: the filters and their kinds.
+
+    Jinja compiles a call to a filter that takes the context otherwise than to one that
+    does not.
+    """
+    kinds = sorted(
+        (name, str(getattr(function, "jinja_pass_arg", None)))
+        for name, function in env.filters.items()
+    )
+    return hashlib.blake2b(repr(kinds).encode(), digest_size=8).hexdigest()
 
 
 class TemplateDigests:

@@ -154,3 +154,27 @@ def test_the_search_box_has_a_visible_label(tmp_path: Path) -> None:
     (label,) = page.xpath("//main//label[@id='search-label']")
     assert label.text_content().strip() == "Search the reports"
     linked_file(searched, page, "//head/script[contains(@src, '/js/')]/@src")
+
+
+def test_links_written_in_templates_follow_a_new_base_url_and_stylesheet(tmp_path: Path) -> None:
+    """Compiled templates are kept between builds: what they link must still be worked out
+    at each build, not once when Jinja compiles them."""
+    files = site_files()
+    files["templates/pages/about.html"] = (
+        '{% extends "base.html" %}{% block content %}<h1>About</h1>'
+        "<a class='fixed' href=\"{{ '/timeline/' | link }}\">Timeline</a>{% endblock %}\n"
+    )
+    site = make_site(tmp_path / "site", files, CONFIG)
+    build(site)
+    first = parse_page(site / "output", "/about/")
+    assert first.xpath("//a[@class='fixed']/@href") == ["/desk/timeline/"]
+    (site / "static" / "css").mkdir(parents=True)
+    (site / "static" / "css" / "site.css").write_text("body { color: #123; }\n")
+    config = site / "sitegen.toml"
+    config.write_text(config.read_text().replace("/desk/", "/digest/"))
+    build(site)
+    again = parse_page(site / "output", "/about/")
+    assert again.xpath("//a[@class='fixed']/@href") == ["/digest/timeline/"]
+    (css,) = again.xpath(STYLESHEET)
+    assert css.startswith("/digest/css/site.")
+    assert (site / "output" / css.removeprefix("/digest/")).read_text() == "body { color: #123; }\n"

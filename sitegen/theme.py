@@ -102,13 +102,6 @@ class ThemeAssets:
     files: tuple[tuple[str, Path, str], ...] = ()
     """(path under the site's root, the file it is copied from, the path with its digest)."""
 
-    def named(self, path: str) -> str | None:
-        """The path with its digest, for a path under the site's root; None if not the theme's."""
-        for relative, _, named in self.files:
-            if relative == path:
-                return named
-        return None
-
 
 def fingerprint_assets(theme: Theme, config: SiteConfig) -> ThemeAssets:
     """The theme's static files (or the site's files that replace them), named by digest."""
@@ -443,9 +436,11 @@ def create_environment(
     def month_filter(context: jinja2.runtime.Context, month: Any) -> str:
         return month_label(month.year, month.month, context.get("lang", config.language))
 
+    asset_names = {path: named for path, _, named in assets.files} if assets else {}
+
     def asset_path(path: str) -> str:
         """A theme file's path from the site's root, under its name with its digest."""
-        named = assets.named(path.lstrip("/")) if assets is not None else None
+        named = asset_names.get(path.lstrip("/"))
         return "/" + named if named is not None else path
 
     # The filters that depend on the configuration take the context, so that Jinja never

@@ -178,3 +178,13 @@ def test_links_written_in_templates_follow_a_new_base_url_and_stylesheet(tmp_pat
     (css,) = again.xpath(STYLESHEET)
     assert css.startswith("/digest/css/site.")
     assert (site / "output" / css.removeprefix("/digest/")).read_text() == "body { color: #123; }\n"
+
+
+def test_the_headers_language_links_fall_back_to_each_languages_home(run: Run) -> None:
+    """A report with no Korean version: "한국어" leads to the Korean home."""
+    page = run.page("/reports/placeless/")
+    links = page.xpath("//header[@class='site-header']//nav[@class='languages']//a")
+    assert {a.get("hreflang"): a.get("href") for a in links} == {
+        "en": "/desk/reports/placeless/",
+        "ko": "/desk/ko/",
+    }

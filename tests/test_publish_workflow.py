@@ -303,7 +303,7 @@ def test_the_cache_keeps_what_the_build_reuses_but_the_twin_and_the_dev_server(
         ),
         "content/reports/2024/a.png": png_bytes(40, 30),
     }
-    site = make_site(tmp_path / "site", files, "search = false\n")
+    site = make_site(tmp_path / "site", files)
     build(site, "--strict", "--output", str(site / "_site"))
     (site / "content/reports/2024/b.md").write_text(
         report_text(title="B", date="2024-03-02"), encoding="utf-8"
@@ -319,6 +319,7 @@ def test_the_cache_keeps_what_the_build_reuses_but_the_twin_and_the_dev_server(
     left_out = {p for p in everything if p.startswith((f"{twin}/", ".sitegen-cache/serve/"))}
     assert any(p.startswith(f"{twin}/") for p in left_out), "the build made no twin"
     assert any(p.startswith(".sitegen-cache/images/") for p in everything), "no image copies"
+    assert any(p.startswith(".sitegen-cache/search/") for p in everything), "no search index"
 
     assert cached_files(written, site) == everything - left_out
 
@@ -332,7 +333,6 @@ def test_a_build_from_the_restored_cache_without_output_equals_a_cold_one(
             "content/reports/2024/a.md": report_text(title="A", date="2024-03-01"),
             "content/reports/2024/b.md": report_text(title="B", date="2024-03-02"),
         },
-        "search = false\n",
     )
     # CI checks the repository out in the same folder each run.
     workspace = copy_site(source, tmp_path / "workspace")

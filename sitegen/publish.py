@@ -4,6 +4,11 @@ The workflow builds the site with `--strict` for the address GitHub Pages gives 
 `base_url`, with the repository's sub-path) and deploys it with GitHub's own Pages actions.
 sitegen is installed with `pip install .` when the repository has a pyproject.toml (sitegen's
 own repository, or a site that lists sitegen as a dependency), else from SITEGEN_PACKAGE.
+
+It is locked down (no permission at the top and the least each job needs, every action
+pinned to the commit of a release, no token kept by the checkout, no expression expanded in
+a script), and it restores .sitegen-cache/ before the build and saves it after, leaving out
+the twin and the dev server's folder. docs/publishing.md says why each line is there.
 """
 
 from __future__ import annotations

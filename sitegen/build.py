@@ -727,11 +727,16 @@ def index_for_search(
     index = update_index(
         before, model.site.reports.values(), cache, destination.digest_of, destination.read
     )
-    files = index.output_files(cache)
-    if before is not None and not destination.complete:
-        for path in before.output_files(cache).keys() - files.keys():
-            destination.remove(path)
-    for file in files.values():  # a partial build leaves out those output/ holds
+    if before is None or destination.complete:
+        files = index.output_files(cache)
+    else:  # only the shards that changed, and the files of those that went or changed
+        files = index.output_files(cache, changed_since=before)
+        for name, shard in before.shards.items():
+            if index.shards.get(name) != shard:
+                for path in shard.paths(name):
+                    if path not in files:
+                        destination.remove(path)
+    for file in files.values():
         destination.add_file(file)
     cache.keep_only(shard.key for shard in index.shards.values())
     return index

@@ -36,7 +36,7 @@ UI_FILES = ("pagefind/pagefind-ui.js", "pagefind/pagefind-ui.css")
 """The files the search page loads, for link checks made before Pagefind has run."""
 TIMEOUT = 600
 """Seconds Pagefind may take before the build gives up."""
-SEARCH_DELAY_SECONDS = 1.0
+SEARCH_DELAY_SECONDS = 0.5
 """The dev server's index starts this long after a build, unless another build starts first."""
 INSTALL_HINT = "install it with pip install 'pagefind[bin]', or set search = false in sitegen.toml"
 
@@ -247,6 +247,10 @@ class SearchShard:
     files: tuple[tuple[str, str], ...]
     """Each file's path in the bundle and the digest of its bytes, in path order."""
 
+    def paths(self, name: str) -> list[str]:
+        """Its files' paths under output/, where it is the shard `name`."""
+        return [f"{BUNDLE_FOLDER}/{name}/{path}" for path, _ in self.files]
+
 
 @dataclass(frozen=True, slots=True)
 class SearchIndex:
@@ -256,15 +260,23 @@ class SearchIndex:
     ui: tuple[tuple[str, str], ...]
     """The UI's files (paths under pagefind/) and digests."""
 
-    def output_files(self, cache: ShardCache) -> dict[str, OutputFile]:
-        """Every file of the index, by its path under output/, copied from the cache."""
+    def output_files(
+        self, cache: ShardCache, changed_since: SearchIndex | None = None
+    ) -> dict[str, OutputFile]:
+        """The files of the index, by their paths under output/, copied from the cache.
+
+        With `changed_since`, only those of the shards that differ from it (the UI's files
+        and the other shards' are as they were).
+        """
         files: dict[str, OutputFile] = {}
         for name, shard in self.shards.items():
+            if changed_since is not None and changed_since.shards.get(name) == shard:
+                continue
             folder = cache.folder / shard.key
             for path, digest in shard.files:
                 target = f"{BUNDLE_FOLDER}/{name}/{path}"
                 files[target] = OutputFile(target, copy_from=folder / path, digest=digest)
-        if self.shards:
+        if self.shards and (changed_since is None or changed_since.ui != self.ui):
             first = cache.folder / next(iter(self.shards.values())).key
             for path, digest in self.ui:
                 target = f"{BUNDLE_FOLDER}/{path}"

@@ -551,10 +551,11 @@ def bench_size(
 
 def _pagefind_binary() -> Path:
     """The Pagefind binary sitegen uses (the `pagefind[bin]` package's)."""
-    sys.path.insert(0, str(REPO))
-    from sitegen.search import find_pagefind
-
-    return find_pagefind()
+    said = subprocess.run(
+        [REPO_PYTHON, "-c", "from sitegen.search import find_pagefind; print(find_pagefind())"],
+        capture_output=True, text=True, check=True, cwd=REPO,
+    )  # fmt: skip
+    return Path(said.stdout.strip())
 
 
 def source_digest(root: Path = REPO) -> str:

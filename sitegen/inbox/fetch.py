@@ -210,9 +210,13 @@ def parse_feed(
     error = parsed.get("bozo_exception")
     if not parsed.get("version"):
         kind = answer.content_type.split(";")[0].strip() or "no content type"
-        if isinstance(error, xml.sax.SAXException):
-            raise FetchFailed(f"not a feed: malformed XML ({error})")
-        raise FetchFailed(f"not an RSS or Atom feed ({kind})")
+        claims_xml = "xml" in kind
+        broken = (
+            f"; malformed XML: {error}"
+            if claims_xml and isinstance(error, xml.sax.SAXException)
+            else ""
+        )
+        raise FetchFailed(f"not an RSS or Atom feed ({kind}{broken})")
     if isinstance(error, xml.sax.SAXException):
         raise FetchFailed(f"malformed XML: {error}")
     entries = parsed.entries

@@ -550,7 +550,7 @@ def inbox_command(
     outlets = max((len(e.item.outlet) for e in shown), default=0)
     for entry in shown:
         item = entry.item
-        line = Text(f"{item.id}  {item.when.date().isoformat()}  ")
+        line = Text(f"{item.id}  {item.day(config.zone).isoformat()}  ")
         line.append(f"{item.outlet:<{outlets}}  {item.lang:<5} ", style="dim")
         line.append(item.title)
         if entry.covered_by is not None:
@@ -602,6 +602,9 @@ def inbox_fetch_command(site: Path, output: Output) -> None:
             fetch_feeds(config, store, on_done=done)
     except SitegenError as error:
         _error_exit(output, error)
+    except KeyboardInterrupt:
+        output.err.print(Text("interrupted; the feeds fetched so far are stored", style="yellow"))
+        raise SystemExit(130) from None
     if failed:
         total = len(config.inbox.feeds)
         output.err.print(Text(f"failed: {failed} of {total} feeds", style="bold red"))

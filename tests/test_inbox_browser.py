@@ -17,6 +17,7 @@ from sitegen.config import BuildOptions
 from sitegen.content.frontmatter import split_front_matter
 from sitegen.inbox.links import item_id
 from sitegen.inbox.page import PAGE_NAME, InboxPage
+from tests.conftest import axe_violations
 from tests.feed_server import FeedServer
 from tests.helpers import make_site, report_text, run_sitegen
 from tests.test_serve import DEADLINE, LiveSite
@@ -103,6 +104,16 @@ def test_dismiss_takes_the_item_off_the_page(live: LiveSite, context: Any) -> No
     expect(page.locator(f"#item-{item_id(RICE)}")).to_have_count(0)
     lines = (live.root / "data" / "inbox-dismissed.txt").read_text(encoding="utf-8").splitlines()
     assert [line.split()[0] for line in lines if not line.startswith("#")] == [RICE]
+
+
+def test_the_inbox_page_is_accessible(live: LiveSite, browser: Any) -> None:
+    checking = browser.new_context(bypass_csp=True)  # the page forbids scripts, axe's too
+    try:
+        page = checking.new_page()
+        page.goto(inbox_url(live))
+        assert axe_violations(page) == []
+    finally:
+        checking.close()
 
 
 def test_hostile_titles_are_text_on_the_page(live: LiveSite, context: Any) -> None:

@@ -105,6 +105,7 @@ def draft_text(
     terms: dict[str, list[str]],
     today: dt.date,
     article: str | None = None,
+    zone: dt.tzinfo = dt.UTC,
 ) -> str:
     """The text of a draft report for an item."""
     lines = [
@@ -123,7 +124,7 @@ def draft_text(
         f"  lang: {yaml_text(item.lang)}",
         "draft: true",
     ]
-    published = item.published.date().isoformat() if item.published else "no date given"
+    published = item.day(zone).isoformat() if item.published else "no date given"
     lines.append(f"# From the inbox: item {item.id}, published {published}.")
     lines += _comment_block("The feed's title:", item.title)
     if item.summary:
@@ -191,7 +192,7 @@ def write_draft(
             notes = (*notes, f"the article's text was not added: {error}")
     folder = config.content_path / section / str(today.year)
     folder.mkdir(parents=True, exist_ok=True)
-    text = draft_text(item, terms, today, article)
+    text = draft_text(item, terms, today, article, config.zone)
     while True:
         path = _free_path(folder, draft_slug(item))
         try:

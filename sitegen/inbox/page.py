@@ -60,7 +60,7 @@ class InboxPage:
             entries = self._entries(config)
         except SitegenError as error:
             return _problem(str(error))
-        return PageAnswer(body=self._render(entries, request))
+        return PageAnswer(body=self._render(entries, request, config.zone))
 
     def _entries(self, config: SiteConfig) -> tuple[InboxEntry, ...]:
         if not (config.root / STORE_NAME).is_file():
@@ -93,8 +93,10 @@ class InboxPage:
         )
         return _see(request.site.base_path.rstrip("/") + url)
 
-    def _render(self, entries: tuple[InboxEntry, ...], request: PageRequest) -> str:
-        rows = [self._row(entry, request.secret) for entry in entries if entry.is_open]
+    def _render(
+        self, entries: tuple[InboxEntry, ...], request: PageRequest, zone: dt.tzinfo
+    ) -> str:
+        rows = [self._row(e, request.secret, zone) for e in entries if e.is_open]
         notes: list[str] = []
         if "drafted" in request.query:
             notes.append(
@@ -128,10 +130,10 @@ class InboxPage:
         parts.append("</main></body></html>")
         return "\n".join(parts)
 
-    def _row(self, entry: InboxEntry, secret: str) -> str:
+    def _row(self, entry: InboxEntry, secret: str, zone: dt.tzinfo) -> str:
         item = entry.item
         escape = html.escape
-        when = item.when.date().isoformat()
+        when = item.day(zone).isoformat()
         summary = item.summary if len(item.summary) <= 300 else item.summary[:299] + "…"
         hidden = (
             f'<input type="hidden" name="secret" value="{escape(secret)}">'

@@ -70,6 +70,10 @@ class FeedItem:
         """The time it is sorted by: published, else first seen."""
         return self.published or self.seen
 
+    def day(self, zone: dt.tzinfo) -> dt.date:
+        """The day it is listed under, in a time zone (the site's)."""
+        return self.when.astimezone(zone).date()
+
 
 @dataclass(frozen=True, slots=True)
 class Validators:

@@ -366,6 +366,18 @@ def test_a_draft_never_overwrites_a_file(tmp_path: Path, feeds: FeedServer) -> N
     assert (site / taken).read_text() == "mine\n"
 
 
+def test_a_section_that_is_no_folder_name_is_an_error(tmp_path: Path, feeds: FeedServer) -> None:
+    site = make_site(tmp_path / "site", {}, feed_config(feeds, {"A": "/rss1.xml"}))
+    assert run_sitegen(site, "inbox", "fetch").exit_code == 0
+    wanted = item_id("https://archive.example.com/item/301")
+    run = run_sitegen(site, "inbox", "draft", wanted, "--section", "../outside")
+    assert run.exit_code == 1
+    assert "error: section '../outside' must be a plain folder name" in run.output
+    assert "Traceback" not in run.output
+    assert not (site / "content").exists()
+    assert not (tmp_path / "outside").exists()
+
+
 def test_a_hostile_feed_gives_text_and_a_draft_that_loads(
     tmp_path: Path, feeds: FeedServer
 ) -> None:

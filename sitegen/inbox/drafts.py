@@ -160,8 +160,8 @@ def fetch_article_text(config: SiteConfig, url: str) -> str:
         body, response = download(client, url, config.inbox, accept=_ARTICLE_ACCEPT)
     if body is None:
         raise FetchFailed("the page answered 304 Not Modified to a plain request")
-    page = body.decode(response.encoding or "utf-8", errors="replace")
-    text = trafilatura.extract(page, url=str(response.url), include_comments=False)
+    # Bytes: trafilatura finds the page's encoding (its <meta charset> too) by itself.
+    text = trafilatura.extract(body, url=str(response.url), include_comments=False)
     if not text:
         raise FetchFailed("no main text found in the page")
     return str(text)

@@ -125,6 +125,11 @@ class SiteConfig:
         return self.root / "data"
 
     @property
+    def dismissals_path(self) -> Path:
+        """The inbox's dismissals: under data/, committed with the content, never built."""
+        return self.data_path / "inbox-dismissed.txt"
+
+    @property
     def base_path(self) -> str:
         """The path part of base_url, starting and ending with '/'."""
         match = re.match(r"^[a-z][a-z0-9+.-]*://[^/]+(/.*)?$", self.base_url, re.IGNORECASE)

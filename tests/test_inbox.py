@@ -14,10 +14,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sitegen.config import load_config
 from sitegen.content.frontmatter import split_front_matter
 from sitegen.inbox.drafts import draft_text
 from sitegen.inbox.links import item_id, normalise_url
 from sitegen.inbox.store import STORE_NAME, FeedItem
+from sitegen.inputs import input_stamps, plan_watch
 from tests.feed_server import ETAG, LAST_MODIFIED, FeedServer
 from tests.helpers import make_site, report_text, run_sitegen
 
@@ -500,3 +502,21 @@ def test_any_title_and_summary_give_front_matter_that_loads_to_the_title(
     assert data["source"]["name"] == item.outlet
     assert set(data) == {"title", "date", "tags", "places", "source", "draft"}
     assert yaml.safe_dump(data)  # plain data, nothing else
+
+
+def test_a_dismissal_is_no_edit_of_the_site(tmp_path: Path) -> None:
+    """The dismissals file shows on no page: writing it sets off no rebuild."""
+    site = make_site(
+        tmp_path / "site",
+        {
+            "data/inbox-dismissed.txt": "https://a.example/1 2024-01-02\n",
+            "data/terms.toml": VOCABULARY,
+        },
+        'title = "Desk"\n',
+    )
+    plan = plan_watch(load_config(site))
+    data = site.resolve() / "data"
+    assert not plan.is_relevant(data / "inbox-dismissed.txt")
+    assert plan.is_relevant(data / "terms.toml")
+    stamped = {path for path in input_stamps(plan) if Path(path).is_relative_to(site.resolve())}
+    assert stamped == {str(site.resolve() / "sitegen.toml"), str(data / "terms.toml")}

@@ -24,7 +24,7 @@ from sitegen.inbox.links import normalise_url
 from sitegen.inbox.store import FeedItem
 
 DISMISSALS_FILE = Path("data") / "inbox-dismissed.txt"
-"""The desk's dismissals, relative to the site's folder."""
+"""The desk's dismissals, relative to the site's folder (`SiteConfig.dismissals_path`)."""
 _DISMISSALS_HEADER = """\
 # Items of `sitegen inbox` that the desk decided not to cover.
 # One a line: the item's normalised URL, the date, then the reason (if any).

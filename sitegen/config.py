@@ -33,6 +33,24 @@ class Permalinks:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageSettings:
+    """One language of the site (`[languages.ko]`): the site's title and description in it."""
+
+    code: str
+    """A language code Babel knows (`ko`)."""
+    title: str = ""
+    """The site's title on that language's pages and feeds; '' for the site's `title`."""
+    description: str = ""
+    """The site's description in that language; '' for the site's `description`."""
+
+
+LANGUAGE_KEYS = ("title", "description")
+"""The keys a `[languages.<code>]` table may hold."""
+RESERVED_TAXONOMIES = ("sources",)
+"""Taxonomies sitegen makes itself: the source outlets, from each report's `source.name`."""
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """Everything sitegen.toml may set. Each field has a default."""
 
@@ -46,12 +64,16 @@ class SiteConfig:
     """Where the site is hosted, e.g. `https://example.org/digest/`; links follow its path."""
     language: str = "en"
     """The language of reports without a language of their own (a code Babel knows)."""
-    languages: tuple[str, ...] = ()
-    """Extra language codes accepted as file suffixes (`name.xx.md`) and in `lang:`."""
+    languages: tuple[LanguageSettings, ...] = ()
+    """The site's languages: `[languages.ko]` tables with a title and a description, or the
+    short form `languages = ["en", "ko"]`. Their codes are accepted as file suffixes
+    (`name.ko.md`) and in `lang:`."""
     timezone: str = "UTC"
     """The IANA zone for dates written without an offset."""
     theme: str = "default"
     """The theme's name: `themes/<name>/` in the site, or a theme shipped with sitegen."""
+    related: int = 5
+    """How many related reports each report page lists; 0 lists none."""
     per_page: int = 10
     """Reports per page on the home page and term pages."""
     feed_entries: int = 20
@@ -68,6 +90,26 @@ class SiteConfig:
     """Where the reports are, relative to the site's folder."""
     output_dir: str = "output"
     """Where the built site goes, relative to the site's folder."""
+
+    @property
+    def language_codes(self) -> tuple[str, ...]:
+        """The codes of the languages the configuration lists (the site's `language` aside)."""
+        return tuple(settings.code for settings in self.languages)
+
+    @property
+    def term_taxonomies(self) -> tuple[str, ...]:
+        """Every taxonomy with pages of its own: the configured ones, then source outlets."""
+        return (*self.taxonomies, *RESERVED_TAXONOMIES)
+
+    def title_in(self, lang: str) -> str:
+        """The site's title in a language: its `[languages.<code>]` title, else `title`."""
+        found = next((s.title for s in self.languages if s.code == lang and s.title), None)
+        return found or self.title
+
+    def description_in(self, lang: str) -> str:
+        """The site's description in a language, else `description`."""
+        found = next((s.description for s in self.languages if s.code == lang), None)
+        return found or self.description
 
     @property
     def content_path(self) -> Path:
@@ -172,6 +214,9 @@ class _ConfigReader:
                 self.fail(key, f"unknown setting '{name}'", hint)
                 continue
             kind = known[key].type
+            if key == "languages" and not prefix:
+                kwargs[key] = self.languages(value)
+                continue
             if kind == "Permalinks":
                 if not isinstance(value, dict):
                     self.fail(key, f"'{name}' must be a table: [{name}]")
@@ -190,6 +235,35 @@ class _ConfigReader:
             kwargs[key] = value
         return kwargs
 
+    def languages(self, value: Any) -> tuple[LanguageSettings, ...]:
+        """`languages = ["en", "ko"]`, or `[languages.ko]` tables of title and description."""
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(LanguageSettings(code) for code in value)
+        if not isinstance(value, dict):
+            self.fail(
+                "languages",
+                'languages must be tables like [languages.ko], or a list like ["en", "ko"]',
+            )
+            return ()
+        found: list[LanguageSettings] = []
+        for code, table in value.items():
+            key = f"languages.{code}"
+            if not isinstance(table, dict):
+                self.fail(key, f"'{key}' must be a table: [{key}] with a title and description")
+                continue
+            values: dict[str, str] = {}
+            for name, text in table.items():
+                if name not in LANGUAGE_KEYS:
+                    close = difflib.get_close_matches(name, LANGUAGE_KEYS, n=1, cutoff=0.6)
+                    hint = f"did you mean '{close[0]}'?" if close else "known: title, description"
+                    self.fail(key, f"unknown setting '{key}.{name}'", hint)
+                elif not isinstance(text, str):
+                    self.fail(key, f"'{key}.{name}' must be text, not {text!r}")
+                else:
+                    values[name] = text
+            found.append(LanguageSettings(code, **values))
+        return tuple(found)
+
 
 def _check_values(config: SiteConfig, reader: _ConfigReader) -> None:
     if not re.match(r"^(https?://[^/\s]+)?/", config.base_url):
@@ -198,15 +272,24 @@ def _check_values(config: SiteConfig, reader: _ConfigReader) -> None:
             f"base_url {config.base_url!r} must be an http(s) URL or a path starting with '/'",
             "for example https://example.org/digest/",
         )
-    for key in ("language", *(["languages"] if config.languages else [])):
-        codes = [config.language] if key == "language" else list(config.languages)
-        for code in codes:
-            if not is_known_language(code):
-                reader.fail(key, f"unknown language code {code!r}", "use a code like en, ko, ja")
+    if not is_known_language(config.language):
+        reader.fail("language", f"unknown language code {config.language!r}", "use en, ko, ja")
+    for code in config.language_codes:
+        if not is_known_language(code):
+            where = "languages" if reader.where("languages").line else f"languages.{code}"
+            reader.fail(where, f"unknown language code {code!r}", "use a code like en, ko, ja")
     try:
         zoneinfo.ZoneInfo(config.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         reader.fail("timezone", f"unknown timezone {config.timezone!r}", "e.g. Asia/Seoul, UTC")
+    if config.related < 0:
+        reader.fail("related", "related must be 0 (none) or more")
+    for tax in set(config.taxonomies) & set(RESERVED_TAXONOMIES):
+        reader.fail(
+            "taxonomies",
+            f"'{tax}' is made by sitegen from each report's source.name",
+            "leave it out of taxonomies; describe outlets in data/terms.toml [sources.<slug>]",
+        )
     if config.per_page < 1:
         reader.fail("per_page", "per_page must be 1 or more")
     if config.feed_entries < 1:

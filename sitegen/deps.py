@@ -126,6 +126,8 @@ def changed_dependencies(
             changed.add(("timeline", lang))
         if [(y.year, y.url) for y in old.timeline] != [(y.year, y.url) for y in language.timeline]:
             changed.add(("years", lang))
+        if old.corrected != language.corrected:
+            changed.add(("corrections", lang))
         for old_taxonomy, taxonomy in zip(old.taxonomies, language.taxonomies, strict=True):
             if old_taxonomy.terms != taxonomy.terms:
                 changed.add(("terms", lang, taxonomy.name))
@@ -134,6 +136,9 @@ def changed_dependencies(
             report = site.reports.get(key)
             if report is not None:
                 changed.add(("timeline", report.lang))
+    for key in before.related.keys() | after.related.keys():
+        if before.related.get(key) != after.related.get(key):
+            changed.add(("related", key))
     old_terms, terms = site_terms(before), site_terms(after)
     for place in old_terms.keys() | terms.keys():
         if old_terms.get(place) != terms.get(place):

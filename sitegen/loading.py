@@ -26,7 +26,7 @@ from sitegen.content.report import ReportErrors, read_report_text, validate_repo
 from sitegen.diagnostics import Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError, SourceLocation
 from sitegen.images import image_size
-from sitegen.markdown import create_markdown, render_markdown
+from sitegen.markdown import create_markdown, render_inline_markdown, render_markdown
 from sitegen.model import Report
 from sitegen.pickling import dumps
 from sitegen.workers import long_lived_data, parallel_map
@@ -107,7 +107,14 @@ def render_body(report: Report, config: SiteConfig, reporter: Reporter) -> Repor
             SourceLocation(report.file, warning.line),
             "set allow_raw_html = true in sitegen.toml to let it through, sanitised",
         )
-    return dataclasses.replace(report, rendered=result.body)
+    corrections = tuple(
+        dataclasses.replace(
+            correction,
+            html=render_inline_markdown(_MARKDOWN, correction.text, base_path=config.base_path),
+        )
+        for correction in report.corrections
+    )
+    return dataclasses.replace(report, rendered=result.body, corrections=corrections)
 
 
 def load_reports(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import html
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -32,7 +35,15 @@ from sitegen.theme import (
     script_json,
     template_error,
 )
-from sitegen.urls import SiteUrls, feed_path, fold_term, language_tag, output_file, page_path
+from sitegen.urls import (
+    SiteUrls,
+    corrections_path,
+    feed_path,
+    fold_term,
+    language_tag,
+    output_file,
+    page_path,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +65,12 @@ class TermLink:
     url: str
     count: int
     description: str = ""
+    homepage: str = ""
+    """A source outlet's home page, where the vocabulary gives one."""
+    homepage_lang: str = ""
+    """The language the outlet publishes in, where the vocabulary gives one."""
+    homepage_lang_name: str = ""
+    """That language's name in the page's language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +97,16 @@ class SourceView:
     url: str
     lang: str | None
     lang_name: str | None
+    outlet_url: str | None = None
+    """The outlet's page on this site (`/sources/daily-nk/`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionView:
+    """A correction to a report: its day and its text as HTML."""
+
+    date: dt.date
+    html: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +133,20 @@ class ReportSummary:
     """A translation whose original changed after it."""
     original: LanguageLink | None
     """For a translation, the original it translates."""
+    corrections: tuple[CorrectionView, ...] = ()
+    """Oldest first."""
+    modified: Any = None
+    """When it last changed: `updated` (else `date`), or its latest correction's day."""
 
 
 @dataclass(frozen=True, slots=True)
 class ReportView(ReportSummary):
-    """What the report's own page sees: its summary, and its body."""
+    """What the report's own page sees: its summary, its body and its related reports."""
 
     html: str = ""
     headings: tuple[Heading, ...] = ()
+    related: tuple[ReportSummary, ...] = ()
+    """The reports most related to it, most related first."""
     article: Callable[[], str] = field(default=str, compare=False, repr=False)
     """Makes its JSON-LD (only for pages rendered); the fields above determine it."""
 
@@ -137,6 +170,8 @@ class LanguageView:
     """The search page, where the site has search."""
     feed_url: str = ""
     """The language's Atom feed (`/feed.xml`, `/ko/feed.xml`)."""
+    corrections_url: str = ""
+    """The language's page of corrections."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +258,15 @@ class PageView:
 
 
 @dataclass(frozen=True, slots=True)
+class CorrectionEntry:
+    """A correction on the page of corrections: its day, its text, and its report."""
+
+    date: dt.date
+    html: str
+    report: ReportSummary
+
+
+@dataclass(frozen=True, slots=True)
 class PageJob:
     """One page to render: template, context, and where it goes."""
 
@@ -244,7 +288,8 @@ def news_article(
     """A report as a schema.org NewsArticle, for JSON-LD; every URL absolute."""
     absolute = SiteUrls(config.base_url, config.base_path).absolute
     url = absolute(report.url)
-    publisher = {"@type": "Organization", "name": config.title, "url": absolute("/")}
+    home = absolute(site.language(report.lang).prefix + "/")
+    publisher = {"@type": "Organization", "name": config.title_in(report.lang), "url": home}
     article: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -272,6 +317,15 @@ def news_article(
         if image.credit:
             picture["creditText"] = image.credit
         article["image"] = picture
+    if report.corrections:
+        article["correction"] = [
+            {
+                "@type": "CorrectionComment",
+                "datePublished": correction.date.isoformat(),
+                "text": _plain_text(correction.html),
+            }
+            for correction in reversed(report.corrections)
+        ]
     source = report.source
     if source is not None:
         based_on: dict[str, Any] = {"@type": "CreativeWork", "name": source.name, "url": source.url}
@@ -295,6 +349,11 @@ def news_article(
         else:
             article["translationOfWork"] = versions[0]
     return article
+
+
+def _plain_text(html_text: str) -> str:
+    """The text of a piece of inline HTML (a correction's), without its markup."""
+    return html.unescape(re.sub(r"<[^>]*>", "", html_text))
 
 
 TermIndex = Mapping[tuple[str, str, str], TermRef]
@@ -348,6 +407,9 @@ def _report_summary(
                 links.append(found)
         terms.append(TermGroup(taxonomy_name, tuple(links)))
     source = report.source
+    outlet = None
+    if source is not None:
+        outlet = term_index.get((key, "sources", fold_term(source.name)))
     return ReportSummary(
         key=key,
         url=report.url,
@@ -366,6 +428,7 @@ def _report_summary(
             source.url,
             source.lang,
             language_name_in(source.lang, report.lang) if source.lang else None,
+            outlet.url if outlet else None,
         ),
         versions=versions,
         external_translations=tuple(
@@ -376,16 +439,24 @@ def _report_summary(
         extra=MappingProxyType(dict(report.extra)),
         stale=key in site.stale_translations,
         original=original,
+        corrections=tuple(CorrectionView(c.date, c.html) for c in report.corrections),
+        modified=report.last_changed,
     )
 
 
-def _report_view(summary: ReportSummary, site: Site, config: SiteConfig) -> ReportView:
+def _report_view(
+    summary: ReportSummary,
+    site: Site,
+    config: SiteConfig,
+    related: tuple[ReportSummary, ...] = (),
+) -> ReportView:
     report = site.reports[summary.key]
     fields = {name: getattr(summary, name) for name in ReportSummary.__dataclass_fields__}
     return ReportView(
         **fields,
         html=report.rendered.html if report.rendered else "",
         headings=report.rendered.headings if report.rendered else (),
+        related=related,
         article=functools.partial(_article_json, report, site, config, summary.terms),
     )
 
@@ -405,6 +476,7 @@ def _language_view(language: LanguageSite, search: bool = False) -> LanguageView
         tuple((t.name, t.url) for t in language.taxonomies),
         language.prefix + "/search/" if search else None,
         feed_url=feed_path(language.prefix + "/"),
+        corrections_url=corrections_path(language.prefix),
     )
 
 
@@ -435,8 +507,8 @@ class PageGroup(NamedTuple):
     """
 
     kind: str
-    """report, home, taxonomy, term, timeline (its years too), search, page (a page of the
-    theme's own, from a template alone) or 404."""
+    """report, home, taxonomy, term, timeline (its years too), corrections, search, page (a
+    page of the theme's own, from a template alone) or 404."""
     lang: str = ""
     """The language, but for a report's page (its key says) and the 404 page."""
     name: str = ""
@@ -450,8 +522,10 @@ Dependency = tuple[str, ...]
 lists show of a report), ("body", key), ("reports", lang) (a language's reports, in order),
 ("terms", lang, taxonomy) (its terms' names, addresses and counts), ("term", lang,
 taxonomy, slug) (one term, or its absence), ("timeline", lang) (its years, months and
-entries), ("years", lang) (which years it has), ("template", name) (a page template, with
-all it draws on) or ("languages",) (the site's languages and their navigation)."""
+entries), ("years", lang) (which years it has), ("related", key) (a report's related
+reports, in order), ("corrections", lang) (its reports with corrections, in order),
+("template", name) (a page template, with all it draws on) or ("languages",) (the site's
+languages and their navigation)."""
 
 
 class PagePlanner:
@@ -482,13 +556,18 @@ class PagePlanner:
         self._moved = moved
         self._entries_before: dict[str, TimelineEntry] | None = None
         self.languages = {e.lang: _language_view(e, config.search) for e in site.languages}
-        self.site_view = SiteView(
-            config.title,
-            config.description,
-            config.base_url,
-            config.language,
-            tuple(self.languages.values()),
-        )
+        self.site_views = {
+            lang: SiteView(
+                config.title_in(lang),
+                config.description_in(lang),
+                config.base_url,
+                config.language,
+                tuple(self.languages.values()),
+            )
+            for lang in self.languages
+        }
+        """The site as each language's pages show it (its title and description in that
+        language)."""
         self._terms_by_slug: dict[tuple[str, int], dict[str, Term]] = {}
         self.jobs: list[PageJob] = []
         self.timelines: dict[str, tuple[YearView, ...]] = {}
@@ -536,6 +615,7 @@ class PagePlanner:
                 for term in taxonomy.terms:
                     yield PageGroup("term", lang, taxonomy.name, term.slug)
             yield PageGroup("timeline", lang)
+            yield PageGroup("corrections", lang)
             yield PageGroup("search", lang)
             for template in self.templates:
                 yield PageGroup("page", lang, template)
@@ -570,6 +650,8 @@ class PagePlanner:
             self._plan_home(language)
         elif kind == "timeline":
             self._plan_timeline(language)
+        elif kind == "corrections":
+            self._plan_corrections(language)
         elif kind == "search":
             self._plan_search(language)
         elif kind == "page":
@@ -610,7 +692,7 @@ class PagePlanner:
         self._reading.add(("template", template))
         view = PageView(kind, url, title, language.lang, alternates)
         context = {
-            "site": self.site_view,
+            "site": self.site_views[language.lang],
             "language": self.languages[language.lang],
             "lang": language.lang,
             "page": view,
@@ -660,15 +742,18 @@ class PagePlanner:
     def _plan_home(self, language: LanguageSite) -> None:
         self._read("reports", language.lang)
         home_urls = self._per_language_urls(lambda e: e.prefix + "/")
+        title = self.config.title_in(language.lang)
         self._paged_list(
-            "home", language.prefix + "/", "home.html", self.config.title, language,
+            "home", language.prefix + "/", "home.html", title, language,
             language.report_keys, self._alternates(home_urls),
         )  # fmt: skip
 
     def _plan_report(self, language: LanguageSite, key: str) -> None:
         report = self.site.reports[key]
         self._read("body", key)
-        view = _report_view(self.summary(key), self.site, self.config)
+        self._read("related", key)
+        related = self._reports_of(self.site.related.get(key, ()))
+        view = _report_view(self.summary(key), self.site, self.config, related)
         urls = {report.lang: report.url} | {v.lang: v.url for v in view.versions}
         self._add(
             "report", report.url, "report.html", report.title, language,
@@ -684,6 +769,25 @@ class PagePlanner:
             self._add(
                 "search", url, "search.html", "search", language, self._alternates(search_urls)
             )
+
+    def _plan_corrections(self, language: LanguageSite) -> None:
+        """Every correction to the language's reports, newest first, each with its report."""
+        self._read("corrections", language.lang)
+        reports = self._reports_of(language.corrected)
+        entries = sorted(
+            (
+                CorrectionEntry(correction.date, correction.html, report)
+                for report in reports
+                for correction in reversed(report.corrections)
+            ),
+            key=lambda entry: entry.date,
+            reverse=True,
+        )
+        urls = self._per_language_urls(lambda e: corrections_path(e.prefix))
+        self._add(
+            "corrections", urls[language.lang], "corrections.html", "corrections", language,
+            self._alternates(urls), corrections=tuple(entries),
+        )  # fmt: skip
 
     def _plan_template_page(self, language: LanguageSite, template: str) -> None:
         """A page the theme makes from a template alone, given the language's reports."""
@@ -718,7 +822,11 @@ class PagePlanner:
         self._paged_list(
             "term", term.url, "term.html", term.name, language, term.report_keys,
             self._alternates(term_urls), taxonomy=taxonomy.name,
-            term=TermLink(term.name, term.url, len(term.report_keys), term.description),
+            term=TermLink(
+                term.name, term.url, len(term.report_keys), term.description,
+                term.homepage, term.homepage_lang,
+                language_name_in(term.homepage_lang, language.lang) if term.homepage_lang else "",
+            ),
             feed_url=feed_path(term.url),
         )  # fmt: skip
 

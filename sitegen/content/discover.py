@@ -40,8 +40,8 @@ def language_suffix(stem: str, config: SiteConfig) -> tuple[str, str | None]:
     base, dot, suffix = stem.rpartition(".")
     if not dot or not base:
         return stem, None
-    allowed = {config.language, *config.languages}
-    if config.languages:
+    allowed = {config.language, *config.language_codes}
+    if config.language_codes:
         return (base, suffix) if suffix in allowed else (stem, None)
     return (base, suffix) if suffix in allowed or is_known_language(suffix) else (stem, None)
 

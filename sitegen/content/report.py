@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import unicodedata
@@ -15,16 +16,17 @@ from sitegen.content.discover import SourceFile
 from sitegen.content.frontmatter import FrontMatter, split_front_matter
 from sitegen.diagnostics import Diagnostic, Level
 from sitegen.errors import ContentError, SourceLocation
-from sitegen.model import ExternalTranslation, Image, PartialDate, Report, Source
+from sitegen.model import Correction, ExternalTranslation, Image, PartialDate, Report, Source
 from sitegen.urls import fill_pattern, is_valid_slug, language_prefix, slugify_text
 
 BASE_KEYS = (
     "title", "date", "updated", "author", "authors", "summary", "event_date", "image",
-    "source", "translations", "slug", "draft", "lang", "translation_key",
+    "source", "translations", "slug", "draft", "lang", "translation_key", "corrections",
 )  # fmt: skip
 IMAGE_KEYS = ("src", "alt", "caption", "credit")
 SOURCE_KEYS = ("name", "url", "lang")
 TRANSLATION_KEYS = ("lang", "url", "name")
+CORRECTION_KEYS = ("date", "text")
 MAX_REPORT_BYTES = 8_000_000
 """The largest report file sitegen reads."""
 _HTTP_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
@@ -210,6 +212,11 @@ def _source(check: _Checker, value: Any) -> Source | None:
     return Source(name, url, lang)
 
 
+def _outlet(source: Source | None) -> tuple[str, ...]:
+    """The source outlet as a term of the `sources` taxonomy (none without a source)."""
+    return () if source is None else (unicodedata.normalize("NFC", " ".join(source.name.split())),)
+
+
 def _translations(check: _Checker, value: Any) -> tuple[ExternalTranslation, ...]:
     if not isinstance(value, list):
         check.fail("translations", "translations must be a list of {lang, url}")
@@ -227,6 +234,97 @@ def _translations(check: _Checker, value: Any) -> tuple[ExternalTranslation, ...
         if lang is not None and url is not None:
             found.append(ExternalTranslation(lang, url, name))
     return tuple(found)
+
+
+def _item_lines(text: str, key_line: int, count: int) -> list[int]:
+    """The lines of a block list's items under the key on `key_line` (the key's, failing that).
+
+    Items are the lines that start with "- " at the indentation of the first one.
+    """
+    lines = text.split("\n")
+    found: list[int] = []
+    indent: int | None = None
+    for number in range(key_line, len(lines)):  # the lines after the key's, 0-based
+        line = lines[number]
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        depth = len(line) - len(stripped)
+        if stripped == "-" or stripped.startswith("- "):
+            if indent is None:
+                indent = depth
+            if depth == indent:
+                found.append(number + 1)
+                continue
+        if depth == 0 or (indent is not None and depth < indent):
+            break
+    return found if len(found) == count else [key_line] * count
+
+
+def _correction(
+    item: Any, where: SourceLocation, date: dt.datetime | None, config: SiteConfig
+) -> tuple[Correction | None, list[ContentError]]:
+    """One item of `corrections`, written on the line `where` names, and its problems."""
+    example = 'corrections: [{date: 2024-03-20, text: "..."}]'
+    if not isinstance(item, dict):
+        return None, [
+            ContentError(
+                f"a correction must be {{date, text}}, not {_describe(item)}", where, example
+            )
+        ]
+    problems = [
+        ContentError(f"unknown field '{name}' in a correction", where, "known: date, text")
+        for name in item
+        if name not in CORRECTION_KEYS
+    ]
+    day: dt.date | None = None
+    if item.get("date") is None:
+        problems.append(ContentError("a correction needs its date", where, example))
+    else:
+        try:
+            day = parse_datetime(item["date"], config.zone).astimezone(config.zone).date()
+        except (DateProblem, OverflowError, ValueError) as problem:
+            problems.append(ContentError(f"a correction's date: {problem}", where, DATE_HINT))
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        hint = "say what was wrong and what is right: " + example
+        problems.append(ContentError("a correction needs its text", where, hint))
+        text = None
+    if day is not None and date is not None:
+        published = date.astimezone(config.zone).date()
+        if day < published:
+            problems.append(
+                ContentError(
+                    f"a correction dated {day.isoformat()} is before the report's own date "
+                    f"({published.isoformat()})",
+                    where,
+                    "a correction is made on the report's day or after it",
+                )
+            )
+    if problems or day is None or text is None:
+        return None, problems
+    return Correction(day, text.strip(), "", where.line or 1), []
+
+
+def _corrections(
+    check: _Checker, value: Any, text: str, date: dt.datetime | None, config: SiteConfig
+) -> tuple[Correction, ...]:
+    if not isinstance(value, list):
+        check.fail(
+            "corrections",
+            "corrections must be a list of {date, text}",
+            'corrections: [{date: 2024-03-20, text: "..."}]',
+        )
+        return ()
+    key_line = check.at("corrections").line or 1
+    found: list[Correction] = []
+    for item, line in zip(value, _item_lines(text, key_line, len(value)), strict=True):
+        where = SourceLocation(check.source.display, line)
+        correction, problems = _correction(item, where, date, config)
+        check.errors.extend(problems)
+        if correction is not None:
+            found.append(correction)
+    return tuple(sorted(found, key=lambda c: (c.date, c.line)))
 
 
 def _slug(check: _Checker, value: Any, stem: str) -> str | None:
@@ -372,6 +470,11 @@ def validate_report(
     translations = (
         _translations(check, data["translations"]) if data.get("translations") is not None else ()
     )
+    corrections = (
+        _corrections(check, data["corrections"], text, date, config)
+        if data.get("corrections") is not None
+        else ()
+    )
     draft = data.get("draft", False)
     if not isinstance(draft, bool):
         check.fail("draft", f"draft must be true or false, not {_describe(draft)}")
@@ -398,7 +501,7 @@ def validate_report(
         updated=updated,
         authors=authors,
         summary=summary,
-        terms=terms,
+        terms=(*terms, ("sources", _outlet(source_ref))),
         event_date=event_date or PartialDate.from_date(date.date()),
         image=image,
         source=source_ref,
@@ -409,4 +512,6 @@ def validate_report(
         body_line=matter.body_line,
         key_lines=tuple(matter.key_lines.items()),
         url=url,
+        corrections=corrections,
+        corrected=corrections[-1].moment(config.zone) if corrections else None,
     )

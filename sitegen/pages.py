@@ -66,7 +66,7 @@ class _ReportDigests:
     A view or summary is its report (which its source digest stands for) and what comes
     from the site around it (its other versions, its terms) and from the image stage
     (sizes, variants); a view adds the rendered body. That site part is fingerprinted
-    once per report, for its summary and its view.
+    once per report, for its summary and its view. A view adds its related reports' digests.
     """
 
     def __init__(self, fingerprinter: Fingerprinter, sources: Mapping[str, Report]) -> None:
@@ -82,11 +82,16 @@ class _ReportDigests:
         part = self._parts.get(view.key)
         if part is None:
             own = (view.key, view.url, view.lang, view.versions, view.terms, view.stale,
-                   view.original, view.image)  # fmt: skip
+                   view.original, view.image, view.source)  # fmt: skip
             part = self._parts[view.key] = self.fingerprinter.digest(own)
         hasher = hashlib.blake2b(report.source_digest.encode() + part, digest_size=16)
         if isinstance(view, ReportView):
             hasher.update(b"view\0" + view.html.encode("utf-8", "surrogatepass"))
+            for related in view.related:  # the related reports it lists, as lists show them
+                found = self.digest(related)
+                if found is None:
+                    return None
+                hasher.update(b"related\0" + found)
         return hasher.digest()
 
 

@@ -64,6 +64,13 @@ DATES = [
 TAGS = ["Water", "water", "WATER", "Rail", "markets", "Power Cuts", "power  cuts"]
 """Terms that fold together ("Water"/"water", "Power Cuts"/"power  cuts") and some that do not."""
 PLACES = ["Sinuiju", "Hyesan", "hyesan", "Rason"]
+SOURCES = [None, "Daily NK", "daily  nk", "Yalu Weekly"]
+"""Source outlets (None: no source), two of them spellings of one."""
+CORRECTIONS = [
+    ("2025-06-01", "An earlier version named the wrong *county*."),
+    ("2025-09-30", "Figures fixed."),
+]
+"""Corrections, each dated after every report's date (one before it would be an error)."""
 BODIES = [
     "Body text.\n",
     "Another body, with *emphasis*.\n\nSee [the timeline](/timeline/).\n",
@@ -99,6 +106,8 @@ class Entry:
     body: str = BODIES[0]
     draft: bool = False
     authors: tuple[str, ...] = ()
+    source: str | None = None
+    corrections: tuple[tuple[str, str], ...] = ()
 
     def text(self) -> str:
         fields = {"title": self.title, "date": self.date}
@@ -106,13 +115,21 @@ class Entry:
         fields["places"] = "[" + ", ".join(self.places) + "]"
         if self.authors:
             fields["authors"] = "[" + ", ".join(self.authors) + "]"
+        if self.source:
+            fields["source"] = f"{{name: {self.source}, url: 'https://example.com/{len(self.title)}'}}"
+        if self.corrections:
+            items = (f"{{date: {day}, text: '{text}'}}" for day, text in self.corrections)
+            fields["corrections"] = "[" + ", ".join(items) + "]"
         if self.draft:
             fields["draft"] = "true"
         return report_text(self.body, **fields)
 
 
 INITIAL: dict[str, tuple[str, Entry]] = {
-    "granary": ("2022", Entry("Granary audit", "2022-03-01", ("Water",), ("Sinuiju",))),
+    "granary": (
+        "2022",
+        Entry("Granary audit", "2022-03-01", ("Water",), ("Sinuiju",), source="Daily NK"),
+    ),
     "ferry": ("2022", Entry("Ferry resumes", "2022-11-30", ("Rail", "water"), ("Hyesan",))),
     "market": ("2023", Entry("Market hours cut", "2023-06-30", ("markets",), ("Rason",))),
     "rail": ("2023", Entry("Rail freight delays", "2023-01-15", ("Rail",), ("Sinuiju",))),
@@ -328,6 +345,21 @@ class EditSequences(RuleBasedStateMachine):
     )
     def edit_terms(self, pick: int, tags: tuple[str, ...], places: tuple[str, ...]) -> None:
         self.edit(pick, f"tags := {list(tags)}, places := {list(places)}", tags=tags, places=places)
+
+    @precondition(has_healthy_reports)
+    @rule(pick=st.integers(0, 99), source=st.sampled_from(SOURCES))
+    def edit_source(self, pick: int, source: str | None) -> None:
+        """Change a report's source outlet: /sources/ and each outlet's pages and feed."""
+        self.edit(pick, f"source := {source!r}", source=source)
+
+    @precondition(has_healthy_reports)
+    @rule(
+        pick=st.integers(0, 99),
+        corrections=st.lists(st.sampled_from(CORRECTIONS), max_size=2, unique=True),
+    )
+    def edit_corrections(self, pick: int, corrections: list[tuple[str, str]]) -> None:
+        """Add or drop corrections: the notice, dates that move, and /corrections/."""
+        self.edit(pick, f"corrections := {corrections}", corrections=tuple(corrections))
 
     @precondition(has_healthy_reports)
     @rule(pick=st.integers(0, 99), authors=st.lists(st.sampled_from(AUTHORS), max_size=2))

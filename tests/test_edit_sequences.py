@@ -116,7 +116,9 @@ class Entry:
         if self.authors:
             fields["authors"] = "[" + ", ".join(self.authors) + "]"
         if self.source:
-            fields["source"] = f"{{name: {self.source}, url: 'https://example.com/{len(self.title)}'}}"
+            fields["source"] = (
+                f"{{name: {self.source}, url: 'https://example.com/{len(self.title)}'}}"
+            )
         if self.corrections:
             items = (f"{{date: {day}, text: '{text}'}}" for day, text in self.corrections)
             fields["corrections"] = "[" + ", ".join(items) + "]"

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
+import itertools
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -578,29 +581,36 @@ def _holders(
 def _related_to(
     key: str,
     holders: Mapping[str, list[tuple[int, Term]]],
-    reports: Mapping[str, Report],
+    days: Mapping[str, int],
     order: Mapping[str, int],
     translations: Mapping[str, TranslationGroup],
     count: int,
 ) -> tuple[str, ...]:
     """The reports most related to one: most shared weight, then nearest event date."""
-    scores: dict[str, int] = defaultdict(int)
+    scores: Counter[str] = Counter()
     for weight, term in holders.get(key, ()):
-        for other in term.report_keys:
-            scores[other] += weight
+        for _ in range(weight):
+            scores.update(term.report_keys)  # counted in C: terms may hold thousands
     group = translations.get(key)
-    own = {member for _, member in group.members} if group else {key}
-    own.add(key)
-    day = _day_number(reports[key].event_date)
-    ranked = sorted(
-        (other for other in scores if other not in own),
-        key=lambda other: (
-            -scores[other],
-            abs(_day_number(reports[other].event_date) - day),
-            order[other],
-        ),
-    )
-    return tuple(ranked[:count])
+    for own in (member for _, member in group.members) if group else (key,):
+        scores.pop(own, None)
+    scores.pop(key, None)
+    day = days[key]
+    ranked: list[str] = []
+    # Score by score, highest first (sorted in C); only the last score needed is ranked by
+    # date, and only as far as the list still has room.
+    by_score = itertools.groupby(scores.most_common(), key=operator.itemgetter(1))
+    for _, tied in by_score:
+        members = [other for other, _ in tied]
+        room = count - len(ranked)
+        if len(members) > 1:
+            members = heapq.nsmallest(
+                room, members, key=lambda other: (abs(days[other] - day), order[other])
+            )
+        ranked += members[:room]
+        if len(ranked) >= count:
+            break
+    return tuple(ranked)
 
 
 def relate_reports(
@@ -623,6 +633,7 @@ def relate_reports(
         return {}
     holders = _holders(languages, config)
     order = {key: at for language in languages for at, key in enumerate(language.report_keys)}
+    days = {key: _day_number(report.event_date) for key, report in reports.items()}
     if before is None:
         redo: AbstractSet[str] = reports.keys()
         related: dict[str, tuple[str, ...]] = {}
@@ -636,7 +647,7 @@ def relate_reports(
         related = {k: v for k, v in before.related.items() if k in reports and k not in touched}
         redo = touched & reports.keys()
     for key in redo:
-        found = _related_to(key, holders, reports, order, translations, config.related)
+        found = _related_to(key, holders, days, order, translations, config.related)
         if found:
             related[key] = found
         else:

@@ -51,10 +51,11 @@ def test_the_notice_at_the_top_of_the_report_lists_each_correction(run) -> None:
     (notice,) = page.xpath("//article//*[contains(@class, 'corrections-notice')]")
     assert notice.getparent().xpath("./*[1]")[0].tag == "header"  # right under the headline
     assert notice.xpath(".//time/@datetime") == ["2024-03-25", "2024-03-20"]  # newest first
-    paragraphs = texts(notice, "./p")
+    paragraphs = texts(notice, "./p[@class='correction']")
     assert paragraphs[1] == ("Correction March 20, 2024: An earlier version named the wrong port.")
-    assert notice.xpath("./p[2]/em/text()") == ["port"]  # inline Markdown
+    assert notice.xpath("./p[@class='correction'][2]/em/text()") == ["port"]  # inline Markdown
     assert notice.xpath(".//b") == [] and "<b>x</b>" in paragraphs[0]  # raw HTML is text
+    assert notice.xpath(".//a/@href") == ["/corrections/"]  # the log of every correction
     assert not run.page("/reports/c/").xpath("//*[contains(@class, 'corrections-notice')]")
 
 

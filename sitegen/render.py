@@ -28,6 +28,7 @@ from sitegen.model import (
     Term,
     TimelineYear,
 )
+from sitegen.search import bundle_url, search_shards
 from sitegen.theme import (
     PAGE_TEMPLATES,
     language_name,
@@ -524,8 +525,8 @@ lists show of a report), ("body", key), ("reports", lang) (a language's reports,
 taxonomy, slug) (one term, or its absence), ("timeline", lang) (its years, months and
 entries), ("years", lang) (which years it has), ("related", key) (a report's related
 reports, in order), ("corrections", lang) (its reports with corrections, in order),
-("template", name) (a page template, with all it draws on) or ("languages",) (the site's
-languages and their navigation)."""
+("shards", lang) (the shards of its search index), ("template", name) (a page template,
+with all it draws on) or ("languages",) (the site's languages and their navigation)."""
 
 
 class PagePlanner:
@@ -766,9 +767,12 @@ class PagePlanner:
         }
         url = search_urls.get(language.lang)
         if url is not None:
+            self._read("shards", language.lang)
+            bundles = tuple(bundle_url(name) for name in search_shards(self.site, language.lang))
             self._add(
-                "search", url, "search.html", "search", language, self._alternates(search_urls)
-            )
+                "search", url, "search.html", "search", language, self._alternates(search_urls),
+                bundles=bundles,
+            )  # fmt: skip
 
     def _plan_corrections(self, language: LanguageSite) -> None:
         """Every correction to the language's reports, newest first, each with its report."""

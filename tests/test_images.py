@@ -214,8 +214,9 @@ def test_every_image_of_the_sample_digest_has_width_and_height(tmp_path: Path) -
     from tests.conftest import ROOT, copy_site
 
     site = copy_site(ROOT, tmp_path / "sample")
+    # A top-level key goes before the file's tables ([languages.ko]).
     (site / "sitegen.toml").write_text(
-        (site / "sitegen.toml").read_text(encoding="utf-8") + "\nsearch = false\n", "utf-8"
+        "search = false\n" + (site / "sitegen.toml").read_text(encoding="utf-8"), "utf-8"
     )
     build(site)
     seen = 0

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import lxml.html
 
+from sitegen.config import CONFIG_NAME, BuildOptions
+from sitegen.watch import ChangeSet, Rebuilder
 from tests.helpers import build, make_site, report_text, texts
 
 CONFIG = 'title = "Desk"\nsearch = false\n'
@@ -100,3 +102,21 @@ def test_related_count_is_set_in_sitegen_toml_and_zero_turns_it_off(tmp_path: Pa
     assert related_titles(run.page("/reports/ferry/")) == EXPECTED[:2]
     run = build(write(tmp_path / "none", CONFIG + "related = 0\n"))
     assert not run.page("/reports/ferry/").xpath("//ul[@class='related-list']")
+
+
+def test_an_edit_renders_again_the_pages_whose_related_list_it_changed(tmp_path: Path) -> None:
+    site = write(tmp_path).resolve()
+    rebuilder = Rebuilder(site, BuildOptions(), search_index=False)
+    assert rebuilder.build().ok
+    path = site / "content/reports/shares-nothing.md"
+    fields = {**REPORTS["content/reports/shares-nothing.md"], "places": "[Sinuiju]"}
+    path.write_text(report_text(**fields), encoding="utf-8")
+    outcome = rebuilder.build(ChangeSet(frozenset({path}), site / CONFIG_NAME))
+    assert outcome.ok and outcome.changed_files is not None
+    changed = set(outcome.changed_files)
+    # It now shares Sinuiju with the ferry report, which lists it; a report it shares
+    # nothing with is not rendered again.
+    assert "reports/ferry/index.html" in changed
+    assert "reports/shares-tag-far/index.html" not in changed
+    page = lxml.html.fromstring((site / "output/reports/ferry/index.html").read_bytes())
+    assert "Shares nothing" in related_titles(page)

@@ -131,6 +131,12 @@ def _last_changes(site: Site, before: SitemapBefore | None) -> dict[str, dt.date
         else:
             language_last = newest(language.report_keys)
         last[language.prefix + "/"] = last[language.timeline_url] = language_last
+    archives: dict[str, dt.datetime] = {}
+    for edition in site.editions.values():
+        last[edition.url] = edition.date
+        archive = edition.url.rsplit("/", 2)[0] + "/"  # /editions/x/ -> /editions/
+        archives[archive] = max(archives.get(archive, edition.date), edition.date)
+    last.update(archives)
     return last
 
 

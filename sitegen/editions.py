@@ -6,14 +6,19 @@ gives the site with its editions (each with its reports, in order) and the diagn
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from sitegen.config import BuildOptions
+from babel.dates import format_date, format_skeleton
+
+from sitegen.config import BuildOptions, SiteConfig
+from sitegen.content.discover import EDITIONS_FOLDER
 from sitegen.diagnostics import Diagnostic, Level
 from sitegen.errors import SourceLocation
-from sitegen.model import Edition, Report, Site
+from sitegen.model import Edition, EditionPeriod, Report, Site
 
 Unpublished = Callable[[], Mapping[tuple[str, str], Report]]
 """Makes, on first need, (lang, slug) -> a report that is loaded but not on the site."""
@@ -189,6 +194,49 @@ def _with_reports(edition: Edition, keys: tuple[str, ...]) -> Edition:
     return Edition(**(fields | {"report_keys": keys}))
 
 
-def edition_file_name(period_name: str) -> Path:
+def edition_file_name(period: EditionPeriod) -> Path:
     """The file `sitegen edition new` writes for a period, under content/."""
-    return Path("editions") / f"{period_name}.md"
+    return Path(EDITIONS_FOLDER) / f"{period.name}.md"
+
+
+def period_title(period: EditionPeriod, every: str, lang: str) -> str:
+    """A period in words: `Week 48, 2024`, `November 2024`, `November 26, 2024`."""
+    first = period.start.date()
+    locale = lang.replace("-", "_")
+    if every == "day":
+        return format_date(first, "long", locale=locale)
+    if every == "month":
+        return format_skeleton("yMMMM", first, locale=locale)
+    year, week, _ = first.isocalendar()
+    return f"Week {week}, {year}"
+
+
+def new_edition_text(reports: Iterable[Report], period: EditionPeriod, config: SiteConfig) -> str:
+    """The text of a new draft edition of a period, its picks every report published in it.
+
+    Reports in the site's language, not drafts, newest first, one a line, for the editor
+    to order and trim.
+    """
+    picked = sorted(
+        (r for r in reports if r.lang == config.language and not r.draft and period.holds(r.date)),
+        key=lambda r: (r.date, r.key),
+        reverse=True,
+    )
+    last_day = (period.end - dt.timedelta(days=1)).date()
+    title = f"{config.title}: {period_title(period, config.editions.every, config.language)}"
+    lines = [
+        "---",
+        f"title: {json.dumps(title, ensure_ascii=False)}",
+        f"date: {last_day.isoformat()}",
+        "# summary: One or two sentences, for lists, the feed and the email's preview.",
+    ]
+    if picked:
+        lines.append("picks:  # the order they appear in; remove the ones to leave out")
+        lines += [f"  - {r.slug}  # {r.title}" for r in picked]
+    else:
+        lines.append(
+            "picks: []  # no report was published in this period: add slugs here, "
+            "or give the edition a period"
+        )
+    lines += ["draft: true", "---", "The editor's note: what this edition is about.", ""]
+    return "\n".join(lines)

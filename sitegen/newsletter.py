@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import email.policy
 import email.utils
+import hashlib
 import textwrap
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -107,13 +108,16 @@ def _paragraphs(html: str, links: list[str]) -> list[str]:
     return found
 
 
-def _wrap(text: str, indent: str = "") -> str:
-    """Text wrapped at TEXT_WIDTH columns; a word longer than a line (a URL) stands alone."""
+def _wrap(text: str, indent: str = "", hanging: str | None = None) -> str:
+    """Text wrapped at TEXT_WIDTH columns; a word longer than a line (a URL) stands alone.
+
+    `hanging` indents the lines after the first (`indent` otherwise).
+    """
     return textwrap.fill(
         text,
         TEXT_WIDTH,
         initial_indent=indent,
-        subsequent_indent=indent,
+        subsequent_indent=indent if hanging is None else hanging,
         break_long_words=False,
         break_on_hyphens=False,
     )
@@ -140,7 +144,7 @@ def render_email_text(view: EditionView, config: SiteConfig, strings: ThemeStrin
     for paragraph in _paragraphs(view.html, links):
         blocks.append(_wrap(paragraph))
     for number, report in enumerate(view.reports, 1):
-        lines = [_wrap(f"{number}. {report.title} {ref(urls.absolute(report.url))}")]
+        lines = [_wrap(f"{number}. {report.title} {ref(urls.absolute(report.url))}", "", "   ")]
         places = [t.name for g in report.terms if g.taxonomy == "places" for t in g.terms[:1]]
         lines.append(_wrap(" · ".join([report.date.date().isoformat(), *places]), "   "))
         if report.summary:
@@ -177,9 +181,11 @@ def make_message(edition: Edition, config: SiteConfig, html: str, text: str) -> 
     message["Message-ID"] = _message_id(edition, config)
     if config.editions.unsubscribe:
         message["List-Unsubscribe"] = f"<{config.editions.unsubscribe}>"
-    message["Content-Language"] = edition.lang.replace("_", "-")
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    # The same edition gives the same bytes: a boundary made from the parts, not at random.
+    digest = hashlib.blake2b((text + html).encode("utf-8"), digest_size=12).hexdigest()
+    message.set_boundary(f"==sitegen-{digest}==")
     return message.as_bytes()
 
 

@@ -88,6 +88,40 @@ BREAKAGES = [
 ]
 
 
+EDITIONS = "content/editions"
+EDITION_NAMES = ["2024-w22", "2023-w26", "2024-w22.ko"]
+"""Edition file names (without .md); `2024-w22.ko` is the Korean version of `2024-w22`."""
+EDITION_DATES = ["2024-06-02", "2023-07-01", "2022-03-06", "2025-03-02"]
+"""The weeks of `pact` (and `pact.ko`), of `market`, of `granary`, and one after now."""
+EDITION_TITLES = ["Week in review", "The digest", "주간 다이제스트"]
+SLUGS = sorted({name.removesuffix(".ko") for name in NAMES} | {"nothing"})
+"""What picks may name: every report's slug, and one that no report has."""
+
+
+@dataclass(frozen=True)
+class EditionEntry:
+    """One edition as the test means it to be; `picks` None: the reports of its week."""
+
+    title: str
+    date: str
+    picks: tuple[str, ...] | None = None
+    draft: bool = False
+
+    def text(self) -> str:
+        fields = {"title": f'"{self.title}"', "date": self.date}
+        if self.picks is not None:
+            fields["picks"] = "".join(f"\n  - {slug}" for slug in self.picks) or "[]"
+        if self.draft:
+            fields["draft"] = "true"
+        return report_text("The editor's note.\n", **fields)
+
+
+def moment(text: str) -> dt.datetime:
+    """A date as front matter gives it, in UTC where it has no offset (the fixture's zone)."""
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One report as the test means it to be."""
@@ -224,6 +258,7 @@ class EditSequences(RuleBasedStateMachine):
         self.stash: tuple[str, str, Entry, str | None] | None = None
         """The last report deleted: name, folder, entry and broken text, to restore it."""
         self.site_title, self.per_page, self.config_broken = TITLES_OF_SITE[0], 2, False
+        self.editions: dict[str, EditionEntry] = {}
         self.overrides: dict[str, int] = {"taxonomy.html": 0}
         self.static: dict[str, str] = {"notes.txt": STATIC["notes.txt"][0]}
         files: dict[str, str | bytes] = dict(self.theme_files)
@@ -442,6 +477,69 @@ class EditSequences(RuleBasedStateMachine):
             self.fixes.pop(name, None)
         self.touch(f"delete folder {folder.relative_to(self.root)}", *touched)
 
+    # Editions of the digest.
+
+    @rule(
+        name=st.sampled_from(EDITION_NAMES),
+        edition=st.one_of(
+            st.none(),
+            st.builds(
+                EditionEntry,
+                title=st.sampled_from(EDITION_TITLES),
+                date=st.sampled_from(EDITION_DATES),
+                picks=st.one_of(
+                    st.none(), st.lists(st.sampled_from(SLUGS), max_size=3, unique=True).map(tuple)
+                ),
+                draft=st.booleans(),
+            ),
+        ),
+    )
+    def edit_edition(self, name: str, edition: EditionEntry | None) -> None:
+        """Write, change or delete an edition: its week's reports, or picks (some naming
+        reports that are drafts, broken, in the future or not there)."""
+        relative = f"{EDITIONS}/{name}.md"
+        if edition is None:
+            if self.editions.pop(name, None) is not None:
+                (self.root / relative).unlink()
+                self.touch(f"delete {relative}", self.root / relative)
+            return
+        self.editions[name] = edition
+        self.touch(f"{relative} := {edition}", *self.write(relative, edition.text()))
+
+    def edition_errors(self) -> set[Path]:
+        """The editions that must fail the build: a pick names no published report (a draft,
+        a broken file, none), or the edition gathers none."""
+        now = OPTIONS.current_time()
+        failing: set[Path] = set()
+        for name, edition in self.editions.items():
+            if edition.draft or moment(edition.date) > now:
+                continue  # not published: not checked
+            lang = "ko" if name.endswith(".ko") else "en"
+            published: dict[str, dt.datetime] = {}
+            future: set[str] = set()
+            for report, (_, entry) in self.reports.items():
+                if report in self.broken or ("ko" if report.endswith(".ko") else "en") != lang:
+                    continue
+                slug, date = report.removesuffix(".ko"), moment(entry.date)
+                if not entry.draft and date > now:
+                    future.add(slug)
+                elif not entry.draft:
+                    published[slug] = date
+            if edition.picks is None:
+                day = moment(edition.date).date()
+                start = dt.datetime.combine(
+                    day - dt.timedelta(days=day.weekday()), dt.time(), tzinfo=dt.UTC
+                )
+                end = start + dt.timedelta(days=7)
+                gathered = [slug for slug, date in published.items() if start <= date < end]
+            else:
+                if any(slug not in published and slug not in future for slug in edition.picks):
+                    failing.add(Path(f"{EDITIONS}/{name}.md"))
+                gathered = [slug for slug in edition.picks if slug in published]
+            if not gathered:
+                failing.add(Path(f"{EDITIONS}/{name}.md"))
+        return failing
+
     # Mistakes, and their fixes.
 
     @precondition(has_healthy_reports)
@@ -521,7 +619,8 @@ class EditSequences(RuleBasedStateMachine):
         self.log.append(f"build -> {'ok' if outcome.ok else 'errors'}")
         self.built_after = len(self.log)
         history = "operations so far:\n  " + "\n  ".join(self.log)
-        broken = {Path(self.report_file(n)) for n in self.broken}
+        # A broken report stops the build before editions are placed on the site.
+        broken = {Path(self.report_file(n)) for n in self.broken} or self.edition_errors()
         if self.config_broken or broken:
             self.check_failed(
                 outcome, {Path(CONFIG_NAME)} if self.config_broken else broken, history

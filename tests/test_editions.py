@@ -119,9 +119,7 @@ def test_report_pages_say_which_editions_they_appeared_in(built: Path) -> None:
 
 def test_the_home_page_shows_the_latest_edition_on_its_first_page(built: Path) -> None:
     home = parse_page(built, "/")
-    assert home.xpath("//aside[@class='latest-edition']//a/@href") == [
-        "/digest/editions/2024-w48/"
-    ]
+    assert home.xpath("//aside[@class='latest-edition']//a/@href") == ["/digest/editions/2024-w48/"]
     assert parse_page(built, "/page/2/").xpath("//aside[@class='latest-edition']") == []
 
 
@@ -216,9 +214,7 @@ def test_edition_new_for_an_empty_period_writes_an_empty_list_and_a_note(site: P
     ("period", "written"),
     [("2024-11-20", "2024-11-20.md"), ("2024-11", "2024-11.md"), ("2024-w48", "2024-w48.md")],
 )
-def test_edition_new_takes_a_day_a_month_or_a_week(
-    site: Path, period: str, written: str
-) -> None:
+def test_edition_new_takes_a_day_a_month_or_a_week(site: Path, period: str, written: str) -> None:
     if written == "2024-w48.md":
         (site / "content" / "editions" / written).unlink()
     run = run_sitegen(site, "edition", "new", period)
@@ -299,9 +295,7 @@ def test_overlapping_periods_are_a_warning(site: Path) -> None:
 def test_an_edition_with_no_reports_is_an_error_but_a_draft_may_be_empty(site: Path) -> None:
     path = site / "content" / "editions" / "2024-w44.md"
     path.write_text(edition_text('title: "Week 44"', "date: 2024-11-01"), encoding="utf-8")
-    assert "content/editions/2024-w44.md:3: error: the edition gathers no reports" in failing(
-        site
-    )
+    assert "content/editions/2024-w44.md:3: error: the edition gathers no reports" in failing(site)
     path.write_text(
         edition_text('title: "Week 44"', "date: 2024-11-01", "draft: true"), encoding="utf-8"
     )
@@ -394,9 +388,11 @@ def test_a_report_s_summary_edit_reaches_its_edition_s_page(site: Path) -> None:
 
 
 def test_edition_files_are_not_reports(built: Path) -> None:
-    assert not (built / "editions" / "2024-w47" / "index.html").read_text(
-        encoding="utf-8"
-    ).count('class="report-body"')
+    assert (
+        not (built / "editions" / "2024-w47" / "index.html")
+        .read_text(encoding="utf-8")
+        .count('class="report-body"')
+    )
     timeline = parse_page(built, "/timeline/")
     assert "Week 47: bridges and buses" not in timeline.xpath("//main//a/text()")
 

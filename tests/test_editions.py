@@ -370,6 +370,23 @@ def test_an_edition_edit_rebuilds_only_the_pages_that_read_it(site: Path) -> Non
         assert (site / "output" / name).read_bytes() == (cold / "output" / name).read_bytes()
 
 
+def test_a_note_edit_rewrites_the_edition_s_page_and_the_feed_only(site: Path) -> None:
+    rebuilder = Rebuilder(site, BuildOptions(), search_index=False)
+    assert rebuilder.build().ok
+    path = site / "content" / "editions" / "2024-w48.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Two reports", "Just two reports"),
+        encoding="utf-8",
+    )
+    outcome = rebuilder.build(ChangeSet(frozenset({path}), site / "sitegen.toml"))
+    assert outcome.ok and outcome.changed_files is not None
+    assert set(outcome.changed_files) == {"editions/2024-w48/index.html", "editions/feed.xml"}
+    note = parse_page(site / "output", "/editions/2024-w48/").xpath(
+        "//div[@class='edition-note']/p/text()"
+    )
+    assert note == ["Just two reports this week, the cheaper diesel first."]
+
+
 def test_a_report_s_summary_edit_reaches_its_edition_s_page(site: Path) -> None:
     rebuilder = Rebuilder(site, BuildOptions(), search_index=False)
     assert rebuilder.build().ok
@@ -388,13 +405,11 @@ def test_a_report_s_summary_edit_reaches_its_edition_s_page(site: Path) -> None:
 
 
 def test_edition_files_are_not_reports(built: Path) -> None:
-    assert (
-        not (built / "editions" / "2024-w47" / "index.html")
-        .read_text(encoding="utf-8")
-        .count('class="report-body"')
-    )
+    page = parse_page(built, "/editions/2024-w47/")
+    assert page.xpath("//div[@class='report-body']") == []
     timeline = parse_page(built, "/timeline/")
     assert "Week 47: bridges and buses" not in timeline.xpath("//main//a/text()")
+    assert not (built / "editions" / "2024-w47.md").exists()
 
 
 def test_check_passes_on_the_fixture(site: Path) -> None:

@@ -6,6 +6,7 @@ gives the site with its editions (each with its reports, in order) and the diagn
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import json
@@ -146,7 +147,7 @@ def place_editions(
     if not published:
         if not site.editions and not site.appearances:
             return site, ()
-        return Site(site.reports, site.languages, site.translations, site.stale_translations), ()
+        return dataclasses.replace(site, editions={}, appearances={}), ()
     slugs: dict[tuple[str, str], str] = {}
     for key in sorted(site.reports):
         report = site.reports[key]
@@ -175,23 +176,19 @@ def place_editions(
         for key in edition.report_keys:
             appearances.setdefault(key, []).append(edition.key)
     return (
-        Site(
-            site.reports,
-            site.languages,
-            site.translations,
-            site.stale_translations,
-            {edition.key: edition for edition in placed},
-            {key: tuple(keys) for key, keys in sorted(appearances.items())},
+        dataclasses.replace(
+            site,
+            editions={edition.key: edition for edition in placed},
+            appearances={key: tuple(keys) for key, keys in sorted(appearances.items())},
         ),
         tuple(sorted(found, key=Diagnostic.sort_key)),
     )
 
 
 def _with_reports(edition: Edition, keys: tuple[str, ...]) -> Edition:
-    if edition.report_keys == keys:
-        return edition
-    fields = {name: getattr(edition, name) for name in Edition.__dataclass_fields__}
-    return Edition(**(fields | {"report_keys": keys}))
+    return (
+        edition if edition.report_keys == keys else dataclasses.replace(edition, report_keys=keys)
+    )
 
 
 def edition_file_name(period: EditionPeriod) -> Path:

@@ -439,3 +439,20 @@ def test_xml_feed_of_editions_escapes_the_note(tmp_path: Path) -> None:
     )
     assert content.xpath(".//script") == []
     assert [a.text_content() for a in content.xpath(".//h2/a")] == ["A <b>bold</b> & co"]
+
+
+def test_sitegen_build_from_a_saved_build_follows_edition_edits(site: Path) -> None:
+    build(site)
+    path = site / "content" / "editions" / "2024-w48.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("markets and fuel", "fuel and markets"),
+        encoding="utf-8",
+    )
+    build(site)
+    page = parse_page(site / "output", "/editions/2024-w48/")
+    assert page.xpath("//h1/text()") == ["Week 48: fuel and markets"]
+    path.unlink()
+    build(site)
+    assert not (site / "output" / "editions" / "2024-w48").exists()
+    archive = parse_page(site / "output", "/editions/")
+    assert archive.xpath("//main//h2/a/text()") == ["Week 47: bridges and buses"]

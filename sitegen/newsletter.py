@@ -58,12 +58,13 @@ def render_email_html(
     site: Site, config: SiteConfig, environment: jinja2.Environment, edition: Edition
 ) -> str:
     """The edition's email HTML: the theme's email template, its CSS inlined."""
-    view = PagePlanner(site, config).edition_view(edition)
+    planner = PagePlanner(site, config)
+    view = planner.edition_view(edition)
     urls = SiteUrls(config.base_url, config.base_path)
     try:
         template = environment.get_template(EMAIL_TEMPLATE)
         html = template.render(
-            site=config,
+            site=planner.site_view,
             edition=view,
             lang=edition.lang,
             web_url=urls.absolute(edition.url),

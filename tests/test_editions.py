@@ -456,3 +456,47 @@ def test_sitegen_build_from_a_saved_build_follows_edition_edits(site: Path) -> N
     assert not (site / "output" / "editions" / "2024-w48").exists()
     archive = parse_page(site / "output", "/editions/")
     assert archive.xpath("//main//h2/a/text()") == ["Week 47: bridges and buses"]
+
+
+def test_edition_new_starts_the_current_period_by_default(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (site / "content" / "editions" / "2024-w47.md").unlink()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1732150800")  # 2024-11-21 01:00 UTC, a Thursday
+    run = run_sitegen(site, "edition", "new")
+    assert run.exit_code == 0, run.output
+    text = (site / "content" / "editions" / "2024-w47.md").read_text(encoding="utf-8")
+    assert yaml.safe_load(text.split("---\n")[1])["picks"] == [
+        "bridge-repairs-in-sinuiju",
+        "bus-link-to-pyongyang",
+    ]
+
+
+def test_a_monthly_edition_and_a_given_period(tmp_path: Path) -> None:
+    reports = {
+        f"content/reports/{name}.md": report_text(title=name.title(), date=date)
+        for name, date in [
+            ("october", "2024-10-31"),
+            ("early", "2024-11-01"),
+            ("middle", "2024-11-15"),
+            ("late", "2024-11-30T23:30:00"),
+            ("december", "2024-12-01"),
+        ]
+    }
+    site = make_site(
+        tmp_path,
+        reports
+        | {
+            "content/editions/2024-11.md": report_text(title="November", date="2024-11-30"),
+            "content/editions/fortnight.md": edition_text(
+                'title: "Two weeks"',
+                "date: 2024-12-02",
+                "period: {from: 2024-10-31, to: 2024-11-14}",
+            ),
+        },
+        'search = false\n[editions]\nevery = "month"\n',
+    )
+    run = build(site)
+    assert titles(parse_page(site / "output", "/editions/2024-11/")) == ["Late", "Middle", "Early"]
+    assert titles(parse_page(site / "output", "/editions/fortnight/")) == ["Early", "October"]
+    assert "overlaps" in run.output  # both hold the first half of November

@@ -722,8 +722,8 @@ class ThemePageEditSequences(EditSequences):
 
     def rebuild(self) -> None:
         super().rebuild()
-        if self.broken or self.config_broken:
-            return
+        if self.broken or self.config_broken or self.edition_errors():
+            return  # the build failed, as it had to
         # The page is there, and lists whom the published English reports name.
         page = lxml.html.fromstring((self.output / "authors" / "index.html").read_bytes())
         published = [

@@ -175,6 +175,9 @@ SITEGEN_WARM_NO_SEARCH = "sitegen warm build, no change, search = false"
 SITEGEN_EDIT_NO_SEARCH = "sitegen warm build, one report edited, search = false"
 HUGO_FULL = "Hugo full build"
 HUGO_EDIT = "Hugo build after a one-file edit"
+HUGO_PAGEFIND_FULL = "Hugo full build, then Pagefind over its output"
+HUGO_PAGEFIND_EDIT = "Hugo build after a one-file edit, then Pagefind over its output"
+SITEGEN_CI_WARM = "sitegen CI build: cache restored, no output/, one report edited"
 PELICAN = "Pelican build"
 BARE = "bare loop (2 processes)"
 
@@ -447,6 +450,21 @@ def bench_size(
         scenario.files = count_files(hugo_out)
         hugo_victim.write_text(hugo_original, encoding="utf-8")
 
+        # What a Hugo user runs to get search: Pagefind over the whole of Hugo's output.
+        pagefind = _pagefind_binary()
+        hugo_search: Command = [
+            "sh", "-c", '"$0" "$@" && "$PAGEFIND" --site "$HUGO_OUT" --silent',
+            *hugo_build,
+        ]  # fmt: skip
+        os.environ["PAGEFIND"], os.environ["HUGO_OUT"] = str(pagefind), str(hugo_out)
+        scenario = add(HUGO_PAGEFIND_FULL, "destination emptied first")
+        repeat(scenario, n, w, lambda _: remove(hugo_out), hugo_search, None, t)
+        scenario.files = count_files(hugo_out)
+        scenario = add(HUGO_PAGEFIND_EDIT, "Hugo re-renders everything; Pagefind indexes all")
+        repeat(scenario, n, w, edit_hugo, hugo_search, None, t)
+        scenario.files = count_files(hugo_out)
+        hugo_victim.write_text(hugo_original, encoding="utf-8")
+
         scenario = add(PELICAN, "output emptied first, no content cache")
         pelican_build: Command = [
             tools.pelican,
@@ -500,6 +518,19 @@ def bench_size(
         repeat(scenario, n, w, edit, sitegen_build, None, t)
         scenario.files = count_files(sitegen_out)
 
+        # CI: the cache restored as the workflow restores it (without output/'s twin or the
+        # dev server's folder), no output/, one report changed since the cached build.
+        def ci_checkout(k: int) -> None:
+            edit_one_word(victim, sitegen_original, k)
+            remove(sitegen_out, cache / "outputs", cache / "serve")
+
+        scenario = add(SITEGEN_CI_WARM, "as `sitegen init`'s workflow restores .sitegen-cache/")
+        repeat(scenario, n, w, ci_checkout, sitegen_build, None, t)
+        scenario.files = count_files(sitegen_out)
+        sitegen_build_again = time_command(sitegen_build, None, t)  # output/ back for the check
+        if not sitegen_build_again.ok:
+            result.identity_detail = f"the build after CI failed\n{sitegen_build_again.detail}"
+
         # The byte-identity claim: the warm output/ against a cold build of the same input.
         remove(fresh_out, cache)
         fresh = time_command([*sitegen_build, "--output", fresh_out], None, t)
@@ -511,6 +542,14 @@ def bench_size(
             result.identical, result.identity_detail = compare_trees(sitegen_out, fresh_out)
     result.load = (load_before, os.getloadavg()[0])
     return result
+
+
+def _pagefind_binary() -> Path:
+    """The Pagefind binary sitegen uses (the `pagefind[bin]` package's)."""
+    sys.path.insert(0, str(REPO))
+    from sitegen.search import find_pagefind
+
+    return find_pagefind()
 
 
 def source_digest(root: Path = REPO) -> str:
@@ -638,6 +677,12 @@ def markdown_report(results: list[SizeResult], facts: dict[str, str], runs: int)
             f"- sitegen cold ÷ bare loop: {_times(result.ratio(SITEGEN_COLD, BARE))}",
             f"- sitegen cold ÷ Pelican: {_times(result.ratio(SITEGEN_COLD, PELICAN))}",
             f"- sitegen cold ÷ Hugo full: {_times(result.ratio(SITEGEN_COLD, HUGO_FULL))}",
+            "- sitegen cold ÷ Hugo full then Pagefind: "
+            f"{_times(result.ratio(SITEGEN_COLD, HUGO_PAGEFIND_FULL))}",
+            "- sitegen one report edited ÷ Hugo edit then Pagefind: "
+            f"{_times(result.ratio(SITEGEN_EDIT, HUGO_PAGEFIND_EDIT))}",
+            "- sitegen CI build (cache, no output/) ÷ sitegen cold: "
+            f"{_times(result.ratio(SITEGEN_CI_WARM, SITEGEN_COLD))}",
             "- sitegen cold (search = false) ÷ bare loop: "
             f"{_times(result.ratio(SITEGEN_COLD_NO_SEARCH, BARE))}",
             "- byte-identical (warm output/ vs a fresh cold build): "
@@ -665,6 +710,9 @@ def json_report(results: list[SizeResult], facts: dict[str, str], runs: int) -> 
                     "sitegen_cold_to_bare_loop": r.ratio(SITEGEN_COLD, BARE),
                     "sitegen_cold_to_pelican": r.ratio(SITEGEN_COLD, PELICAN),
                     "sitegen_cold_to_hugo_full": r.ratio(SITEGEN_COLD, HUGO_FULL),
+                    "sitegen_cold_to_hugo_pagefind_full": r.ratio(SITEGEN_COLD, HUGO_PAGEFIND_FULL),
+                    "sitegen_edit_to_hugo_pagefind_edit": r.ratio(SITEGEN_EDIT, HUGO_PAGEFIND_EDIT),
+                    "sitegen_ci_warm_to_cold": r.ratio(SITEGEN_CI_WARM, SITEGEN_COLD),
                 },
                 "byte_identical": r.identical,
                 "load_average_before_after": r.load,

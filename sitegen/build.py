@@ -65,7 +65,7 @@ from sitegen.render import (
     find_collisions,
     timeline_entry,
 )
-from sitegen.search import UI_FILES
+from sitegen.search import UI_FILES, SearchIndex, update_index
 from sitegen.sitemap import Sitemap, SitemapBefore, build_robots, build_sitemap
 from sitegen.state import (
     BuildRequest,
@@ -200,8 +200,7 @@ def build(
         check_output_folder(request.output, config.root, config.content_path)
     # The one choice between a full build and a partial one.
     changes = None
-    indexed = search_index and config.search  # Pagefind indexes the whole site anew
-    if previous is not None and changed is not None and write and not check_pages and not indexed:
+    if previous is not None and changed is not None and write and not check_pages:
         changes = sort_changes(previous, changed)
     if previous is not None and changes is not None:
         result = run_stages(request, previous, changes)  # it locks output/ to write
@@ -246,6 +245,7 @@ def run_stages(
     feeds, sitemap = make_generated(request, previous, model, changes, plan, pages, destination)
     add_files(request, previous, model, changes, destination)
     reporter.stop_if_errors()
+    search = index_for_search(request, previous, model, destination)
     link_problems = check_links(request, previous, model, changes, plan, pages, destination)
     reporter.extend(link_problems)
     reporter.stop_if_errors()
@@ -264,7 +264,7 @@ def run_stages(
                 pages.groups, plan.reads, plan.planner.summaries, pages.report_digests,
                 plan.timelines, plan.template_digests, pages.undigested,
             ),
-            generated=GeneratedFiles(feeds, tuple(link_problems), sitemap),
+            generated=GeneratedFiles(feeds, tuple(link_problems), sitemap, search),
             output=OutputState(destination.memo, tree),
             environment=environment,
             templates=templates,
@@ -762,6 +762,38 @@ def _report_files(
     if report is None:
         return []
     return report_assets(report, config) + make_variants([report], config, reporter)
+
+
+def index_for_search(
+    request: BuildRequest,
+    previous: BuildState | None,
+    model: SiteModel,
+    destination: Destination,
+) -> SearchIndex | None:
+    """The search index: the shards whose report pages changed made again, the rest kept.
+
+    None where the build makes no index (search off, or the dev server's builds).
+    """
+    cache = destination.search
+    if cache is None:
+        return None
+    before = previous.generated.search if previous is not None else None
+    index = update_index(
+        before, model.site.reports.values(), cache, destination.digest_of, destination.read
+    )
+    if before is None or destination.complete:
+        files = index.output_files(cache)
+    else:  # only the shards that changed, and the files of those that went or changed
+        files = index.output_files(cache, changed_since=before)
+        for name, shard in before.shards.items():
+            if index.shards.get(name) != shard:
+                for path in shard.paths(name):
+                    if path not in files:
+                        destination.remove(path)
+    for file in files.values():
+        destination.add_file(file)
+    cache.keep_only(shard.key for shard in index.shards.values())
+    return index
 
 
 def check_links(

@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 from sitegen.model import Site, Term
 from sitegen.render import Dependency, PageGroup
+from sitegen.search import shard_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,7 @@ def changed_dependencies(
             report = site.reports.get(key)
             if report is not None:
                 changed.add(("timeline", report.lang))
+    changed.update(("shards", lang) for lang in _shards_changed(before, after, reports))
     old_terms, terms = site_terms(before), site_terms(after)
     for place in old_terms.keys() | terms.keys():
         if old_terms.get(place) != terms.get(place):
@@ -172,3 +174,25 @@ def changed_editions(before: Site, after: Site) -> set[Dependency]:
         if _appearance_links(before, key) != _appearance_links(after, key):
             changed.add(("appearances", key))
     return changed
+
+
+def _shards_changed(before: Site, after: Site, reports: AbstractSet[str]) -> set[str]:
+    """The languages whose search shards differ after the reports `reports` changed.
+
+    Only a report that came, went or changed language or year can make or end a shard.
+    """
+    places: set[tuple[str, int]] = set()
+    for key in reports:
+        was, now = before.reports.get(key), after.reports.get(key)
+        if was is None or now is None or (was.lang, was.date.year) != (now.lang, now.date.year):
+            places.update((r.lang, r.date.year) for r in (was, now) if r is not None)
+    langs: set[str] = set()
+    for lang, year in places:
+        name = shard_name(lang, year)
+        held = [
+            any(shard_name(r.lang, r.date.year) == name for r in site.reports.values())
+            for site in (before, after)
+        ]
+        if held[0] != held[1]:
+            langs.add(lang)
+    return langs

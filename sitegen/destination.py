@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import jinja2
@@ -31,7 +29,7 @@ from sitegen.pages import (
     WrittenPage,
     page_environment,
 )
-from sitegen.search import BUNDLE_FOLDER, prepare_search
+from sitegen.search import ShardCache, shard_cache
 from sitegen.state import (
     BuildRequest,
     BuildState,
@@ -76,11 +74,10 @@ class Destination:
         self.theme = theme
         self.compiled = request.use_cache and request.write
         self.folder = request.output if request.write else None
-        self.index_search = (
-            prepare_search(request.config)
-            if previous is None and request.write and request.search_index
-            else None
+        self.search: ShardCache | None = (
+            shard_cache(request.config) if request.write and request.search_index else None
         )
+        """Where the search index's shards are made and kept (None: no index)."""
 
     @classmethod
     def open(cls, request: BuildRequest, previous: BuildState | None) -> Destination:
@@ -179,6 +176,29 @@ class Destination:
         """How many files the site has."""
         return len(self.paths())
 
+    def digest_of(self, path: str) -> str:
+        """The digest of a file of the site, as this build leaves it."""
+        file = self.files.get(path)
+        if file is not None:
+            return file.content_digest()
+        return self.made[path].digest
+
+    def read(self, path: str) -> bytes:
+        """The bytes of a file of the site, as this build leaves it."""
+        file = self.files.get(path)
+        if file is not None and file.content is not None:
+            return file.content
+        if file is not None and file.copy_from is not None:
+            return file.copy_from.read_bytes()
+        writer = self.writer
+        if writer is None:  # a partial build: the file is in output/ as the last build left it
+            assert self.previous is not None
+            return (self.previous.output.tree.output / path).read_bytes()
+        digest = self.digest_of(path)
+        if path not in writer.written and writer.is_current(path, digest):
+            return (writer.output / path).read_bytes()
+        return (writer.back / path).read_bytes()  # written or kept in the twin
+
     def page_environment(self, config: SiteConfig) -> tuple[jinja2.Environment, TemplateDigests]:
         """The Jinja environment of a build, and the digests of its page templates."""
         theme = self.theme if self.theme is not None else load_theme(config)
@@ -211,15 +231,11 @@ class Destination:
             return None, None
         files = [file for file in self.files.values() if file is not None]
         writer.refuse_clashes(file.path for file in files)
-        search_files, before_swap = _search_step(
-            planned, writer, self.index_search, self.before, self.memo
-        )
-        everything = files + search_files
-        if self.twin is None and before_swap is None and writer.holds_exactly(everything):
+        if self.twin is None and writer.holds_exactly(files):
             return writer.tree, ()
         if self.twin is None:
             writer.prepare()
-        writer.commit(everything, before_swap=before_swap)
+        writer.commit(files)
         output = writer.output
         if request.use_cache:
             memo = OutputMemo(
@@ -234,42 +250,3 @@ class Destination:
         if not writer.front_made or writer.tree is None:
             return writer.tree, None
         return writer.tree, tuple(sorted(writer.tree.lag))
-
-
-SEARCH_MEMO_KEY = "#search"
-
-
-def _search_step(
-    planned: Sequence[PlannedPage],
-    writer: SiteWriter,
-    index_search: Callable[[Path], None] | None,
-    memo: PageMemo,
-    new_memo: PageMemo,
-) -> tuple[list[OutputFile], Callable[[Path], dict[str, str]] | None]:
-    """Reuse output/'s search index when no page changed; otherwise index the new site."""
-    if index_search is None:
-        return [], None
-    hasher = hashlib.blake2b(b"search", digest_size=16)
-    for page in planned:
-        hasher.update((page.digest or "none").encode() + page.job.output.encode())
-    digest = hasher.hexdigest()
-    known = memo.get(SEARCH_MEMO_KEY)
-    if known is not None and known[0] == digest and all(page.digest for page in planned):
-        previous = [line.split("\t") for line in known[1].splitlines()]
-        if previous and all(writer.is_current(path, d) for path, d in previous):
-            new_memo[SEARCH_MEMO_KEY] = known
-            return [OutputFile(path, digest=d) for path, d in previous], None
-
-    def run(tree: Path) -> dict[str, str]:
-        shutil.rmtree(tree / BUNDLE_FOLDER, ignore_errors=True)
-        index_search(tree)
-        folder = tree / BUNDLE_FOLDER
-        made = {
-            path.relative_to(tree).as_posix(): content_digest(path.read_bytes())
-            for path in sorted(folder.rglob("*"))
-            if path.is_file()
-        }
-        new_memo[SEARCH_MEMO_KEY] = (digest, "".join(f"{p}\t{d}\n" for p, d in made.items()))
-        return made
-
-    return [], run

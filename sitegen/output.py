@@ -929,17 +929,11 @@ class SiteWriter:
         self._twin_done = False
         return self.back
 
-    def commit(
-        self,
-        files: Sequence[OutputFile],
-        *,
-        before_swap: Callable[[Path], Mapping[str, str]] | None = None,
-    ) -> None:
+    def commit(self, files: Sequence[OutputFile]) -> None:
         """Make the twin hold exactly `files`, then swap it in for output/.
 
-        What output/ holds that sitegen did not make moves across with it. `before_swap`
-        may add files to the twin, and returns their paths and digests. On another mount,
-        the site before is then removed.
+        What output/ holds that sitegen did not make moves across with it. On another
+        mount, the site before is then removed.
         """
         wanted: dict[str, ManifestEntry | None] = {}
         for file in files:
@@ -962,9 +956,6 @@ class SiteWriter:
                 wanted[path] = self._put(path, digest, file)
         for path in set(self.back_made) - set(wanted):
             _remove_file(self.back, path)
-        if before_swap is not None:
-            for path, digest in before_swap(self.back).items():
-                wanted[path] = _stamp(f"{self.back}/{path}", digest)
         self.refuse_clashes(wanted)
         entries = {p: e for p, e in wanted.items() if e is not None}
         lines = _manifest_lines(entries)

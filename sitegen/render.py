@@ -28,6 +28,7 @@ from sitegen.model import (
     Term,
     TimelineYear,
 )
+from sitegen.search import bundle_url, search_shards
 from sitegen.theme import (
     PAGE_TEMPLATES,
     language_name,
@@ -502,12 +503,12 @@ Dependency = tuple[str, ...]
 lists show of a report), ("body", key), ("reports", lang) (a language's reports, in order),
 ("terms", lang, taxonomy) (its terms' names, addresses and counts), ("term", lang,
 taxonomy, slug) (one term, or its absence), ("timeline", lang) (its years, months and
-entries), ("years", lang) (which years it has), ("template", name) (a page template, with
-all it draws on), ("languages",) (the site's languages and their navigation), ("edition",
-key) (one edition: its note, period and reports), ("editions", lang) (a language's
-editions), ("latest_edition", lang) (its newest edition), ("edition_versions",
-translation key) (an edition's versions in every language) or ("appearances", key) (the
-editions that gather a report)."""
+entries), ("years", lang) (which years it has), ("shards", lang) (the shards of its search
+index), ("template", name) (a page template, with all it draws on), ("languages",) (the
+site's languages and their navigation), ("edition", key) (one edition: its note, period
+and reports), ("editions", lang) (a language's editions), ("latest_edition", lang) (its
+newest edition), ("edition_versions", translation key) (an edition's versions in every
+language) or ("appearances", key) (the editions that gather a report)."""
 
 
 class PagePlanner:
@@ -808,9 +809,12 @@ class PagePlanner:
         }
         url = search_urls.get(language.lang)
         if url is not None:
+            self._read("shards", language.lang)
+            bundles = tuple(bundle_url(name) for name in search_shards(self.site, language.lang))
             self._add(
-                "search", url, "search.html", "search", language, self._alternates(search_urls)
-            )
+                "search", url, "search.html", "search", language, self._alternates(search_urls),
+                bundles=bundles,
+            )  # fmt: skip
 
     def _plan_template_page(self, language: LanguageSite, template: str) -> None:
         """A page the theme makes from a template alone, given the language's reports."""

@@ -15,14 +15,20 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sitegen.cache import CACHE_DIR
 from sitegen.config import SiteConfig
 from sitegen.errors import SitegenError
+from sitegen.model import Report, Site
+from sitegen.output import OutputFile, content_digest, write_file
+from sitegen.urls import output_file
 
 BUNDLE_FOLDER = "pagefind"
 """Where Pagefind writes its index and UI, under the site's root."""
@@ -186,9 +192,8 @@ def _sorted_language(bundle: Path, old_meta: str) -> str:
     return _write_bundle_file(meta_path_of, prefix, 10, meta)
 
 
-def _sort_bundle(folder: Path) -> None:
-    """Put the parts of Pagefind's bundle that it writes in a changing order in order."""
-    bundle = folder / BUNDLE_FOLDER
+def _sort_bundle(bundle: Path) -> None:
+    """Put the parts of a Pagefind bundle that it writes in a changing order in order."""
     entry = bundle / "pagefind-entry.json"
     if not entry.is_file():
         return
@@ -204,45 +209,305 @@ def _sort_bundle(folder: Path) -> None:
     entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
 
 
-def index_site(folder: Path, binary: Path) -> None:
-    """Run Pagefind over the pages in folder; its bundle goes to folder/pagefind/."""
-    command = [str(binary), "--site", str(folder), "--output-subdir", BUNDLE_FOLDER, "--silent"]
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=TIMEOUT, check=False
+# The index is made in shards: one Pagefind bundle per language and year of publication,
+# under pagefind/<lang>/<year>/. The search page searches its language's shards as one
+# (Pagefind's mergeIndex). A shard is made again only when one of its pages changed, and
+# each shard made is kept in the cache under the digest of its pages, so a build that finds
+# the cache (a CI build with no output/, say) reuses it.
+
+UI_NAMES = ("pagefind-ui.js", "pagefind-ui.css")
+"""The search UI's files, served once at pagefind/ rather than in every shard."""
+_LEFT_OUT = (
+    "pagefind-ui.",
+    "pagefind-modular-ui.",
+    "pagefind-component-ui.",
+    "pagefind-highlight.",
+)
+"""Files Pagefind writes into every bundle that the site does not load from a shard."""
+_LISTING = "files.txt"
+"""In a shard's cache folder, written last: each file's path and digest, a line each."""
+
+
+def shard_name(lang: str, year: int) -> str:
+    """The shard holding a language's reports of one year: `en/2024`."""
+    return f"{lang}/{year:04d}"
+
+
+def bundle_url(shard: str) -> str:
+    """The site path of a shard's bundle: `/pagefind/en/2024/`."""
+    return f"/{BUNDLE_FOLDER}/{shard}/"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchShard:
+    """One shard of the index as made: the digest of its pages, and its files."""
+
+    key: str
+    """The digest of the pages it indexes (and the Pagefind that indexed them)."""
+    files: tuple[tuple[str, str], ...]
+    """Each file's path in the bundle and the digest of its bytes, in path order."""
+
+    def paths(self, name: str) -> list[str]:
+        """Its files' paths under output/, where it is the shard `name`."""
+        return [f"{BUNDLE_FOLDER}/{name}/{path}" for path, _ in self.files]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchIndex:
+    """The site's search index: its shards by name, and the search UI's files."""
+
+    shards: Mapping[str, SearchShard]
+    ui: tuple[tuple[str, str], ...]
+    """The UI's files (paths under pagefind/) and digests."""
+
+    def output_files(
+        self, cache: ShardCache, changed_since: SearchIndex | None = None
+    ) -> dict[str, OutputFile]:
+        """The files of the index, by their paths under output/, copied from the cache.
+
+        With `changed_since`, only those of the shards that differ from it (the UI's files
+        and the other shards' are as they were).
+        """
+        files: dict[str, OutputFile] = {}
+        for name, shard in self.shards.items():
+            if changed_since is not None and changed_since.shards.get(name) == shard:
+                continue
+            folder = cache.folder / shard.key
+            for path, digest in shard.files:
+                target = f"{BUNDLE_FOLDER}/{name}/{path}"
+                files[target] = OutputFile(target, copy_from=folder / path, digest=digest)
+        if self.shards and (changed_since is None or changed_since.ui != self.ui):
+            first = cache.folder / next(iter(self.shards.values())).key
+            for path, digest in self.ui:
+                target = f"{BUNDLE_FOLDER}/{path}"
+                files[target] = OutputFile(target, copy_from=first / path, digest=digest)
+        return files
+
+
+class ShardCache:
+    """Shards made by Pagefind, kept under the digest of their pages in `folder`."""
+
+    def __init__(
+        self,
+        folder: Path,
+        binary: Path,
+        *,
+        nice: bool = False,
+        started: Callable[[subprocess.Popen[bytes]], bool] | None = None,
+    ) -> None:
+        """Shards in `folder`, made by Pagefind at `binary`.
+
+        With `nice`, Pagefind runs at the lowest priority; `started` is told of each
+        Pagefind process as it starts, and may stop it (returning False).
+        """
+        self.folder = folder
+        self.binary = binary
+        self.nice = nice
+        self.started = started
+        self._version: str | None = None
+
+    def version(self) -> str:
+        """What Pagefind says its version is (part of every shard's key)."""
+        if self._version is None:
+            try:
+                said = subprocess.run(
+                    [str(self.binary), "--version"], capture_output=True, text=True,
+                    timeout=60, check=False,
+                )  # fmt: skip
+            except (OSError, subprocess.SubprocessError) as error:
+                raise SearchError(f"Pagefind could not run: {error}", hint=INSTALL_HINT) from None
+            self._version = said.stdout.strip() or str(self.binary)
+        return self._version
+
+    def key(self, name: str, pages: Sequence[tuple[str, str]]) -> str:
+        """The key of a shard of these pages (paths and digests of their bytes)."""
+        hasher = hashlib.blake2b(b"pagefind shard 1", digest_size=16)
+        hasher.update(f"{self.version()}\0{name}\0".encode())
+        for path, digest in pages:
+            hasher.update(f"{path}\0{digest}\0".encode())
+        return hasher.hexdigest()
+
+    def shard(
+        self, name: str, pages: Sequence[tuple[str, str]], read: Callable[[str], bytes]
+    ) -> SearchShard:
+        """The shard of these pages: from the cache, or made by Pagefind now.
+
+        `read` gives a page's bytes by its path under output/.
+        """
+        key = self.key(name, pages)
+        folder = self.folder / key
+        listing = folder / _LISTING
+        if not listing.is_file():
+            self._make(folder, pages, read)
+        files = tuple(
+            (path, digest)
+            for path, _, digest in (
+                line.partition("\t") for line in listing.read_text("utf-8").splitlines()
+            )
         )
-    except (OSError, subprocess.SubprocessError) as error:
+        return SearchShard(key, files)
+
+    def ui(self, shard: SearchShard) -> tuple[tuple[str, str], ...]:
+        """The search UI's files, as Pagefind wrote them into a shard."""
+        folder = self.folder / shard.key
+        return tuple((name, content_digest((folder / name).read_bytes())) for name in UI_NAMES)
+
+    def _make(
+        self, folder: Path, pages: Sequence[tuple[str, str]], read: Callable[[str], bytes]
+    ) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.folder, prefix=".making-") as work:
+            site, bundle = Path(work, "site"), Path(work, "bundle")
+            for path, _ in pages:
+                write_file(site, path, read(path))
+            index_folder(site, bundle, self.binary, nice=self.nice, started=self.started)
+            _sort_bundle(bundle)
+            lines = []
+            for file in sorted(bundle.rglob("*")):
+                relative = file.relative_to(bundle).as_posix()
+                if file.is_file():
+                    digest = content_digest(file.read_bytes())
+                    lines.append(f"{relative}\t{digest}\n")
+            kept = [line for line in lines if not line.startswith(_LEFT_OUT)]
+            (bundle / _LISTING).write_text("".join(kept), "utf-8")
+            try:
+                os.rename(bundle, folder)
+            except OSError:
+                if not (folder / _LISTING).is_file():  # not made meanwhile by another build
+                    raise
+
+    def keep_only(self, keys: Iterable[str]) -> None:
+        """Remove the shards of the cache but these."""
+        wanted = set(keys)
+        if not self.folder.is_dir():
+            return
+        for entry in self.folder.iterdir():
+            if entry.name not in wanted and not entry.name.startswith(".making-"):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def search_shards(site: Site, lang: str) -> list[str]:
+    """The names of a language's shards, newest year first."""
+    years = {report.date.year for report in site.reports.values() if report.lang == lang}
+    return [shard_name(lang, year) for year in sorted(years, reverse=True)]
+
+
+def shards_of(reports: Iterable[Report]) -> dict[str, list[str]]:
+    """Each shard's report pages (paths under output/), in path order, by shard name."""
+    shards: dict[str, list[str]] = {}
+    for report in reports:
+        shards.setdefault(shard_name(report.lang, report.date.year), []).append(
+            output_file(report.url)
+        )
+    return {name: sorted(pages) for name, pages in sorted(shards.items())}
+
+
+def update_index(
+    before: SearchIndex | None,
+    reports: Iterable[Report],
+    cache: ShardCache,
+    digest_of: Callable[[str], str],
+    read: Callable[[str], bytes],
+) -> SearchIndex:
+    """The index of these reports' pages.
+
+    Of `before`, the shards whose pages are the same are kept; the others are made (or
+    found in the cache). `digest_of` gives a page's digest, `read` its bytes.
+    """
+    shards: dict[str, SearchShard] = {}
+    for name, paths in shards_of(reports).items():
+        pages = [(path, digest_of(path)) for path in paths]
+        known = before.shards.get(name) if before is not None else None
+        if known is not None and known.key == cache.key(name, pages):
+            shards[name] = known
+        else:
+            shards[name] = cache.shard(name, pages, read)
+    ui = before.ui if before is not None and before.ui else ()
+    if not ui and shards:
+        ui = cache.ui(next(iter(shards.values())))
+    return SearchIndex(shards, ui)
+
+
+def index_folder(
+    site: Path,
+    bundle: Path,
+    binary: Path,
+    *,
+    nice: bool = False,
+    started: Callable[[subprocess.Popen[bytes]], bool] | None = None,
+) -> None:
+    """Run Pagefind over the pages in `site`; its bundle goes to `bundle`.
+
+    `started` is told of the process as it starts, and may stop it (returning False).
+    """
+    command = [str(binary), "--site", str(site), "--output-path", str(bundle), "--silent"]
+    runner = shutil.which("nice") if nice else None
+    if runner is not None:
+        command = [runner, "-n", "19", *command]
+    try:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            # Its own session: a Ctrl-C in the terminal stops sitegen, which stops Pagefind
+            # itself, rather than Pagefind failing with the signal.
+            start_new_session=True,
+        )
+    except OSError as error:
         raise SearchError(f"Pagefind could not run: {error}", hint=INSTALL_HINT) from None
-    if result.returncode != 0:
-        said = " ".join((result.stderr + result.stdout).split())[-500:]
+    with process:
+        if started is not None and not started(process):
+            process.kill()
+        try:
+            said, _ = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise SearchError(f"Pagefind took over {TIMEOUT} s", hint=INSTALL_HINT) from None
+    if process.returncode != 0:
+        text = " ".join(said.decode(errors="replace").split())[-500:]
         raise SearchError(
-            f"Pagefind failed (exit {result.returncode}): {said or 'no message'}",
+            f"Pagefind failed (exit {process.returncode}): {text or 'no message'}",
             hint="set search = false in sitegen.toml to build without search",
         )
-    _sort_bundle(folder)
 
 
-def prepare_search(config: SiteConfig) -> Callable[[Path], None] | None:
-    """What to run on the staging folder to index it, or None when search is off.
+def shard_cache(config: SiteConfig, folder: Path | None = None) -> ShardCache | None:
+    """The cache of shards for a site with search (None when search is off).
 
     Finds Pagefind now, so a missing binary fails the build before any work is done.
     """
     if not config.search:
         return None
-    binary = find_pagefind()
+    return ShardCache(folder or config.root / CACHE_DIR / "search", find_pagefind())
 
-    def run(folder: Path) -> None:
-        index_site(folder, binary)
 
-    return run
+@dataclass(frozen=True, slots=True)
+class ServedIndex:
+    """A search index the dev server serves at `<base path>pagefind/`, from the cache."""
+
+    shards: Mapping[str, Path]
+    """Each shard's folder, by name."""
+    keys: frozenset[str]
+    """The cache keys of its shards."""
+
+    def locate(self, parts: Sequence[str]) -> tuple[Path, list[str]] | None:
+        """The folder and the rest of the path of a file under pagefind/ (`parts` split)."""
+        if len(parts) == 1 and parts[0] in UI_NAMES and self.shards:
+            return next(iter(self.shards.values())), list(parts)
+        folder = self.shards.get("/".join(parts[:2]))
+        if folder is None:
+            return None
+        return folder, list(parts[2:])
 
 
 class SearchIndexer:
-    """Pagefind over a built site in the background, into `folder`/<n>/ (the dev server's).
+    """The dev server's search index, made in the background from its built site.
 
-    Started after each good build, stopped (the process killed) when the next build starts,
-    so the search index never holds up a page. The newest finished index is served at
-    `<base path>pagefind/`; the one before it is kept while tabs may still load from it.
+    Started after each good build, stopped (Pagefind killed) when the next build starts,
+    so the search index never holds up a page. Only the shards whose pages changed are
+    made again; the newest finished index is `current`.
     """
 
     def __init__(
@@ -253,26 +518,26 @@ class SearchIndexer:
         on_done: Callable[[float, str | None], None] | None = None,
     ) -> None:
         self.folder = folder
-        """Where the indexes are made, one folder each; emptied now."""
+        """Where the shards are made and kept; emptied now."""
         self.delay = delay
         self.on_done = on_done
-        self.current: Path | None = None
+        self.current: ServedIndex | None = None
         self._lock = threading.Lock()
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        self._runs = 0
         self._told_missing = False
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def start(self, site: Path) -> None:
-        """Index the built site at `site` (after a short delay), stopping any index running."""
+    def start(self, site: Path, shards: Mapping[str, Sequence[tuple[str, str]]]) -> None:
+        """Index the built site at `site` (after a short delay), stopping any index running.
+
+        `shards` are each shard's pages: paths under `site` and the digests of their bytes.
+        """
         self.cancel()
-        self._runs += 1
         self._cancel = threading.Event()
-        target = self.folder / str(self._runs)
         self._thread = threading.Thread(
-            target=self._run, args=(site, target, self._cancel), daemon=True,
+            target=self._run, args=(site, dict(shards), self._cancel), daemon=True,
             name="sitegen-search-index",
         )  # fmt: skip
         self._thread.start()
@@ -290,7 +555,23 @@ class SearchIndexer:
             self._thread.join()
             self._thread = None
 
-    def _run(self, site: Path, target: Path, cancelled: threading.Event) -> None:
+    def _started(self, cancelled: threading.Event) -> Callable[[subprocess.Popen[bytes]], bool]:
+        def started(process: subprocess.Popen[bytes]) -> bool:
+            with self._lock:
+                if cancelled.is_set():
+                    process.kill()
+                    return False
+                self._process = process
+                return True
+
+        return started
+
+    def _run(
+        self,
+        site: Path,
+        shards: Mapping[str, Sequence[tuple[str, str]]],
+        cancelled: threading.Event,
+    ) -> None:
         if cancelled.wait(self.delay):
             return
         try:
@@ -301,49 +582,30 @@ class SearchIndexer:
                 self.on_done(0.0, str(error))
             return
         started = time.perf_counter()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        command = [str(binary), "--site", str(site), "--output-path", str(target), "--silent"]
         # At the lowest priority, so that an editor's next save is built at once even while
         # the index is still being made on every core.
-        nice = shutil.which("nice")
-        if nice is not None:
-            command = [nice, "-n", "19", *command]
-        with self._lock:
-            if cancelled.is_set():
-                return
-            try:
-                process = subprocess.Popen(
-                    command,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    stdin=subprocess.DEVNULL,
-                    # Its own session: a Ctrl-C in the terminal stops the server, which stops
-                    # the index itself, rather than the index failing with the signal.
-                    start_new_session=True,
-                )
-            except OSError as error:
-                if self.on_done is not None:
-                    self.on_done(0.0, f"Pagefind could not run: {error}")
-                return
-            self._process = process
-        _, stderr = process.communicate()
-        with self._lock:
-            self._process = None
+        cache = ShardCache(self.folder, binary, nice=True, started=self._started(cancelled))
+        folders: dict[str, Path] = {}
+        try:
+            for name, pages in shards.items():
+                if cancelled.is_set():
+                    return
+                shard = cache.shard(name, pages, lambda path: (site / path).read_bytes())
+                folders[name] = self.folder / shard.key
+        except (SearchError, OSError) as error:
+            if not cancelled.is_set() and self.on_done is not None:
+                self.on_done(0.0, str(error))
+            return
+        finally:
+            with self._lock:
+                self._process = None
         if cancelled.is_set():
-            # What it wrote is removed after the next index is made, not now: a build is
-            # waiting for this thread to end.
             return
-        if process.returncode != 0:
-            shutil.rmtree(target, ignore_errors=True)
-            if self.on_done is not None:
-                said = " ".join(stderr.decode(errors="replace").split())[-300:]
-                self.on_done(0.0, f"Pagefind failed (exit {process.returncode}): {said}")
-            return
+        index = ServedIndex(folders, frozenset(folder.name for folder in folders.values()))
         with self._lock:
-            previous, self.current = self.current, target
-        for old in self.folder.iterdir():
-            if old not in (target, previous):
-                shutil.rmtree(old, ignore_errors=True)
+            previous, self.current = self.current, index
+        # The index before is kept while tabs may still load from it.
+        cache.keep_only(index.keys | (previous.keys if previous is not None else frozenset()))
         if self.on_done is not None:
             self.on_done(time.perf_counter() - started, None)
 

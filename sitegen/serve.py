@@ -47,7 +47,13 @@ from sitegen.diagnostics import Diagnostic, Level
 from sitegen.errors import SitegenError
 from sitegen.model import Site
 from sitegen.newsletter import email_of
-from sitegen.search import BUNDLE_FOLDER, SEARCH_DELAY_SECONDS, SearchIndexer
+from sitegen.search import (
+    BUNDLE_FOLDER,
+    SEARCH_DELAY_SECONDS,
+    SearchIndexer,
+    ServedIndex,
+    shards_of,
+)
 from sitegen.urls import output_file
 from sitegen.watch import BuildOutcome, ChangeSet
 
@@ -270,7 +276,7 @@ class SiteView:
 
     output: Path
     base_path: str = "/"
-    search: Path | None = None
+    search: ServedIndex | None = None
     """A search index made in the background, served at `<base_path>pagefind/`."""
 
 
@@ -373,7 +379,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return None  # anything hidden (a .git, .nojekyll)
         root = site.output
         if parts and parts[0] == BUNDLE_FOLDER and site.search is not None:
-            root, parts = site.search, parts[1:]
+            found = site.search.locate(parts[1:])
+            if found is None:
+                return None
+            root, parts = found
         top = os.path.realpath(root)
         real = os.path.realpath(os.path.join(top, *parts))
         if real != top and not real.startswith(top + os.sep):
@@ -621,8 +630,14 @@ class DevServer:
             self.built_site = (outcome.result.site, config)
         warnings = tuple(d for d in outcome.diagnostics if d.level is Level.WARNING)
         self.hub.built(outcome.changed_files, warnings)
-        if config.search and self.indexer is not None:
-            self.indexer.start(site)
+        result = outcome.result
+        if config.search and self.indexer is not None and result is not None and result.state:
+            made = result.state.output.tree.made
+            shards = {
+                name: [(path, made[path].digest) for path in paths if path in made]
+                for name, paths in shards_of(result.site.reports.values()).items()
+            }
+            self.indexer.start(site, shards)
 
     def _indexed(self, seconds: float, problem: str | None) -> None:
         if problem is None and self.indexer is not None and self.site is not None:

@@ -310,14 +310,9 @@ def build_from_saved(
 
     Where that build cannot be trusted, a full build (which still reads the report cache and
     renders only pages whose inputs changed). A build that went through every page after
-    an earlier one, or one that redid many changes, is saved whole for the next. A site
-    with a search index is always built in full: Pagefind indexes every page again when
-    one changed. Raises BuildFailed, as build() does, with output/ left as it was.
+    an earlier one, or one that redid many changes, is saved whole for the next. Raises
+    BuildFailed, as build() does, with output/ left as it was.
     """
-    if config.search:
-        result = build(config, options, reporter, progress=progress)
-        forget_saved_build(config, config.output_path)
-        return result
     inputs = input_stamps(plan_watch(config))
     started = options.current_time()
     session = BuildSession(config, options, ready_twin=False)

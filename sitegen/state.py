@@ -24,6 +24,7 @@ from sitegen.pages import (
     PlannedPage,
 )
 from sitegen.render import PageGroup, ReportSummary, YearView
+from sitegen.search import SearchIndex
 from sitegen.sitemap import Sitemap
 from sitegen.theme import (
     TemplateDigests,
@@ -114,7 +115,7 @@ class PagePlan:
 
 @dataclass(frozen=True, slots=True)
 class GeneratedFiles:
-    """What a build made besides pages and checked of them: feeds, sitemap, links."""
+    """What a build made besides pages and checked of them: feeds, sitemap, search, links."""
 
     feeds: tuple[str, ...]
     """The feeds' paths."""
@@ -122,6 +123,8 @@ class GeneratedFiles:
     """What the link check found in report bodies."""
     sitemap: Sitemap | None = None
     """The sitemap as made last (None where it is not known: it is made whole then)."""
+    search: SearchIndex | None = None
+    """The search index's shards (None: the build made no index)."""
 
 
 @dataclass(frozen=True, slots=True)

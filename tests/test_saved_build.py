@@ -200,18 +200,28 @@ def test_a_report_whose_date_comes_is_built_onto_the_site(
     assert tree(site / "output") == cold_build(site, tmp_path)
 
 
-def test_a_site_with_a_search_index_is_built_in_full_and_not_saved(
+def test_a_site_with_a_search_index_starts_from_the_saved_build_and_indexes_one_shard(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = make_site(tmp_path / "site", site_files(), CONFIG.replace("search = false", ""))
+    files = site_files()
+    files["content/reports/2023/older.md"] = report_text(
+        "An older report.\n", title="Older", date="2023-05-01", tags="[shared]"
+    )
+    site = make_site(tmp_path / "site", files, CONFIG.replace("search = false", ""))
     build(site)
     build(site)
-    assert not list((site / CACHE_DIR).glob("build-*.pickle")), "a build was saved for nothing"
+    assert list((site / CACHE_DIR).glob("build-*.pickle")), "no build was saved"
+    before = stamps(site / "output")
     full = FullBuilds(monkeypatch, site)
-    edit_body(site)
+    edit_body(site)  # a report of 2024
     build_here(site)
-    assert full.count == 1, "Pagefind must index the edited page with all the others"
-    assert (site / "output/pagefind/pagefind-entry.json").is_file()
+    assert full.count == 0, "the saved build was not used"
+    after = stamps(site / "output")
+    shard_2023 = [p for p in before if p.startswith("pagefind/en/2023/")]
+    shard_2024 = [p for p in before if p.startswith("pagefind/en/2024/")]
+    assert shard_2023 and shard_2024
+    assert all(after[p] == before[p] for p in shard_2023), "an unchanged shard was rewritten"
+    assert any(after.get(p) != before[p] for p in shard_2024), "the edited shard was not redone"
     assert tree(site / "output") == cold_build(site, tmp_path)
 
 

@@ -49,11 +49,22 @@ REPORTS = {
 }
 
 
-def read_entry(output: Path) -> dict[str, Any]:
+def read_entry(output: Path, shard: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
-        (output / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8")
+        (output / "pagefind" / shard / "pagefind-entry.json").read_text(encoding="utf-8")
     )
     return data
+
+
+def page_counts(output: Path) -> dict[str, dict[str, int]]:
+    """Each shard's pages by language, read from the shards' entry files."""
+    return {
+        entry.parent.relative_to(output / "pagefind").as_posix(): {
+            lang: info["page_count"]
+            for lang, info in json.loads(entry.read_text(encoding="utf-8"))["languages"].items()
+        }
+        for entry in sorted((output / "pagefind").glob("*/*/pagefind-entry.json"))
+    }
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -87,13 +98,14 @@ def test_search_page_in_every_language_with_nav_link(site: Path) -> None:
 def test_index_holds_every_report_by_language_and_is_recorded_as_made(site: Path) -> None:
     build(site)
     output = site / "output"
-    entry = read_entry(output)
-    assert {lang: v["page_count"] for lang, v in entry["languages"].items()} == {"en": 3, "ko": 1}
+    assert page_counts(output) == {"en/2024": {"en": 3}, "ko/2024": {"ko": 1}}
     assert (output / "pagefind" / "pagefind-ui.js").is_file()
     made = read_manifest(books_of(site))
     assert made is not None
     assert "pagefind/pagefind-ui.js" in made
-    assert "pagefind/pagefind-entry.json" in made
+    assert "pagefind/en/2024/pagefind-entry.json" in made
+    assert "pagefind/ko/2024/pagefind.js" in made
+    assert not (output / "pagefind" / "en" / "2024" / "pagefind-ui.js").exists()
     build(site)  # the index of the last build is sitegen's own: no clash with it
 
 
@@ -114,7 +126,7 @@ def test_builds_are_byte_identical_search_index_included(site: Path, tmp_path: P
     first, second = tmp_path / "one", tmp_path / "two"
     build(site, "--output", str(first))
     build(site, "--output", str(second))
-    assert any(p.startswith("pagefind/filter/") for p in tree(first))
+    assert any(p.startswith("pagefind/en/2024/filter/") for p in tree(first))
     assert tree(first) == tree(second)
 
 
@@ -177,7 +189,7 @@ def test_failing_pagefind_leaves_the_old_site(
     assert tree(site / "output") == before
     monkeypatch.delenv("PAGEFIND_BINARY_PATH")
     build(site)
-    assert read_entry(site / "output")["languages"]["en"]["page_count"] == 2
+    assert read_entry(site / "output", "en/2024")["languages"]["en"]["page_count"] == 2
 
 
 # In the browser: the index is searched as readers search it, under a sub-path.
@@ -266,3 +278,96 @@ def test_browser_lists_every_filter_when_the_first_search_beats_them(
     names = [summary.inner_text() for summary in page.query_selector_all("summary")]
     assert sorted(names) == ["Language", "Places", "Tags"]
     page.close()
+
+
+# The index is made in shards (a language's reports of one year each), searched as one. After
+# `sitegen build` redoes only the shards whose reports changed, the search page still finds
+# exactly what the site holds.
+
+SHARDED = REPORTS | {
+    "content/reports/grain.md": report_text(
+        "The granary stood empty. Granary keepers said the granary had been empty all spring.\n",
+        title="Granary empty in spring",
+        date="2023-04-10",
+        tags="[food]",
+        places="[Hyesan]",
+    ),
+    "content/reports/ferry.md": report_text(
+        "The ferry to the island carried marmots.\n",
+        title="Ferry resumes",
+        date="2023-08-20",
+        tags="[transport]",
+        places="[Rason]",
+    ),
+}
+
+
+@pytest.fixture
+def sharded(tmp_path: Path) -> Iterator[tuple[Path, Served]]:
+    site = make_site(tmp_path / "site", SHARDED, 'title = "Search Test"\n')
+    for served in serve_site(site, tmp_path / "www", "digest/"):
+        yield site, served
+
+
+def fresh_search(browser: Any, url: str, words: str) -> list[str]:
+    """The result links, in order, of a search made in a new browser context (no cache)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url)
+    page.fill(".pagefind-ui__search-input", words)
+    page.wait_for_selector(".pagefind-ui__message")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "!document.querySelector('.pagefind-ui__message').textContent.includes('Searching')"
+    )
+    found = [
+        str(link.get_attribute("href"))
+        for link in page.query_selector_all(".pagefind-ui__result-link")
+    ]
+    context.close()
+    return found
+
+
+def rebuild(site: Path, served: Served) -> None:
+    build(site, "--base-url", served.url, "--output", str(served.output))
+
+
+def test_results_from_two_shards_come_back_in_one_list_best_first(
+    browser: Any, sharded: tuple[Path, Served]
+) -> None:
+    _, served = sharded
+    assert page_counts(served.output) == {
+        "en/2023": {"en": 2},
+        "en/2024": {"en": 3},
+        "ko/2024": {"ko": 1},
+    }
+    found = fresh_search(browser, served.url + "search/", "granary")
+    # The report of 2023 says "granary" four times, the one of 2024 once.
+    assert found == ["/digest/reports/grain/", "/digest/reports/rice/"]
+
+
+def test_edits_reach_the_search_page_through_the_shards_they_change(
+    browser: Any, sharded: tuple[Path, Served]
+) -> None:
+    site, served = sharded
+    url = served.url + "search/"
+    assert fresh_search(browser, url, "marmots") == ["/digest/reports/ferry/"]
+    rail = site / "content/reports/rail.md"
+    rail.write_text(rail.read_text("utf-8").replace("junction", "junction near Zanzibarite"))
+    (site / "content/reports/ferry.md").unlink()
+    fuel = site / "content/reports/fuel.md"
+    fuel.write_text(fuel.read_text("utf-8").replace("date: 2024-03-02", "date: 2023-03-02"))
+    rebuild(site, served)
+    assert page_counts(served.output) == {
+        "en/2023": {"en": 2},
+        "en/2024": {"en": 2},
+        "ko/2024": {"ko": 1},
+    }
+    assert fresh_search(browser, url, "zanzibarite") == ["/digest/reports/rail/"]
+    assert fresh_search(browser, url, "marmots") == []
+    assert fresh_search(browser, url, "diesel") == ["/digest/reports/fuel/"]
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(served.url + "reports/rail/")
+    assert "Zanzibarite" in page.inner_text("article")
+    context.close()

@@ -522,7 +522,11 @@ def test_the_search_index_is_made_in_the_background_and_served(tmp_path: Path) -
             "a search index",
         )
         assert live.server.site is not None and live.server.site.search is not None
-        assert live.server.site.search.is_relative_to(live.server.folder(site))
+        shards = live.server.site.search.shards
+        assert list(shards) == ["en/2024"]
+        assert all(f.is_relative_to(live.server.folder(site)) for f in shards.values())
+        status, _, body = get(live, "/digest/pagefind/en/2024/pagefind-entry.json")
+        assert status == 200 and json.loads(body)["languages"]["en"]["page_count"] >= 1
         status, headers, _ = get(live, "/digest/pagefind/pagefind-ui.js")
         assert status == 200
         assert headers["content-type"].startswith("application/javascript")
@@ -535,31 +539,43 @@ def test_a_build_stops_the_search_index_without_waiting_for_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pid_file = tmp_path / "pid"
-    fake = tmp_path / "pagefind"  # writes part of an index, then takes its time
-    fake.write_text(f'#!/bin/sh\nmkdir -p "$4"\necho $$ > "{pid_file}"\nexec sleep 60\n')
+    fake = tmp_path / "pagefind"  # says its version at once; indexing takes its time
+    fake.write_text(
+        f'#!/bin/sh\n[ "$1" = --version ] && echo "pagefind 0" && exit 0\n'
+        f'echo $$ > "{pid_file}"\nexec sleep 60\n'
+    )
     fake.chmod(0o755)
     monkeypatch.setattr(search, "find_pagefind", lambda: fake)
     root = tmp_path / "site"
-    (root / "output").mkdir(parents=True)
+    (root / "output" / "a").mkdir(parents=True)
+    (root / "output" / "a" / "index.html").write_text("<html lang=en></html>")
+    shards = {"en/2024": [("a/index.html", "d1")]}
     indexer = search.SearchIndexer(root / "indexes", delay=0)
-    indexer.start(root / "output")
+    indexer.start(root / "output", shards)
     wait_until(lambda: pid_file.exists() and pid_file.read_text().strip() != "", "Pagefind")
     pid = int(pid_file.read_text())
-    cancelled = indexer.folder / "1"
-    assert cancelled.is_dir()
     indexer.cancel(wait=False)
     assert indexer._thread is not None  # left to end by itself: the build does not wait
     wait_until(lambda: not Path(f"/proc/{pid}").exists(), "Pagefind killed and reaped")
     assert indexer.current is None
-    # The next index is made as ever; what the stopped one wrote goes once it is.
-    fake.write_text('#!/bin/sh\nmkdir -p "$4"\ntouch "$4/pagefind.js"\n')
+    # The next index is made as ever.
+    fake.write_text(
+        '#!/bin/sh\n[ "$1" = --version ] && echo "pagefind 0" && exit 0\n'
+        'mkdir -p "$4"\ntouch "$4/pagefind.js" "$4/pagefind-ui.js" "$4/pagefind-ui.css"\n'
+    )
     done: list[str | None] = []
     indexer.on_done = lambda seconds, problem: done.append(problem)
-    indexer.start(root / "output")
+    indexer.start(root / "output", shards)
     wait_until(lambda: bool(done), "the next index")
     assert done == [None]
-    assert indexer.current == indexer.folder / "2"
-    assert not cancelled.exists()
+    assert indexer.current is not None
+    folder = indexer.current.shards["en/2024"]
+    assert (folder / "pagefind.js").is_file()
+    assert indexer.current.locate(["en", "2024", "pagefind.js"]) == (folder, ["pagefind.js"])
+    assert indexer.current.locate(["pagefind-ui.js"]) == (folder, ["pagefind-ui.js"])
+    assert indexer.current.locate(["en", "2023", "pagefind.js"]) is None
+    # What the stopped index left half made is gone.
+    assert [p.name for p in indexer.folder.iterdir()] == [folder.name]
     indexer.close()
 
 

@@ -14,7 +14,9 @@ For each size, a corpus from `generate.py` is copied to a scratch folder, then:
    - the report's page on disk changed (the server's folder, .sitegen-cache/serve/<port>/site/,
      polled every 2 ms),
    - the server's `reload` event (read by the event-stream client),
-   - the tab reloaded by itself (a timestamp the page records on each load).
+   - the tab reloaded by itself (a timestamp the page records on each load),
+   - for the body edit, on a site with search, the server's search index holding the edit
+     (the report's shard's `pagefind-entry.json`, as served, changed).
 
 Medians (and the fastest run) of `--runs` runs, printed as a Markdown table. The machine is
 shared: the load average is printed before and after. Needs the venv's Playwright and
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import http.client
 import json
 import os
 import re
@@ -268,8 +271,53 @@ def serve(site: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
             process.wait()
 
 
+def fetch(port: int, path: str) -> tuple[int, bytes, str | None]:
+    """GET a path from the server: status, body and Location."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read(), response.getheader("Location")
+    finally:
+        connection.close()
+
+
+def shard_entry(port: int, report: Report) -> str:
+    """The served path of the search index's entry file of the report's shard."""
+    base = fetch(port, "/")[2] or "/"
+    found = re.search(r"^date: (\d{4})-", report.file.read_text(encoding="utf-8"), re.MULTILINE)
+    assert found, "the report has a date"
+    return f"{base}pagefind/en/{found.group(1)}/pagefind-entry.json"
+
+
+def steady_entry(port: int, path: str, quiet: float) -> bytes:
+    """The entry file once it exists and has not changed for `quiet` seconds."""
+    deadline = time.monotonic() + WAIT
+    last, since = b"", time.monotonic()
+    while time.monotonic() < deadline:
+        status, body, _ = fetch(port, path)
+        now = body if status == 200 else b""
+        if now != last:
+            last, since = now, time.monotonic()
+        elif now and time.monotonic() - since >= quiet:
+            return now
+        time.sleep(0.05)
+    raise TimeoutError(f"{path} never settled")
+
+
+def wait_for_entry(port: int, path: str, before: bytes) -> float:
+    """Poll the entry file until it differs from `before`; the wall time when seen."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        status, body, _ = fetch(port, path)
+        if status == 200 and body != before:
+            return time.time()
+        time.sleep(0.02)
+    raise TimeoutError(f"{path} did not change")
+
+
 def time_serve(
-    site: Path, report: Report, runs: int, browser: bool, pause: float
+    site: Path, report: Report, runs: int, browser: bool, pause: float, search: bool
 ) -> dict[str, dict[str, list[float]]]:
     results: dict[str, dict[str, list[float]]] = {}
     with serve(site) as (_, port), tab(port, report, browser) as reloaded_after:
@@ -279,6 +327,8 @@ def time_serve(
             for label, edit in EDITS.items():
                 for run in range(runs):
                     time.sleep(pause)  # an editor does not save continuously
+                    entry = shard_entry(port, report) if search and edit is edit_word else None
+                    entry_before = steady_entry(port, entry, pause) if entry else b""
                     before = page.read_bytes()
                     saved = save(report, edit(report.original, run + 1))
                     on_disk = wait_for_change(page, before)
@@ -288,6 +338,9 @@ def time_serve(
                     row.setdefault("reload event", []).append(event - saved)
                     if reloaded_after is not None:
                         row.setdefault("tab reloaded", []).append(reloaded_after(saved) - saved)
+                    if entry is not None:
+                        indexed = wait_for_entry(port, entry, entry_before)
+                        row.setdefault("search index", []).append(indexed - saved)
                 save(report, report.original)
                 events.wait_for_reload(time.time() - 0.001)
         finally:
@@ -350,8 +403,9 @@ def main() -> int:
     args = parser.parse_args()
     browser = not args.no_browser and CHROMIUM.is_file()
     lines = [
-        "| reports | edit | save → page on disk | save → reload event | save → tab reloaded |",
-        "| ---: | --- | --- | --- | --- |",
+        "| reports | edit | save → page on disk | save → reload event | save → tab reloaded "
+        "| save → search index |",
+        "| ---: | --- | --- | --- | --- | --- |",
     ]
     build_lines = [
         "| reports | build() after a one-word edit | seconds |",
@@ -367,13 +421,14 @@ def main() -> int:
                 for label, times in time_builds(site, report, args.runs).items():
                     build_lines.append(f"| {size} | {label} | {median_and_min(times)} |")
             print(f"{size} reports: sitegen serve (load {load()})", file=sys.stderr)
-            results = time_serve(site, report, args.runs, browser, args.pause)
+            search = "search = false" not in (site / "sitegen.toml").read_text(encoding="utf-8")
+            results = time_serve(site, report, args.runs, browser, args.pause, search)
         finally:
             report.file.write_text(report.original, encoding="utf-8")
         for label, row in results.items():
             cells = [
                 median_and_min(row[k]) if k in row else "-"
-                for k in ("page on disk", "reload event", "tab reloaded")
+                for k in ("page on disk", "reload event", "tab reloaded", "search index")
             ]
             lines.append(f"| {size} | {label} | " + " | ".join(cells) + " |")
         print(f"{size} reports: done (load {load()})", file=sys.stderr)

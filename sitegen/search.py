@@ -36,7 +36,7 @@ UI_FILES = ("pagefind/pagefind-ui.js", "pagefind/pagefind-ui.css")
 """The files the search page loads, for link checks made before Pagefind has run."""
 TIMEOUT = 600
 """Seconds Pagefind may take before the build gives up."""
-SEARCH_DELAY_SECONDS = 1.0
+SEARCH_DELAY_SECONDS = 0.5
 """The dev server's index starts this long after a build, unless another build starts first."""
 INSTALL_HINT = "install it with pip install 'pagefind[bin]', or set search = false in sitegen.toml"
 

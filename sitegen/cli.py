@@ -5,8 +5,10 @@ The only module that prints or exits.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import json
 import signal
 import threading
 import time
@@ -18,7 +20,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
 from sitegen.build import build
@@ -28,10 +30,15 @@ from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
 from sitegen.editions import edition_file_name, new_edition_text
 from sitegen.errors import SitegenError
 from sitegen.external import check_external_links
+from sitegen.inbox.desk import InboxEntry, dismiss_items, find_entry, inbox_entries
+from sitegen.inbox.drafts import write_draft
+from sitegen.inbox.fetch import FeedOutcome, fetch_feeds
+from sitegen.inbox.page import PAGE_NAME, InboxPage
+from sitegen.inbox.store import STORE_NAME, ignore_store, open_store
 from sitegen.loading import load_reports
 from sitegen.newsletter import email_of, find_edition, write_email
 from sitegen.publish import ignore_built_folders, write_workflow
-from sitegen.serve import DevServer
+from sitegen.serve import DevPage, DevServer
 from sitegen.session import build_from_saved
 from sitegen.urls import slugify_text
 from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder, SiteWatcher, watch_site
@@ -499,7 +506,8 @@ def serve_command(
     output/.
     """
     with _stop_quietly(output):
-        server = _dev_server_or_exit(bind, port, output)
+        inbox = InboxPage(site.resolve(), drafts_shown=drafts)
+        server = _dev_server_or_exit(bind, port, output, {PAGE_NAME: inbox})
         rebuilder = Rebuilder(
             site, BuildOptions(drafts=drafts, future=future), localise=server.localise,
             search_index=False,
@@ -517,15 +525,18 @@ def serve_command(
             server.built(first)
             server.start()
             output.info(f"serving {server.url} (Ctrl-C to stop)")
+            output.info(f"the inbox: {server.origin}/__sitegen/{PAGE_NAME}/")
             if open_browser:
                 webbrowser.open(server.url)
             watch_site(rebuilder, watcher, [printer, server])
     raise SystemExit(0)
 
 
-def _dev_server_or_exit(bind: str, port: int, output: Output) -> DevServer:
+def _dev_server_or_exit(
+    bind: str, port: int, output: Output, pages: dict[str, DevPage] | None = None
+) -> DevServer:
     try:
-        return DevServer(bind, port, log=output.detail, on_search=_search_note(output))
+        return DevServer(bind, port, log=output.detail, on_search=_search_note(output), pages=pages)
     except OSError as error:
         output.err.print(
             Text(f"error: cannot listen on {bind}:{port}: {error.strerror or error}", "bold red")
@@ -564,3 +575,162 @@ def watch_command(site: Path, output: Output, drafts: bool, future: bool) -> Non
 
 WATCH_SEARCH_IDLE = 2.0
 """`sitegen watch` makes the search index once no file has changed for this many seconds."""
+
+
+def _error_exit(output: Output, error: SitegenError) -> NoReturn:
+    output.diagnostics((Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False)
+    raise SystemExit(1)
+
+
+def _inbox_entries(config: SiteConfig) -> tuple[InboxEntry, ...]:
+    if not (config.root / STORE_NAME).is_file():
+        return ()
+    with open_store(config.root) as store:
+        return inbox_entries(config, store.items())
+
+
+def _entry_json(entry: InboxEntry) -> dict[str, Any]:
+    item = entry.item
+    return {
+        "id": item.id,
+        "url": item.url,
+        "title": item.title,
+        "outlet": item.outlet,
+        "lang": item.lang,
+        "published": item.published.isoformat() if item.published else None,
+        "summary": item.summary,
+        "covered": entry.covered_by is not None,
+        "covered_by": entry.covered_by.as_posix() if entry.covered_by else None,
+        "dismissed": entry.dismissed is not None,
+    }
+
+
+@main.group("inbox", invoke_without_command=True)
+@common_options
+@click.option("--all", "show_all", is_flag=True, help="Also list covered and dismissed items.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, for scripts.")
+@click.pass_context
+def inbox_command(
+    context: click.Context, site: Path, output: Output, show_all: bool, as_json: bool
+) -> None:
+    """List the outlets' items that no report covers yet, newest first."""
+    if context.invoked_subcommand is not None:
+        return
+    config = _config_or_exit(site, output, {})
+    try:
+        entries = _inbox_entries(config)
+    except SitegenError as error:
+        _error_exit(output, error)
+    shown = [entry for entry in entries if show_all or entry.is_open]
+    if as_json:
+        click.echo(json.dumps([_entry_json(e) for e in shown], ensure_ascii=False, indent=2))
+        return
+    outlets = max((len(e.item.outlet) for e in shown), default=0)
+    for entry in shown:
+        item = entry.item
+        line = Text(f"{item.id}  {item.day(config.zone).isoformat()}  ")
+        line.append(f"{item.outlet:<{outlets}}  {item.lang:<5} ", style="dim")
+        line.append(item.title)
+        if entry.covered_by is not None:
+            line.append(f"  (covered: {entry.covered_by.as_posix()})", style="green")
+        elif entry.dismissed is not None:
+            reason = f": {entry.dismissed.reason}" if entry.dismissed.reason else ""
+            line.append(f"  (dismissed {entry.dismissed.date.isoformat()}{reason})", style="dim")
+        output.out.print(line)
+    if not entries:
+        output.info("no items yet: `sitegen inbox fetch` asks the feeds in sitegen.toml")
+    elif not shown:
+        output.info(f"nothing open of {len(entries)} items (`sitegen inbox --all` lists them)")
+
+
+@inbox_command.command("fetch")
+@common_options
+def inbox_fetch_command(site: Path, output: Output) -> None:
+    """Fetch every feed of [[inbox.feeds]] and store its items."""
+    config = _config_or_exit(site, output, {})
+    if not config.inbox.feeds:
+        output.err.print(Text("error: no feeds to fetch", style="bold red"))
+        output.info('add some to sitegen.toml: [[inbox.feeds]] name = "…" url = "…" lang = "en"')
+        raise SystemExit(1)
+    failed = 0
+
+    def done(outcome: FeedOutcome, count: int, total: int) -> None:
+        nonlocal failed
+        name = Text(f"{outcome.feed.name}: ", style="bold")
+        if not outcome.ok:
+            failed += 1
+            output.err.print(name + Text("error", style="bold red") + Text(f": {outcome.message}"))
+        else:
+            output.info(f"{outcome.feed.name}: {outcome.message}")
+        for note in outcome.notes:
+            output.err.print(name + Text("note", style="cyan") + Text(f": {note}"))
+        if bar is not None:
+            bar.update(task, completed=count)
+
+    bar: Progress | None = None
+    if output.err.is_terminal and not output.quiet:
+        bar = Progress(
+            TextColumn("fetching feeds"), BarColumn(), MofNCompleteColumn(),
+            console=output.err, transient=True,
+        )  # fmt: skip
+    task = bar.add_task("fetch", total=len(config.inbox.feeds)) if bar is not None else TaskID(0)
+    try:
+        with bar or contextlib.nullcontext(), open_store(config.root) as store:
+            ignore_store(config.root)
+            fetch_feeds(config, store, on_done=done)
+    except SitegenError as error:
+        _error_exit(output, error)
+    except KeyboardInterrupt:
+        output.err.print(Text("interrupted; the feeds fetched so far are stored", style="yellow"))
+        raise SystemExit(130) from None
+    if failed:
+        total = len(config.inbox.feeds)
+        output.err.print(Text(f"failed: {failed} of {total} feeds", style="bold red"))
+        raise SystemExit(1)
+
+
+@inbox_command.command("draft")
+@common_options
+@click.argument("item_id", metavar="ID")
+@click.option("--section", default="reports", show_default=True, help="The section folder.")
+@click.option("--text", "with_text", is_flag=True, help="Also add the article's main text.")
+def inbox_draft_command(
+    site: Path, output: Output, item_id: str, section: str, with_text: bool
+) -> None:
+    """Write a draft report for an item, its source filled in; print its path."""
+    config = _config_or_exit(site, output, {})
+    try:
+        entry = find_entry(_inbox_entries(config), item_id)
+        if entry.covered_by is not None:
+            raise SitegenError(
+                f"item {entry.item.id} is already covered by {entry.covered_by.as_posix()}",
+                hint="edit that report, or remove its link to the item first",
+            )
+        draft = write_draft(config, entry.item, section=section, with_text=with_text)
+    except SitegenError as error:
+        _error_exit(output, error)
+    for note in draft.notes:
+        output.err.print(Text("warning", style="yellow") + Text(f": {note}"))
+    output.out.print(Text(draft.path.relative_to(config.root).as_posix()))
+
+
+@inbox_command.command("dismiss")
+@common_options
+@click.argument("item_ids", metavar="ID...", nargs=-1, required=True)
+@click.option("--reason", default="", help="Why the desk passes on it.")
+def inbox_dismiss_command(
+    site: Path, output: Output, item_ids: tuple[str, ...], reason: str
+) -> None:
+    """Record that the desk will not cover these items (in data/inbox-dismissed.txt)."""
+    config = _config_or_exit(site, output, {})
+    try:
+        entries = _inbox_entries(config)
+        chosen = [find_entry(entries, wanted).item for wanted in item_ids]
+        today = dt.datetime.now(config.zone).date()
+        added = dismiss_items(config.root, chosen, reason, today)
+    except SitegenError as error:
+        _error_exit(output, error)
+    for item in added:
+        output.info(f"dismissed {item.id}  {item.title}")
+    if len(added) < len({item.key for item in chosen}):
+        output.info("the others were dismissed already")

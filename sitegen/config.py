@@ -49,6 +49,34 @@ class EditionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class InboxFeed:
+    """One outlet the desk follows: `[[inbox.feeds]]` in sitegen.toml."""
+
+    name: str
+    """The outlet's name, as drafts credit it (`source.name`)."""
+    url: str
+    """The address of its RSS or Atom feed (http or https)."""
+    lang: str
+    """The language of its items where an entry states none (the site's language by default)."""
+    terms: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(taxonomy, terms) the outlet is usually about, suggested in every draft from it."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboxSettings:
+    """The curation inbox: `[inbox]` and its `[[inbox.feeds]]` in sitegen.toml."""
+
+    feeds: tuple[InboxFeed, ...] = ()
+    """The outlets to follow."""
+    max_items: int = 1000
+    """The most items read from one feed; the rest are left out, with a note."""
+    max_bytes: int = 10_000_000
+    """The largest feed (after decompression) read; a larger one is an error."""
+    timeout: int = 20
+    """Seconds a feed may take to answer before its fetch fails."""
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """Everything sitegen.toml may set. Each field has a default."""
 
@@ -86,6 +114,8 @@ class SiteConfig:
     """Where the reports are, relative to the site's folder."""
     output_dir: str = "output"
     """Where the built site goes, relative to the site's folder."""
+    inbox: InboxSettings = field(default_factory=InboxSettings)
+    """The outlets' feeds that `sitegen inbox` follows."""
 
     @property
     def content_path(self) -> Path:
@@ -111,6 +141,11 @@ class SiteConfig:
     def data_path(self) -> Path:
         """The site's data files."""
         return self.root / "data"
+
+    @property
+    def dismissals_path(self) -> Path:
+        """The inbox's dismissals: under data/, committed with the content, never built."""
+        return self.data_path / "inbox-dismissed.txt"
 
     @property
     def base_path(self) -> str:
@@ -164,6 +199,7 @@ class _ConfigReader:
         self.display = display
         self.overridden = overridden
         self.errors: list[ConfigError] = []
+        self.feed_lines: dict[str, SourceLocation] = {}
 
     def where(self, key: str) -> SourceLocation:
         return SourceLocation(self.display, _key_line(self.text, key))
@@ -190,6 +226,9 @@ class _ConfigReader:
                 self.fail(key, f"unknown setting '{name}'", hint)
                 continue
             kind = known[key].type
+            if kind == "InboxSettings":
+                kwargs[key] = self.inbox(value)
+                continue
             if kind == "Permalinks":
                 if not isinstance(value, dict):
                     self.fail(key, f"'{name}' must be a table: [{name}]")
@@ -220,6 +259,61 @@ class _ConfigReader:
                 continue
             kwargs[key] = value
         return kwargs
+
+    def inbox(self, value: Any) -> InboxSettings:
+        if not isinstance(value, dict):
+            self.fail("inbox", "'inbox' must be a table: [inbox]")
+            return InboxSettings()
+        feeds = value.get("feeds", [])
+        settings = {k: v for k, v in value.items() if k != "feeds"}
+        kwargs = self.fields(settings, InboxSettings, prefix="inbox.")
+        if not isinstance(feeds, list) or not all(isinstance(f, dict) for f in feeds):
+            self.fail("feeds", "'inbox.feeds' must be tables: [[inbox.feeds]]")
+            feeds = []
+        return InboxSettings(
+            feeds=tuple(self.feed(number, table) for number, table in enumerate(feeds)), **kwargs
+        )
+
+    def feed(self, number: int, table: dict[str, Any]) -> InboxFeed:
+        headers = [
+            m.start()
+            for m in re.finditer(r"^[ \t]*\[\[[ \t]*inbox\.feeds[ \t]*\]\]", self.text, re.M)
+        ]
+        line = self.text.count("\n", 0, headers[number]) + 1 if number < len(headers) else None
+        where = SourceLocation(self.display, line)
+        texts: dict[str, str] = {}
+        terms: list[tuple[str, tuple[str, ...]]] = []
+        for key, value in table.items():
+            if key in ("name", "url", "lang"):
+                if isinstance(value, str) and value.strip():
+                    texts[key] = value.strip()
+                else:
+                    self.errors.append(ConfigError(f"feed {key} must be text", where))
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                terms.append((key, tuple(value)))  # taxonomies are checked with the rest
+            else:
+                self.errors.append(
+                    ConfigError(
+                        f"unknown feed setting {key!r}",
+                        where,
+                        "a feed has name, url, lang, and lists of terms (tags, places)",
+                    )
+                )
+        for key in ("name", "url"):
+            if key not in texts and key in table:
+                continue
+            if key not in texts:
+                self.errors.append(ConfigError(f"this feed needs a {key}", where))
+        url = texts.get("url", "")
+        if url and not re.match(r"^https?://[^/\s]+", url, re.I):
+            self.errors.append(ConfigError(f"feed url {url!r} must be http or https", where))
+        lang = texts.get("lang", "")
+        if lang and not is_known_language(lang):
+            self.errors.append(
+                ConfigError(f"unknown language code {lang!r}", where, "use a code like en, ko")
+            )
+        self.feed_lines[texts.get("name", "")] = where
+        return InboxFeed(texts.get("name", ""), url, lang, tuple(terms))
 
 
 def _check_values(config: SiteConfig, reader: _ConfigReader) -> None:
@@ -268,6 +362,28 @@ def _check_values(config: SiteConfig, reader: _ConfigReader) -> None:
         reader.fail("report", "the report permalink must contain {slug}")
     if "{slug}" not in config.permalinks.term:
         reader.fail("term", "the term permalink must contain {slug}")
+    _check_inbox(config.inbox, config.taxonomies, reader)
+
+
+def _check_inbox(inbox: InboxSettings, taxonomies: tuple[str, ...], reader: _ConfigReader) -> None:
+    for name in ("max_items", "max_bytes", "timeout"):
+        if getattr(inbox, name) < 1:
+            reader.fail(name, f"inbox.{name} must be 1 or more")
+    seen: set[str] = set()
+    for feed in inbox.feeds:
+        where = reader.feed_lines.get(feed.name)
+        if feed.name and feed.name in seen:
+            reader.errors.append(ConfigError(f"two feeds are named {feed.name!r}", where))
+        seen.add(feed.name)
+        for taxonomy, _ in feed.terms:
+            if taxonomy not in taxonomies:
+                reader.errors.append(
+                    ConfigError(
+                        f"unknown feed setting {taxonomy!r}",
+                        where,
+                        "a feed has name, url, lang, and lists of terms: " + ", ".join(taxonomies),
+                    )
+                )
 
 
 _SENDER_HINT = 'for example from = "Border Desk <desk@example.org>"'
@@ -297,6 +413,12 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
     kwargs = reader.fields(data, SiteConfig)
     kwargs.update(overrides or {})
     config = SiteConfig(root=root, **kwargs)
+    if any(not feed.lang for feed in config.inbox.feeds):
+        feeds = tuple(
+            feed if feed.lang else dataclasses.replace(feed, lang=config.language)
+            for feed in config.inbox.feeds
+        )
+        config = dataclasses.replace(config, inbox=dataclasses.replace(config.inbox, feeds=feeds))
     _check_values(config, reader)
     if reader.errors:
         raise ConfigErrors(tuple(reader.errors))

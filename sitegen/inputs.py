@@ -43,7 +43,8 @@ class WatchPlan:
     files: tuple[Path, ...]
     """Single files that matter: sitegen.toml."""
     excluded: tuple[Path, ...]
-    """sitegen's own folders, never an edit even where they lie inside a watched folder."""
+    """sitegen's own folders, never an edit even where they lie inside a watched folder, and
+    the inbox's dismissals, which no page shows."""
 
     def is_relevant(self, path: Path) -> bool:
         """Whether an event at this path may change the site."""
@@ -84,7 +85,7 @@ def plan_watch(config: SiteConfig) -> WatchPlan:
         root=root,
         folders=outermost,
         files=(root / CONFIG_NAME,),
-        excluded=(output, swap_folder(output), root / CACHE_DIR),
+        excluded=(output, swap_folder(output), root / CACHE_DIR, config.dismissals_path.resolve()),
     )
 
 

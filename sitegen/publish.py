@@ -101,9 +101,10 @@ jobs:
           print(f"key={prefix}{os.environ['GITHUB_RUN_ID']}-{os.environ['GITHUB_RUN_ATTEMPT']}")
           EOF
       # What the last build left in .sitegen-cache/ (loaded and rendered reports, image
-      # copies, the search index), but the site before last (outputs/*/twin) and the dev
-      # server's folder (serve/). actions/cache leaves out only what stands at the level of
-      # a pattern it takes, hence the two levels.
+      # copies, the search index), but the site before last (outputs/*/twin), the dev
+      # server's folder (serve/) and the pages the search index was made from
+      # (search-pages/, written again where a shard is made). actions/cache leaves out
+      # only what stands at the level of a pattern it takes, hence the two levels.
       - name: Restore the build cache
         id: cache
         uses: actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
@@ -112,6 +113,7 @@ jobs:
             .sitegen-cache/*
             !.sitegen-cache/outputs
             !.sitegen-cache/serve
+            !.sitegen-cache/search-pages
             .sitegen-cache/outputs/*/*
             !.sitegen-cache/outputs/*/twin
           key: ${{ steps.cache-key.outputs.key }}
@@ -130,6 +132,7 @@ jobs:
             .sitegen-cache/*
             !.sitegen-cache/outputs
             !.sitegen-cache/serve
+            !.sitegen-cache/search-pages
             .sitegen-cache/outputs/*/*
             !.sitegen-cache/outputs/*/twin
           key: ${{ steps.cache-key.outputs.key }}

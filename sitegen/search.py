@@ -9,6 +9,7 @@ apart, in the background, by `SearchIndexer`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import gzip
 import hashlib
 import json
@@ -226,6 +227,8 @@ _LEFT_OUT = (
 """Files Pagefind writes into every bundle that the site does not load from a shard."""
 _LISTING = "files.txt"
 """In a shard's cache folder, written last: each file's path and digest, a line each."""
+_MIRRORED = ".pages.txt"
+"""In the folder of a shard's pages: each page's path and digest, a line each."""
 
 
 def shard_name(lang: str, year: int) -> str:
@@ -338,7 +341,7 @@ class ShardCache:
         folder = self.folder / key
         listing = folder / _LISTING
         if not listing.is_file():
-            self._make(folder, pages, read)
+            self._make(name, folder, pages, read)
         files = tuple(
             (path, digest)
             for path, _, digest in (
@@ -353,13 +356,16 @@ class ShardCache:
         return tuple((name, content_digest((folder / name).read_bytes())) for name in UI_NAMES)
 
     def _make(
-        self, folder: Path, pages: Sequence[tuple[str, str]], read: Callable[[str], bytes]
+        self,
+        name: str,
+        folder: Path,
+        pages: Sequence[tuple[str, str]],
+        read: Callable[[str], bytes],
     ) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        site = self._mirror(name, pages, read)
         with tempfile.TemporaryDirectory(dir=self.folder, prefix=".making-") as work:
-            site, bundle = Path(work, "site"), Path(work, "bundle")
-            for path, _ in pages:
-                write_file(site, path, read(path))
+            bundle = Path(work, "bundle")
             index_folder(site, bundle, self.binary, nice=self.nice, started=self.started)
             _sort_bundle(bundle)
             lines = []
@@ -375,6 +381,33 @@ class ShardCache:
             except OSError:
                 if not (folder / _LISTING).is_file():  # not made meanwhile by another build
                     raise
+
+    def _mirror(
+        self, name: str, pages: Sequence[tuple[str, str]], read: Callable[[str], bytes]
+    ) -> Path:
+        """A folder holding exactly the shard's pages, for Pagefind to index.
+
+        Kept between builds beside the cache: only the pages that changed since are written
+        again. Its record is removed while it changes, so a build stopped then leaves no
+        record, and the next one starts the folder again.
+        """
+        site = self.folder.with_name(self.folder.name + "-pages") / name
+        record = site / _MIRRORED
+        before: dict[str, str] = {}
+        if record.is_file():
+            before = dict(line.split("\t", 1) for line in record.read_text("utf-8").splitlines())
+            record.unlink()
+        elif site.exists():
+            shutil.rmtree(site)
+        wanted = dict(pages)
+        for path in before.keys() - wanted.keys():
+            (site / path).unlink(missing_ok=True)
+        for path, digest in pages:
+            if before.get(path) != digest:
+                write_file(site, path, read(path))
+        site.mkdir(parents=True, exist_ok=True)
+        record.write_text("".join(f"{path}\t{digest}\n" for path, digest in pages), "utf-8")
+        return site
 
     def keep_only(self, keys: Iterable[str]) -> None:
         """Remove the shards of the cache but these."""
@@ -402,6 +435,42 @@ def shards_of(reports: Iterable[Report]) -> dict[str, list[str]]:
     return {name: sorted(pages) for name, pages in sorted(shards.items())}
 
 
+PAGES_AT_ONCE = 1200
+"""Pagefind runs on every core while the shards it indexes at once hold at most this many
+pages in all: its memory grows with the pages (about 0.3 MB each), so a site's big shards
+are made one at a time."""
+
+
+def _make_shards(
+    cache: ShardCache,
+    shards: Mapping[str, Sequence[tuple[str, str]]],
+    read: Callable[[str], bytes],
+) -> dict[str, SearchShard]:
+    """These shards, made (or found in the cache) on every core, within PAGES_AT_ONCE."""
+    if len(shards) < 2:
+        return {name: cache.shard(name, pages, read) for name, pages in shards.items()}
+    free = PAGES_AT_ONCE
+    room = threading.Condition()
+
+    def make(name: str, pages: Sequence[tuple[str, str]]) -> SearchShard:
+        nonlocal free
+        need = min(len(pages), PAGES_AT_ONCE)
+        with room:
+            room.wait_for(lambda: free >= need)
+            free -= need
+        try:
+            return cache.shard(name, pages, read)
+        finally:
+            with room:
+                free += need
+                room.notify_all()
+
+    workers = min(len(shards), os.cpu_count() or 1)
+    with concurrent.futures.ThreadPoolExecutor(workers, "sitegen-search") as pool:
+        futures = {name: pool.submit(make, name, pages) for name, pages in shards.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
 def update_index(
     before: SearchIndex | None,
     reports: Iterable[Report],
@@ -415,13 +484,16 @@ def update_index(
     found in the cache). `digest_of` gives a page's digest, `read` its bytes.
     """
     shards: dict[str, SearchShard] = {}
+    to_make: dict[str, list[tuple[str, str]]] = {}
     for name, paths in shards_of(reports).items():
         pages = [(path, digest_of(path)) for path in paths]
         known = before.shards.get(name) if before is not None else None
         if known is not None and known.key == cache.key(name, pages):
             shards[name] = known
         else:
-            shards[name] = cache.shard(name, pages, read)
+            to_make[name] = pages
+    made = _make_shards(cache, to_make, read)
+    shards = {name: shards.get(name) or made[name] for name in sorted(shards.keys() | made.keys())}
     ui = before.ui if before is not None and before.ui else ()
     if not ui and shards:
         ui = cache.ui(next(iter(shards.values())))

@@ -17,6 +17,11 @@ package files, `sitegen/serve_files/`.
 
 It is a BuildListener for `sitegen.watch.watch_site`: told when a build starts (the
 background search index stops) and how it ended (the tabs are told; the index starts).
+
+Pages of the server's own (`DevPage`, such as the inbox at `/__sitegen/inbox/`) are given
+to it by name. A POST to one is carried out only with the secret the server made at start
+(a form field `secret`) and from the server's own origin: no other site open in the
+browser can make the server write files.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import socket
 import sys
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -280,6 +285,44 @@ class SiteView:
     """A search index made in the background, served at `<base_path>pagefind/`."""
 
 
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """A request to one of the server's own pages, `/__sitegen/<name>/<path>`."""
+
+    method: str
+    """GET, HEAD, or POST (a POST only once its origin and secret are checked)."""
+    path: str
+    """What follows `/__sitegen/<name>/`."""
+    query: Mapping[str, str]
+    form: Mapping[str, str]
+    """A POST's form fields (the secret taken out)."""
+    secret: str
+    """The server's secret, for the page to put in its forms."""
+    site: SiteView | None
+    """What the server serves (None until the first build ended)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageAnswer:
+    """A page's answer: HTML or text, or a redirect (303) to `location`."""
+
+    status: int = 200
+    body: str = ""
+    content_type: str = CONTENT_TYPES[".html"]
+    location: str | None = None
+
+
+DevPage = Callable[[PageRequest], PageAnswer]
+"""One of the server's own pages."""
+MAX_FORM_BYTES = 65536
+"""The largest POST body a page is given."""
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+"""The Content-Security-Policy of the server's own pages: no script, never in a frame."""
+
+
 class _HTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
@@ -320,6 +363,56 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self._answer(head=True)
+
+    def do_POST(self) -> None:
+        dev = self.server.dev
+        raw, _, query = self.path.partition("?")
+        name, _, rest = raw.removeprefix(ENDPOINTS).partition("/")
+        page = dev.pages.get(name) if raw.startswith(ENDPOINTS) else None
+        length = self.headers.get("Content-Length", "0")
+        if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+            self.close_connection = True
+            self._plain(413, "the form is too large", False)
+            return
+        body = self.rfile.read(int(length))
+        if not dev.host_allowed(self.headers.get("Host")):
+            self._plain(403, "this server answers only to its own address", False)
+            return
+        if page is None:
+            self._plain(404, "not found", False)
+            return
+        if not dev.same_origin(
+            self.headers.get("Origin"), self.headers.get("Sec-Fetch-Site"), self.headers.get("Host")
+        ):
+            self._plain(403, "refused: the request comes from another site", False)
+            return
+        form = {
+            key: values[-1]
+            for key, values in urllib.parse.parse_qs(body.decode("utf-8", "replace")).items()
+        }
+        if not secrets.compare_digest(form.pop("secret", "").encode(), dev.secret.encode()):
+            self._plain(403, "refused: the request does not carry this server's secret", False)
+            return
+        self._page(page, "POST", rest, query, form, False)
+
+    def _page(
+        self, page: DevPage, method: str, path: str, query: str, form: dict[str, str], head: bool
+    ) -> None:
+        dev = self.server.dev
+        fields = {key: values[-1] for key, values in urllib.parse.parse_qs(query).items()}
+        answer = page(PageRequest(method, path, fields, form, dev.secret, dev.site))
+        self.send_response(answer.status)
+        body = answer.body.encode("utf-8")
+        if answer.location is not None:
+            self.send_header("Location", answer.location)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", PAGE_POLICY)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
 
     def _answer(self, head: bool) -> None:
         dev = self.server.dev
@@ -411,7 +504,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send(404, CONTENT_TYPES[".html"], body + tag, head)
 
     def _endpoint(self, name: str, head: bool) -> None:
-        if name == "events":
+        page_name, _, rest = name.partition("/")
+        page = self.server.dev.pages.get(page_name)
+        if page is not None:
+            query = self.path.partition("?")[2].partition("#")[0]
+            self._page(page, "HEAD" if head else "GET", rest, query, {}, head)
+        elif name == "events":
             self._events(head)
         elif name == "live.js":
             self._send(200, CONTENT_TYPES[".js"], browser_script("live.js"), head)
@@ -504,8 +602,13 @@ class DevServer:
         log: Callable[[str], None] | None = None,
         on_search: Callable[[float, str | None], None] | None = None,
         search_delay: float = SEARCH_DELAY_SECONDS,
+        pages: Mapping[str, DevPage] | None = None,
     ) -> None:
         self.bind = bind
+        self.pages: Mapping[str, DevPage] = dict(pages or {})
+        """The server's own pages by name, at `/__sitegen/<name>/`."""
+        self.secret = secrets.token_urlsafe(32)
+        """Made at start: a POST to a page without it is refused."""
         self.hub = LiveHub()
         self._log = log
         self._on_search = on_search
@@ -568,6 +671,16 @@ class DevServer:
             return True
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         return name.strip("[]").lower() in self._hosts
+
+    def same_origin(self, origin: str | None, fetch_site: str | None, host: str | None) -> bool:
+        """Whether a request comes from the server's own pages (or from no site at all).
+
+        Browsers say where a request comes from in `Origin` and `Sec-Fetch-Site`; the
+        origin must be this server as the request's `Host` names it.
+        """
+        if origin is not None:
+            return host is not None and origin.lower() == f"http://{host}".lower()
+        return fetch_site in (None, "same-origin", "none")
 
     def start(self) -> None:
         """Serve on a thread of its own."""

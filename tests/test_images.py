@@ -214,8 +214,8 @@ def test_every_image_of_the_sample_digest_has_width_and_height(tmp_path: Path) -
     from tests.conftest import ROOT, copy_site
 
     site = copy_site(ROOT, tmp_path / "sample")
-    (site / "sitegen.toml").write_text(
-        (site / "sitegen.toml").read_text(encoding="utf-8") + "\nsearch = false\n", "utf-8"
+    (site / "sitegen.toml").write_text(  # first: after a [table], a key would be the table's
+        "search = false\n" + (site / "sitegen.toml").read_text(encoding="utf-8"), "utf-8"
     )
     build(site)
     seen = 0

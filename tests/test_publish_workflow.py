@@ -316,10 +316,15 @@ def test_the_cache_keeps_what_the_build_reuses_but_the_twin_and_the_dev_server(
     everything = {
         p.relative_to(site).as_posix() for p in (site / ".sitegen-cache").rglob("*") if p.is_file()
     }
-    left_out = {p for p in everything if p.startswith((f"{twin}/", ".sitegen-cache/serve/"))}
+    left_out = {
+        p
+        for p in everything
+        if p.startswith((f"{twin}/", ".sitegen-cache/serve/", ".sitegen-cache/search-pages/"))
+    }
     assert any(p.startswith(f"{twin}/") for p in left_out), "the build made no twin"
     assert any(p.startswith(".sitegen-cache/images/") for p in everything), "no image copies"
     assert any(p.startswith(".sitegen-cache/search/") for p in everything), "no search index"
+    assert any(p.startswith(".sitegen-cache/search-pages/") for p in left_out), "no pages"
 
     assert cached_files(written, site) == everything - left_out
 

@@ -24,7 +24,7 @@ from sitegen import search, serve
 from sitegen.cache import CACHE_DIR
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.output import swap_folder
-from sitegen.serve import DevServer, inject_script, live_script_tag, local_origin
+from sitegen.serve import DevPage, DevServer, inject_script, live_script_tag, local_origin
 from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder, SiteWatcher, watch_site
 from tests.helpers import books_of, make_site, report_text, twin_of
 
@@ -49,12 +49,20 @@ FILES: dict[str, str | bytes] = {
 class LiveSite:
     """`sitegen serve` in this process: the server and the watch loop on threads of their own."""
 
-    def __init__(self, root: Path, *, bind: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        bind: str = "127.0.0.1",
+        port: int = 0,
+        options: BuildOptions | None = None,
+        pages: dict[str, DevPage] | None = None,
+    ) -> None:
         self.root = root
         self.log: list[str] = []
-        self.server = DevServer(bind, port, log=self.log.append, search_delay=0.05)
+        self.server = DevServer(bind, port, log=self.log.append, search_delay=0.05, pages=pages)
         self.rebuilder = Rebuilder(
-            root, BuildOptions(), localise=self.server.localise, search_index=False
+            root, options or BuildOptions(), localise=self.server.localise, search_index=False
         )
         self.outcomes: list[BuildOutcome] = []
         self._condition = threading.Condition()

@@ -32,6 +32,22 @@ class Permalinks:
     """The timeline; each year is below it (`/timeline/2024/`)."""
 
 
+EDITION_PERIODS = ("day", "week", "month")
+"""How often an edition may come out; weeks are ISO weeks, from Monday."""
+
+
+@dataclass(frozen=True, slots=True)
+class EditionSettings:
+    """The `[editions]` table: how often the digest comes out, and its email's addresses."""
+
+    every: str = "week"
+    """The period of one edition: `day`, `week` (an ISO week, from Monday) or `month`."""
+    sender: str = ""
+    """The email's `From` (the table's `from` key), e.g. `Border Desk <desk@example.org>`."""
+    unsubscribe: str = ""
+    """A URL or mailto: address for the email's `List-Unsubscribe` header and footer."""
+
+
 @dataclass(frozen=True, slots=True)
 class LanguageSettings:
     """One language of the site (`[languages.ko]`): the site's title and description in it."""
@@ -114,6 +130,8 @@ class SiteConfig:
     """Make a /search/ page with a full-text index of every report (needs `pagefind[bin]`)."""
     permalinks: Permalinks = field(default_factory=Permalinks)
     """URL patterns."""
+    editions: EditionSettings = field(default_factory=EditionSettings)
+    """The weekly (or daily, or monthly) digest's settings: `[editions]`."""
     content_dir: str = "content"
     """Where the reports are, relative to the site's folder."""
     output_dir: str = "output"
@@ -262,6 +280,19 @@ class _ConfigReader:
                     continue
                 kwargs[key] = Permalinks(**self.fields(value, Permalinks, prefix=f"{name}."))
                 continue
+            if kind == "EditionSettings":
+                if not isinstance(value, dict):
+                    self.fail(key, f"'{name}' must be a table: [{name}]")
+                    continue
+                table = {
+                    ("sender" if k == "from" else k): v for k, v in value.items() if k != "sender"
+                }
+                if "sender" in value:
+                    self.fail("sender", "unknown setting 'editions.sender'", "write from = ...")
+                kwargs[key] = EditionSettings(
+                    **self.fields(table, EditionSettings, prefix=f"{name}.")
+                )
+                continue
             expected: Any = {"str": str, "int": int, "bool": bool}.get(str(kind), tuple)
             if expected is tuple:
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -395,6 +426,21 @@ def _check_values(config: SiteConfig, reader: _ConfigReader) -> None:
         pattern = getattr(config.permalinks, name)
         if not (pattern.startswith("/") and pattern.endswith("/")) or ".." in pattern:
             reader.fail(name, f"permalink {name} {pattern!r} must start and end with '/'")
+    if config.editions.every not in EDITION_PERIODS:
+        reader.fail(
+            "every",
+            f"editions.every {config.editions.every!r} is not a period",
+            'write every = "week", "day" or "month"',
+        )
+    sender = config.editions.sender
+    if sender and not re.fullmatch(r"[^<>@\s]*(?:[^<>@]*<)?[^<>@\s]+@[^<>@\s]+>?", sender):
+        reader.fail("from", f"editions.from {sender!r} is no email address", _SENDER_HINT)
+    unsubscribe = config.editions.unsubscribe
+    if unsubscribe and not re.match(r"^(https?://[^/\s]+|mailto:\S+@\S+)", unsubscribe):
+        reader.fail(
+            "unsubscribe",
+            f"editions.unsubscribe {unsubscribe!r} must be an http(s) URL or a mailto: address",
+        )
     if "{slug}" not in config.permalinks.report:
         reader.fail("report", "the report permalink must contain {slug}")
     if "{slug}" not in config.permalinks.term:
@@ -421,6 +467,9 @@ def _check_inbox(inbox: InboxSettings, taxonomies: tuple[str, ...], reader: _Con
                         "a feed has name, url, lang, and lists of terms: " + ", ".join(taxonomies),
                     )
                 )
+
+
+_SENDER_HINT = 'for example from = "Border Desk <desk@example.org>"'
 
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:

@@ -289,6 +289,62 @@ class LanguageSite:
 
 
 @dataclass(frozen=True, slots=True)
+class EditionPeriod:
+    """The span of time an edition covers, in the site's time zone: [start, end)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    name: str
+    """How `sitegen edition new` writes it: `2024-w40`, `2024-11` or `2024-11-26`."""
+
+    def holds(self, when: dt.datetime) -> bool:
+        """Whether a moment falls in the period."""
+        return self.start <= when < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A report an edition's `picks` names, with the line it is named on."""
+
+    slug: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """One edition of the digest in one language: the editor's note over a period's reports.
+
+    `key` (its file's path under content/) identifies it.
+    """
+
+    key: str
+    file: Path
+    """The source file, as shown to the user."""
+    slug: str
+    lang: str
+    translation_key: str
+    title: str
+    date: dt.datetime
+    period: EditionPeriod
+    period_given: bool
+    """Whether the front matter gives the period (else the one `date` falls in)."""
+    picks: tuple[Pick, ...] | None
+    """The reports named, in order; None: every report of the period, newest first."""
+    summary: str | None
+    draft: bool
+    html: str
+    """The editor's note, rendered."""
+    url: str
+    key_lines: tuple[tuple[str, int], ...] = ()
+    report_keys: tuple[str, ...] = ()
+    """The reports it gathers, in order (found once the site's reports are known)."""
+
+    def line_of(self, key: str) -> int | None:
+        """The line of a front-matter key."""
+        return dict(self.key_lines).get(key)
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
     """The whole site, ready to be planned into pages."""
 
@@ -301,6 +357,14 @@ class Site:
     related: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Report key -> its related reports' keys, most related first (reports with none left
     out)."""
+    editions: Mapping[str, Edition] = field(default_factory=dict)
+    """The published editions by key, newest first."""
+    appearances: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Report key -> the editions that gather it (keys, newest first)."""
+
+    def editions_in(self, lang: str) -> tuple[Edition, ...]:
+        """One language's editions, newest first."""
+        return tuple(edition for edition in self.editions.values() if edition.lang == lang)
 
     def language(self, lang: str) -> LanguageSite:
         """The language of one language."""

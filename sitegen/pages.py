@@ -102,11 +102,11 @@ def _with_stand_ins(
     fingerprinter: Fingerprinter,
 ) -> Mapping[str, object]:
     """A page's context with each list that other pages hold too replaced by its fingerprint."""
-    if not any(type(v) is tuple and holders[id(v)] > 1 for v in context.values()):
+    if not any(type(v) is tuple and holders.get(id(v), 0) > 1 for v in context.values()):
         return context
     replaced: dict[str, object] = {}
     for name, value in context.items():
-        if type(value) is tuple and holders[id(value)] > 1:
+        if type(value) is tuple and holders.get(id(value), 0) > 1:
             known = stand_ins.get(id(value))
             if known is None or known[0] is not value:
                 try:
@@ -138,7 +138,7 @@ def page_digests(
         if view is not None:
             fingerprinter.share(view, reports.digest(view))
         for value in job.context.values():
-            if type(value) is tuple:
+            if type(value) is tuple and value:  # () is one object, whichever page holds it
                 holders[id(value)] = holders.get(id(value), 0) + 1
                 for item in value:
                     if type(item) is ReportSummary:  # a list page's reports

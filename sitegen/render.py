@@ -17,8 +17,10 @@ from typing import Any, NamedTuple
 import jinja2
 
 from sitegen.config import SiteConfig
+from sitegen.content.discover import EDITIONS_FOLDER
 from sitegen.errors import SitegenError, SourceLocation, TemplateError
 from sitegen.model import (
+    Edition,
     Heading,
     Image,
     LanguageSite,
@@ -158,6 +160,43 @@ class ReportView(ReportSummary):
 
 
 @dataclass(frozen=True, slots=True)
+class EditionLink:
+    """What lists (the archive, the home page, a report's page) show of an edition."""
+
+    key: str
+    url: str
+    title: str
+    lang: str
+    date: Any
+    summary: str | None
+    first_day: Any
+    """The first day of its period."""
+    last_day: Any
+    """The last day of its period."""
+    count: int
+    """How many reports it gathers."""
+
+
+def edition_link(edition: Edition) -> EditionLink:
+    """What lists show of an edition."""
+    period = edition.period
+    last = (period.end - dt.timedelta(microseconds=1)).date()
+    return EditionLink(
+        edition.key, edition.url, edition.title, edition.lang, edition.date, edition.summary,
+        period.start.date(), last, len(edition.report_keys),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class EditionView(EditionLink):
+    """An edition's own page (and its feed entry, and its email): the note, then its reports."""
+
+    html: str = ""
+    """The editor's note."""
+    reports: tuple[ReportSummary, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class LanguageView:
     """One language's part of the site, for navigation."""
 
@@ -173,6 +212,8 @@ class LanguageView:
     """The language's Atom feed (`/feed.xml`, `/ko/feed.xml`)."""
     corrections_url: str = ""
     """The language's page of corrections."""
+    editions_url: str | None = None
+    """The archive of the digest's editions, where the language has editions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,7 +509,9 @@ def _article_json(
     return script_json(news_article(report, site, config, terms))
 
 
-def _language_view(language: LanguageSite, search: bool = False) -> LanguageView:
+def _language_view(
+    language: LanguageSite, search: bool = False, editions: bool = False
+) -> LanguageView:
     return LanguageView(
         language.lang,
         language_name(language.lang),
@@ -478,7 +521,13 @@ def _language_view(language: LanguageSite, search: bool = False) -> LanguageView
         language.prefix + "/search/" if search else None,
         feed_url=feed_path(language.prefix + "/"),
         corrections_url=corrections_path(language.prefix),
+        editions_url=editions_path(language.prefix) if editions else None,
     )
+
+
+def editions_path(prefix: str) -> str:
+    """The archive of one language's editions (`/editions/`, `/ko/editions/`)."""
+    return f"{prefix}/{EDITIONS_FOLDER}/"
 
 
 def _paginate(base_url: str, count: int, per_page: int) -> list[tuple[int, str, slice]]:
@@ -509,11 +558,13 @@ class PageGroup(NamedTuple):
 
     kind: str
     """report, home, taxonomy, term, timeline (its years too), corrections, search, page (a
-    page of the theme's own, from a template alone) or 404."""
+    page of the theme's own, from a template alone), editions (the archive), editions_feed,
+    edition or 404."""
     lang: str = ""
     """The language, but for a report's page (its key says) and the 404 page."""
     name: str = ""
-    """A report's key, a taxonomy's name (taxonomy, term) or a template's (page)."""
+    """A report's or edition's key, a taxonomy's name (taxonomy, term) or a template's
+    (page)."""
     slug: str = ""
     """A term's slug."""
 
@@ -525,8 +576,12 @@ lists show of a report), ("body", key), ("reports", lang) (a language's reports,
 taxonomy, slug) (one term, or its absence), ("timeline", lang) (its years, months and
 entries), ("years", lang) (which years it has), ("related", key) (a report's related
 reports, in order), ("corrections", lang) (its reports with corrections, in order),
-("shards", lang) (the shards of its search index), ("template", name) (a page template,
-with all it draws on) or ("languages",) (the site's languages and their navigation)."""
+("shards", lang) (the shards of its search index), ("template", name) (a page template, with
+all it draws on), ("languages",) (the site's languages and their navigation), ("edition",
+key) (one edition: its note, period and reports), ("editions", lang) (a language's
+editions), ("latest_edition", lang) (its newest edition), ("edition_versions", translation
+key) (an edition's versions in every language) or ("appearances", key) (the editions that
+gather a report)."""
 
 
 class PagePlanner:
@@ -556,7 +611,11 @@ class PagePlanner:
         self._years_before = {year.url: year for year in years}
         self._moved = moved
         self._entries_before: dict[str, TimelineEntry] | None = None
-        self.languages = {e.lang: _language_view(e, config.search) for e in site.languages}
+        with_editions = {edition.lang for edition in site.editions.values()}
+        self.languages = {
+            e.lang: _language_view(e, config.search, e.lang in with_editions)
+            for e in site.languages
+        }
         self.site_views = {
             lang: SiteView(
                 config.title_in(lang),
@@ -605,6 +664,12 @@ class PagePlanner:
         for language in self.site.languages:
             lang = language.lang
             yield PageGroup("home", lang)
+            editions = self.site.editions_in(lang)
+            if editions:
+                yield PageGroup("editions", lang)
+                yield PageGroup("editions_feed", lang)
+            for edition in editions:
+                yield PageGroup("edition", lang, edition.key)
             keys: Iterable[str] = language.report_keys
             if reports is not None:
                 on_site = self.site.reports
@@ -657,6 +722,12 @@ class PagePlanner:
             self._plan_search(language)
         elif kind == "page":
             self._plan_template_page(language, group.name)
+        elif kind == "editions":
+            self._plan_editions(language)
+        elif kind == "editions_feed":
+            self._plan_editions_feed(language)
+        elif kind == "edition":
+            self._plan_edition(language, self.site.editions[group.name])
         else:
             index = next(i for i, t in enumerate(language.taxonomies) if t.name == group.name)
             if kind == "taxonomy":
@@ -742,23 +813,78 @@ class PagePlanner:
 
     def _plan_home(self, language: LanguageSite) -> None:
         self._read("reports", language.lang)
+        self._read("latest_edition", language.lang)
+        editions = self.site.editions_in(language.lang)
         home_urls = self._per_language_urls(lambda e: e.prefix + "/")
         title = self.config.title_in(language.lang)
         self._paged_list(
             "home", language.prefix + "/", "home.html", title, language,
             language.report_keys, self._alternates(home_urls),
+            latest_edition=edition_link(editions[0]) if editions else None,
         )  # fmt: skip
 
     def _plan_report(self, language: LanguageSite, key: str) -> None:
         report = self.site.reports[key]
         self._read("body", key)
         self._read("related", key)
+        self._read("appearances", key)
         related = self._reports_of(self.site.related.get(key, ()))
         view = _report_view(self.summary(key), self.site, self.config, related)
         urls = {report.lang: report.url} | {v.lang: v.url for v in view.versions}
+        editions = self.site.editions
         self._add(
             "report", report.url, "report.html", report.title, language,
             self._alternates(dict(sorted(urls.items()))), (report.file,), report=view,
+            editions=tuple(edition_link(editions[k]) for k in self.site.appearances.get(key, ())),
+        )  # fmt: skip
+
+    def edition_view(self, edition: Edition) -> EditionView:
+        """An edition with its note and the summaries of its reports, in order."""
+        self._read("edition", edition.key)
+        link = edition_link(edition)
+        fields = {name: getattr(link, name) for name in EditionLink.__dataclass_fields__}
+        return EditionView(
+            **fields, html=edition.html, reports=self._reports_of(edition.report_keys)
+        )
+
+    def _plan_editions(self, language: LanguageSite) -> None:
+        """The archive of a language's editions, newest first, paginated."""
+        self._read("editions", language.lang)
+        links = tuple(map(edition_link, self.site.editions_in(language.lang)))
+        base = editions_path(language.prefix)
+        urls = {
+            lang: view.editions_url for lang, view in self.languages.items() if view.editions_url
+        }
+        pages = _paginate(base, len(links), self.config.per_page)
+        for number, url, part in pages:
+            self._add(
+                "editions", url, "editions.html", "editions", language,
+                self._alternates(urls) if number == 1 else (), editions=links[part],
+                pagination=_pagination(base, number, len(pages)), feed_url=feed_path(base),
+            )  # fmt: skip
+
+    def _plan_editions_feed(self, language: LanguageSite) -> None:
+        """The Atom feed of a language's editions, each entry an edition's whole content."""
+        self._read("editions", language.lang)
+        editions = self.site.editions_in(language.lang)[: self.config.feed_entries]
+        base = editions_path(language.prefix)
+        self._add(
+            "editions_feed", feed_path(base), "editions_feed.xml", "editions", language,
+            editions=tuple(self.edition_view(edition) for edition in editions),
+            archive_url=base,
+        )  # fmt: skip
+
+    def _plan_edition(self, language: LanguageSite, edition: Edition) -> None:
+        self._read("edition_versions", edition.translation_key)
+        versions = {
+            other.lang: other.url
+            for other in self.site.editions.values()
+            if other.translation_key == edition.translation_key
+        }
+        self._add(
+            "edition", edition.url, "edition.html", edition.title, language,
+            self._alternates(dict(sorted(versions.items()))), (edition.file,),
+            edition=self.edition_view(edition), archive_url=editions_path(language.prefix),
         )  # fmt: skip
 
     def _plan_search(self, language: LanguageSite) -> None:

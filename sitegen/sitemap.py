@@ -132,6 +132,12 @@ def _last_changes(site: Site, before: SitemapBefore | None) -> dict[str, dt.date
             language_last = newest(language.report_keys)
         last[language.prefix + "/"] = last[language.timeline_url] = language_last
         last[corrections_path(language.prefix)] = newest(language.corrected)
+    archives: dict[str, dt.datetime] = {}
+    for edition in site.editions.values():
+        last[edition.url] = edition.date
+        archive = edition.url.rsplit("/", 2)[0] + "/"  # /editions/x/ -> /editions/
+        archives[archive] = max(archives.get(archive, edition.date), edition.date)
+    last.update(archives)
     return last
 
 

@@ -40,7 +40,7 @@ class ReportErrors(ContentError):
         self.errors = errors
 
 
-class _Checker:
+class FieldChecker:
     """Reads fields out of front matter, noting each problem with the key's line."""
 
     def __init__(self, source: SourceFile, matter: FrontMatter) -> None:
@@ -50,20 +50,24 @@ class _Checker:
         self.warnings: list[Diagnostic] = []
 
     def at(self, key: str) -> SourceLocation:
+        """Where a front-matter key is (line 1 where it is not given)."""
         return SourceLocation(self.source.display, self.matter.key_lines.get(key, 1))
 
     def fail(self, key: str, message: str, hint: str | None = None) -> None:
+        """Note an error at a key's line."""
         self.errors.append(ContentError(message, self.at(key), hint))
 
     def warn(self, key: str, message: str, hint: str | None = None) -> None:
+        """Note a warning at a key's line."""
         self.warnings.append(Diagnostic(Level.WARNING, message, self.at(key), hint))
 
     def text(self, key: str, value: Any, label: str | None = None) -> str | None:
+        """A value that must be text, stripped; None (and an error) where it is not."""
         label = label or key
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.fail(key, f"{label} must be text, not {_describe(value)}")
+            self.fail(key, f"{label} must be text, not {describe_value(value)}")
             return None
         if not isinstance(value, str):
             self.fail(key, f"{label} must be text, not the number {value}", f'write "{value}"')
@@ -75,9 +79,10 @@ class _Checker:
         return stripped
 
     def mapping(self, key: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any] | None:
+        """A value that must be a set of the `allowed` fields."""
         if not isinstance(value, dict):
             example = ", ".join(f"{k}: ..." for k in allowed[:2])
-            self.fail(key, f"{key} must be a set of fields, not {_describe(value)}", example)
+            self.fail(key, f"{key} must be a set of fields, not {describe_value(value)}", example)
             return None
         for name in value:
             if name not in allowed:
@@ -87,6 +92,7 @@ class _Checker:
         return value
 
     def http_url(self, key: str, value: Any, label: str) -> str | None:
+        """A value that must be an http(s) URL."""
         url = self.text(key, value, label)
         if url is not None and not _HTTP_RE.match(url):
             self.fail(key, f"{label} {url!r} must be an http:// or https:// address")
@@ -94,6 +100,7 @@ class _Checker:
         return url
 
     def language(self, key: str, value: Any, label: str) -> str | None:
+        """A value that must be a language code Babel knows."""
         code = self.text(key, value, label)
         if code is not None and not is_known_language(code):
             self.fail(key, f"{label} {code!r} is not a language code", "use e.g. en, ko, ja, zh")
@@ -101,7 +108,8 @@ class _Checker:
         return code
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """What kind of value this is, in words, for messages."""
     if value is None:
         return "empty"
     if isinstance(value, bool):
@@ -115,7 +123,7 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
-def _terms(check: _Checker, taxonomy: str, value: Any) -> tuple[str, ...]:
+def _terms(check: FieldChecker, taxonomy: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -126,7 +134,7 @@ def _terms(check: _Checker, taxonomy: str, value: Any) -> tuple[str, ...]:
             return ()
         value = [value]
     if not isinstance(value, list):
-        check.fail(taxonomy, f"{taxonomy} must be a list of text, not {_describe(value)}")
+        check.fail(taxonomy, f"{taxonomy} must be a list of text, not {describe_value(value)}")
         return ()
     terms: list[str] = []
     for item in value:
@@ -139,11 +147,11 @@ def _terms(check: _Checker, taxonomy: str, value: Any) -> tuple[str, ...]:
                 f'write "{item}" in quotes',
             )
         else:
-            check.fail(taxonomy, f"{taxonomy} holds {_describe(item)}; terms must be text")
+            check.fail(taxonomy, f"{taxonomy} holds {describe_value(item)}; terms must be text")
     return tuple(terms)
 
 
-def _date(check: _Checker, key: str, value: Any, config: SiteConfig) -> Any:
+def _date(check: FieldChecker, key: str, value: Any, config: SiteConfig) -> Any:
     try:
         return parse_datetime(value, config.zone)
     except DateProblem as problem:
@@ -153,7 +161,7 @@ def _date(check: _Checker, key: str, value: Any, config: SiteConfig) -> Any:
     return None
 
 
-def _image(check: _Checker, value: Any, config: SiteConfig, report_url: str) -> Image | None:
+def _image(check: FieldChecker, value: Any, config: SiteConfig, report_url: str) -> Image | None:
     fields = check.mapping("image", value, IMAGE_KEYS)
     if fields is None:
         return None
@@ -196,7 +204,7 @@ def _find_image(src: str, folder: Path, config: SiteConfig) -> tuple[Path, str |
     return None
 
 
-def _source(check: _Checker, value: Any) -> Source | None:
+def _source(check: FieldChecker, value: Any) -> Source | None:
     fields = check.mapping("source", value, SOURCE_KEYS)
     if fields is None:
         return None
@@ -217,7 +225,7 @@ def _outlet(source: Source | None) -> tuple[str, ...]:
     return () if source is None else (unicodedata.normalize("NFC", " ".join(source.name.split())),)
 
 
-def _translations(check: _Checker, value: Any) -> tuple[ExternalTranslation, ...]:
+def _translations(check: FieldChecker, value: Any) -> tuple[ExternalTranslation, ...]:
     if not isinstance(value, list):
         check.fail("translations", "translations must be a list of {lang, url}")
         return ()
@@ -269,7 +277,7 @@ def _correction(
     if not isinstance(item, dict):
         return None, [
             ContentError(
-                f"a correction must be {{date, text}}, not {_describe(item)}", where, example
+                f"a correction must be {{date, text}}, not {describe_value(item)}", where, example
             )
         ]
     problems = [
@@ -307,7 +315,7 @@ def _correction(
 
 
 def _corrections(
-    check: _Checker, value: Any, text: str, date: dt.datetime | None, config: SiteConfig
+    check: FieldChecker, value: Any, text: str, date: dt.datetime | None, config: SiteConfig
 ) -> tuple[Correction, ...]:
     if not isinstance(value, list):
         check.fail(
@@ -327,7 +335,8 @@ def _corrections(
     return tuple(sorted(found, key=lambda c: (c.date, c.line)))
 
 
-def _slug(check: _Checker, value: Any, stem: str) -> str | None:
+def slug_field(check: FieldChecker, value: Any, stem: str) -> str | None:
+    """The slug given (checked), or made from the file name."""
     if value is None:
         slug = slugify_text(stem)
         if not slug:
@@ -346,7 +355,7 @@ def _slug(check: _Checker, value: Any, stem: str) -> str | None:
     return text.lower()
 
 
-def _warn_unknown_keys(check: _Checker, data: dict[str, Any], known: tuple[str, ...]) -> None:
+def _warn_unknown_keys(check: FieldChecker, data: dict[str, Any], known: tuple[str, ...]) -> None:
     for key in data:
         if key in known:
             continue
@@ -399,7 +408,7 @@ def validate_report(
     """Validate a report's text; raise ReportErrors (or a ContentError) naming every problem."""
     matter = split_front_matter(text, source.display)
     data = matter.data
-    check = _Checker(source, matter)
+    check = FieldChecker(source, matter)
     known = BASE_KEYS + config.taxonomies
 
     title = check.text("title", data.get("title"))
@@ -451,7 +460,7 @@ def validate_report(
     if "translation_key" in data:
         translation_key = check.text("translation_key", data["translation_key"]) or translation_key
 
-    slug = _slug(check, data.get("slug"), source.stem)
+    slug = slug_field(check, data.get("slug"), source.stem)
     url = ""
     if slug is not None:
         url = language_prefix(lang, config.language) + fill_pattern(
@@ -477,7 +486,7 @@ def validate_report(
     )
     draft = data.get("draft", False)
     if not isinstance(draft, bool):
-        check.fail("draft", f"draft must be true or false, not {_describe(draft)}")
+        check.fail("draft", f"draft must be true or false, not {describe_value(draft)}")
         draft = False
 
     _warn_unknown_keys(check, data, known)

@@ -7,14 +7,19 @@ import datetime as dt
 import re
 import zoneinfo
 from collections.abc import Callable
-from pathlib import PurePosixPath
 from typing import Any
 
 from sitegen.config import SiteConfig
 from sitegen.content.dates import DATE_HINT, DateProblem, parse_datetime
 from sitegen.content.discover import EDITIONS_FOLDER, SourceFile
 from sitegen.content.frontmatter import split_front_matter
-from sitegen.content.report import FieldChecker, ReportErrors, describe_value, slug_field
+from sitegen.content.report import (
+    FieldChecker,
+    ReportErrors,
+    describe_value,
+    language_fields,
+    slug_field,
+)
 from sitegen.diagnostics import Diagnostic
 from sitegen.errors import ContentError, SourceLocation
 from sitegen.model import Edition, EditionPeriod, Pick
@@ -185,15 +190,7 @@ def validate_edition(
     if not isinstance(draft, bool):
         check.fail("draft", f"draft must be true or false, not {describe_value(draft)}")
         draft = False
-    lang = source.lang_suffix or config.language
-    if "lang" in data:
-        given = check.language("lang", data["lang"], "lang")
-        if given is not None and source.lang_suffix and given != source.lang_suffix:
-            check.fail("lang", f"lang {given!r} differs from the file name's .{source.lang_suffix}")
-        lang = given or lang
-    translation_key = str(PurePosixPath(source.key).parent / source.stem)
-    if "translation_key" in data:
-        translation_key = check.text("translation_key", data["translation_key"]) or translation_key
+    lang, translation_key = language_fields(check, data, source, config)
     slug = slug_field(check, data.get("slug"), source.stem)
     for key in data:
         if key not in EDITION_KEYS:

@@ -335,6 +335,22 @@ def _corrections(
     return tuple(sorted(found, key=lambda c: (c.date, c.line)))
 
 
+def language_fields(
+    check: FieldChecker, data: dict[str, Any], source: SourceFile, config: SiteConfig
+) -> tuple[str, str]:
+    """A file's language (`lang`, or its name's `.ko`) and the key its versions share."""
+    lang = source.lang_suffix or config.language
+    if "lang" in data:
+        given = check.language("lang", data["lang"], "lang")
+        if given is not None and source.lang_suffix and given != source.lang_suffix:
+            check.fail("lang", f"lang {given!r} differs from the file name's .{source.lang_suffix}")
+        lang = given or lang
+    translation_key = str(PurePosixPath(source.key).parent / source.stem)
+    if "translation_key" in data:
+        translation_key = check.text("translation_key", data["translation_key"]) or translation_key
+    return lang, translation_key
+
+
 def slug_field(check: FieldChecker, value: Any, stem: str) -> str | None:
     """The slug given (checked), or made from the file name."""
     if value is None:
@@ -449,17 +465,7 @@ def validate_report(
     summary = check.text("summary", data.get("summary"))
     terms = tuple((tax, _terms(check, tax, data.get(tax))) for tax in config.taxonomies)
 
-    lang = source.lang_suffix or config.language
-    if "lang" in data:
-        given = check.language("lang", data["lang"], "lang")
-        if given is not None and source.lang_suffix and given != source.lang_suffix:
-            check.fail("lang", f"lang {given!r} differs from the file name's .{source.lang_suffix}")
-        lang = given or lang
-
-    translation_key = str(PurePosixPath(source.key).parent / source.stem)
-    if "translation_key" in data:
-        translation_key = check.text("translation_key", data["translation_key"]) or translation_key
-
+    lang, translation_key = language_fields(check, data, source, config)
     slug = slug_field(check, data.get("slug"), source.stem)
     url = ""
     if slug is not None:

@@ -66,13 +66,16 @@ class _ReportDigests:
     A view or summary is its report (which its source digest stands for) and what comes
     from the site around it (its other versions, its terms) and from the image stage
     (sizes, variants); a view adds the rendered body. That site part is fingerprinted
-    once per report, for its summary and its view. A view adds its related reports' digests.
+    once per report, for its summary and its view. A view adds its related reports'
+    summaries, fingerprinted by value: an edit of one report's body is no change to the
+    pages that list it among their related reports.
     """
 
     def __init__(self, fingerprinter: Fingerprinter, sources: Mapping[str, Report]) -> None:
         self.fingerprinter = fingerprinter
         self.sources = sources
         self._parts: dict[str, bytes] = {}
+        self._values: dict[str, bytes] = {}
 
     def digest(self, view: ReportSummary) -> bytes | None:
         """None where the report has no source digest."""
@@ -88,11 +91,19 @@ class _ReportDigests:
         if isinstance(view, ReportView):
             hasher.update(b"view\0" + view.html.encode("utf-8", "surrogatepass"))
             for related in view.related:  # the related reports it lists, as lists show them
-                found = self.digest(related)
-                if found is None:
-                    return None
-                hasher.update(b"related\0" + found)
+                hasher.update(b"related\0" + self.summary_value(related))
         return hasher.digest()
+
+    def summary_value(self, summary: ReportSummary) -> bytes:
+        """A summary's fingerprint by value: what lists show, and never its report's body."""
+        found = self._values.get(summary.key)
+        if found is None:
+            fields = tuple(
+                tuple(summary.extra.items()) if name == "extra" else getattr(summary, name)
+                for name in ReportSummary.__dataclass_fields__
+            )
+            found = self._values[summary.key] = self.fingerprinter.digest(fields)
+        return found
 
 
 def _with_stand_ins(

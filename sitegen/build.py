@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import jinja2
 
@@ -21,10 +22,11 @@ from sitegen.cache import (
     output_books,
 )
 from sitegen.config import BuildOptions, SiteConfig
-from sitegen.content.discover import plain_source
+from sitegen.content.discover import EDITIONS_FOLDER, edition_source, plain_source
 from sitegen.deps import PageReads, changed_dependencies, site_terms
 from sitegen.destination import Destination
 from sitegen.diagnostics import Diagnostic, Reporter
+from sitegen.editions import place_editions
 from sitegen.errors import SitegenError, SourceLocation
 from sitegen.feeds import build_feeds
 from sitegen.images import make_variants, prepare_images, variant_paths
@@ -32,7 +34,15 @@ from sitegen.indexes import build_site, update_site
 from sitegen.links import (
     find_broken_links,
 )
-from sitegen.loading import Progress, load_report_file, load_report_files, reports_loaded
+from sitegen.loading import (
+    LoadedEdition,
+    Progress,
+    load_edition_file,
+    load_edition_files,
+    load_report_file,
+    load_report_files,
+    reports_loaded,
+)
 from sitegen.model import Report, Site
 from sitegen.output import (
     OutputFile,
@@ -83,14 +93,25 @@ def report_shape(report: Report) -> Report:
 
 
 def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | None:
-    """The changed report files, loaded, and whether templates changed.
+    """The changed report and edition files, loaded, and whether templates changed.
 
     None where anything else changed (a page template came or went among them).
     """
     loaded: dict[str, LoadedReport | None] = {}
+    editions: dict[str, LoadedEdition | None] = {}
     templates = False
     folders: tuple[Path, ...] | None = None
+    editions_folder = previous.config.content_path / EDITIONS_FOLDER
     for path in paths:
+        if path.absolute().is_relative_to(editions_folder.absolute()):
+            edition = edition_source(path, previous.config)
+            if edition is not None and edition.path.is_file():
+                editions[edition.key] = load_edition_file(edition, previous.config)
+            elif edition is not None and not edition.path.exists():
+                editions[edition.key] = None
+            elif path.is_dir() or edition is not None or not path.exists():
+                return None  # a folder of editions came or went
+            continue  # a file beside the editions that is none
         source = plain_source(path, previous.config)
         if source is None:
             if folders is None:
@@ -116,7 +137,9 @@ def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | N
             or report_shape(entry.report) != report_shape(before.report)
         ):
             bodies_only = False
-    return SiteChanges(loaded, bodies_only, templates)
+    if editions:  # edition pages may come or go
+        bodies_only = False
+    return SiteChanges(loaded, bodies_only, templates, editions)
 
 
 def _template_folders(config: SiteConfig) -> tuple[Path, ...]:
@@ -269,7 +292,19 @@ def load_sources(
             progress=request.progress,
             known=known,
         )
-        return LoadedSources(loaded, frozenset(k for k, e in loaded.items() if e.diagnostics))
+        editions = load_edition_files(request.config)
+        for edition in editions.values():
+            request.reporter.extend(edition.diagnostics)
+        noted = frozenset(k for k, e in loaded.items() if e.diagnostics)
+        return LoadedSources(loaded, noted, MappingProxyType(editions))
+    editions = dict(previous.sources.editions)
+    for key, loaded_edition in changes.editions.items():
+        if loaded_edition is None:
+            editions.pop(key, None)
+        else:
+            editions[key] = loaded_edition
+    for key in sorted(editions):
+        request.reporter.extend(editions[key].diagnostics)
     reports = dict(previous.sources.reports)
     for key, entry in changes.reports.items():
         if entry is None:
@@ -281,7 +316,7 @@ def load_sources(
     }
     for key in sorted(noted):
         request.reporter.extend(reports[key].diagnostics)
-    return LoadedSources(reports, noted)
+    return LoadedSources(reports, noted, MappingProxyType(editions))
 
 
 def make_model(
@@ -299,14 +334,16 @@ def make_model(
         vocabulary = load_vocabulary(config)
         made = build_site(reports, config, request.options, vocabulary)
         reporter.extend(made.diagnostics)
-        return SiteModel(made.site, made.diagnostics, vocabulary)
+        return _with_editions(request, SiteModel(made.site, made.diagnostics, vocabulary), sources)
     old = previous.model
     prepared = {
         key: prepare_images(entry.report, config, reporter)
         for key, entry in changes.reports.items()
         if entry is not None and entry.report is not None
     }
-    if changes.bodies_only:
+    if not changes.reports:  # editions alone changed
+        model = old
+    elif changes.bodies_only:
         by_key = dict(old.site.reports)
         by_key.update((key, report) for key, report in prepared.items() if key in by_key)
         model = dataclasses.replace(old, site=dataclasses.replace(old.site, reports=by_key))
@@ -331,7 +368,24 @@ def make_model(
         made = build_site(every, config, request.options, old.vocabulary, old.site, changes.keys)
         model = SiteModel(made.site, made.diagnostics, old.vocabulary)
     reporter.extend(model.diagnostics)
-    return model
+    return _with_editions(request, model, sources)
+
+
+def _with_editions(request: BuildRequest, model: SiteModel, sources: LoadedSources) -> SiteModel:
+    """The model with the editions placed on the site (each with the reports it gathers)."""
+    site = model.site
+
+    def unpublished() -> dict[tuple[str, str], Report]:
+        return {
+            (report.lang, report.slug): report
+            for entry in sources.reports.values()
+            if (report := entry.report) is not None and report.key not in site.reports
+        }
+
+    editions = (entry.edition for entry in sources.editions.values() if entry.edition)
+    placed, diagnostics = place_editions(site, editions, request.options, unpublished)
+    request.reporter.extend(diagnostics)
+    return dataclasses.replace(model, site=placed, edition_diagnostics=diagnostics)
 
 
 def _summaries_to_redo(old_site: Site, site: Site, keys: AbstractSet[str]) -> set[str]:

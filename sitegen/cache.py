@@ -145,7 +145,7 @@ def report_cache_key(config: SiteConfig) -> bytes:
         str(config.root),
         config.content_dir,
         config.language,
-        config.languages,
+        config.language_codes,
         config.timezone,
         config.taxonomies,
         config.permalinks.report,

@@ -25,7 +25,9 @@ from rich.text import Text
 
 from sitegen.build import build
 from sitegen.config import BuildOptions, ConfigErrors, SiteConfig, load_config
+from sitegen.content.edition import parse_period, period_of
 from sitegen.diagnostics import BuildFailed, Diagnostic, Level, Reporter
+from sitegen.editions import edition_file_name, new_edition_text
 from sitegen.errors import SitegenError
 from sitegen.external import check_external_links
 from sitegen.inbox.desk import InboxEntry, dismiss_items, find_entry, inbox_entries
@@ -33,6 +35,8 @@ from sitegen.inbox.drafts import write_draft
 from sitegen.inbox.fetch import FeedOutcome, fetch_feeds
 from sitegen.inbox.page import PAGE_NAME, InboxPage
 from sitegen.inbox.store import STORE_NAME, ignore_store, open_store
+from sitegen.loading import load_reports
+from sitegen.newsletter import email_of, find_edition, write_email
 from sitegen.publish import ignore_built_folders, write_workflow
 from sitegen.serve import DevPage, DevServer
 from sitegen.session import build_from_saved
@@ -305,6 +309,80 @@ def new_command(site: Path, output: Output, title: str, section: str, author: st
         encoding="utf-8",
     )
     output.out.print(Text(str(path.relative_to(config.root))))
+
+
+@main.group("edition")
+def edition_group() -> None:
+    """Start the digest's next edition, or export one as an email."""
+
+
+def _fail(output: Output, message: str) -> NoReturn:
+    output.err.print(Text(f"error: {message}", style="bold red"))
+    raise SystemExit(1)
+
+
+@edition_group.command("new")
+@common_options
+@click.argument("period", required=False)
+def edition_new_command(site: Path, output: Output, period: str | None) -> None:
+    """Write content/editions/PERIOD.md: a draft listing the period's reports.
+
+    PERIOD is 2024-w40 (a week), 2024-11 (a month) or 2024-11-26 (a day); the current
+    period by default.
+    """
+    config = _config_or_exit(site, output, {})
+    if period is None:
+        now = BuildOptions().current_time()
+        span = period_of(now, config.editions.every, config.zone)
+    else:
+        try:
+            span = parse_period(period, config.zone)
+        except ValueError as problem:
+            _fail(output, str(problem))
+    path = config.content_path / edition_file_name(span)
+    if path.exists():
+        _fail(output, f"{path.relative_to(config.root)} already exists; edit it instead")
+    reporter = Reporter()
+    reports = load_reports(config, reporter, save_cache=False)
+    output.diagnostics(tuple(d for d in reporter.diagnostics if d.level is Level.ERROR), False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new_edition_text(reports, span, config), encoding="utf-8")
+    output.out.print(Text(str(path.relative_to(config.root))))
+
+
+@edition_group.command("export")
+@common_options
+@click.argument("slug")
+@click.option("--lang", default=None, help="The edition's language (the site's by default).")
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("."),
+    help="Write the files into DIR (the current folder by default).",
+)  # fmt: skip
+@click.option("--drafts", is_flag=True, help="Export a draft edition too.")
+def edition_export_command(
+    site: Path, output: Output, slug: str, lang: str | None, out_dir: Path, drafts: bool
+) -> None:
+    """Write SLUG.html, SLUG.txt and SLUG.eml: the edition as an email, ready to send."""
+    config = _config_or_exit(site, output, {})
+    options = BuildOptions(drafts=drafts)
+    reporter = Reporter()
+    try:
+        result = build(config, options, reporter, write=False)
+        edition = find_edition(result.site, slug, lang or config.language)
+        mail = email_of(result.site, config, edition)
+        written = write_email(mail, config, out_dir)
+    except BuildFailed:
+        output.diagnostics(reporter.diagnostics, False)
+        raise SystemExit(1) from None
+    except SitegenError as error:
+        output.diagnostics(reporter.diagnostics, False)
+        output.diagnostics(
+            (Diagnostic(Level.ERROR, error.message, error.location, error.hint),), False
+        )
+        raise SystemExit(1) from None
+    output.diagnostics(reporter.diagnostics, False)
+    for path in written:
+        output.out.print(Text(str(path)))
 
 
 @main.command("init")

@@ -32,6 +32,40 @@ class Permalinks:
     """The timeline; each year is below it (`/timeline/2024/`)."""
 
 
+EDITION_PERIODS = ("day", "week", "month")
+"""How often an edition may come out; weeks are ISO weeks, from Monday."""
+
+
+@dataclass(frozen=True, slots=True)
+class EditionSettings:
+    """The `[editions]` table: how often the digest comes out, and its email's addresses."""
+
+    every: str = "week"
+    """The period of one edition: `day`, `week` (an ISO week, from Monday) or `month`."""
+    sender: str = ""
+    """The email's `From` (the table's `from` key), e.g. `Border Desk <desk@example.org>`."""
+    unsubscribe: str = ""
+    """A URL or mailto: address for the email's `List-Unsubscribe` header and footer."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSettings:
+    """One language of the site (`[languages.ko]`): the site's title and description in it."""
+
+    code: str
+    """A language code Babel knows (`ko`)."""
+    title: str = ""
+    """The site's title on that language's pages and feeds; '' for the site's `title`."""
+    description: str = ""
+    """The site's description in that language; '' for the site's `description`."""
+
+
+LANGUAGE_KEYS = ("title", "description")
+"""The keys a `[languages.<code>]` table may hold."""
+RESERVED_TAXONOMIES = ("sources",)
+"""Taxonomies sitegen makes itself: the source outlets, from each report's `source.name`."""
+
+
 @dataclass(frozen=True, slots=True)
 class InboxFeed:
     """One outlet the desk follows: `[[inbox.feeds]]` in sitegen.toml."""
@@ -74,12 +108,16 @@ class SiteConfig:
     """Where the site is hosted, e.g. `https://example.org/digest/`; links follow its path."""
     language: str = "en"
     """The language of reports without a language of their own (a code Babel knows)."""
-    languages: tuple[str, ...] = ()
-    """Extra language codes accepted as file suffixes (`name.xx.md`) and in `lang:`."""
+    languages: tuple[LanguageSettings, ...] = ()
+    """The site's languages: `[languages.ko]` tables with a title and a description, or the
+    short form `languages = ["en", "ko"]`. Their codes are accepted as file suffixes
+    (`name.ko.md`) and in `lang:`."""
     timezone: str = "UTC"
     """The IANA zone for dates written without an offset."""
     theme: str = "default"
     """The theme's name: `themes/<name>/` in the site, or a theme shipped with sitegen."""
+    related: int = 5
+    """How many related reports each report page lists; 0 lists none."""
     per_page: int = 10
     """Reports per page on the home page and term pages."""
     feed_entries: int = 20
@@ -92,12 +130,34 @@ class SiteConfig:
     """Make a /search/ page with a full-text index of every report (needs `pagefind[bin]`)."""
     permalinks: Permalinks = field(default_factory=Permalinks)
     """URL patterns."""
+    editions: EditionSettings = field(default_factory=EditionSettings)
+    """The weekly (or daily, or monthly) digest's settings: `[editions]`."""
     content_dir: str = "content"
     """Where the reports are, relative to the site's folder."""
     output_dir: str = "output"
     """Where the built site goes, relative to the site's folder."""
     inbox: InboxSettings = field(default_factory=InboxSettings)
     """The outlets' feeds that `sitegen inbox` follows."""
+
+    @property
+    def language_codes(self) -> tuple[str, ...]:
+        """The codes of the languages the configuration lists (the site's `language` aside)."""
+        return tuple(settings.code for settings in self.languages)
+
+    @property
+    def term_taxonomies(self) -> tuple[str, ...]:
+        """Every taxonomy with pages of its own: the configured ones, then source outlets."""
+        return (*self.taxonomies, *RESERVED_TAXONOMIES)
+
+    def title_in(self, lang: str) -> str:
+        """The site's title in a language: its `[languages.<code>]` title, else `title`."""
+        found = next((s.title for s in self.languages if s.code == lang and s.title), None)
+        return found or self.title
+
+    def description_in(self, lang: str) -> str:
+        """The site's description in a language, else `description`."""
+        found = next((s.description for s in self.languages if s.code == lang), None)
+        return found or self.description
 
     @property
     def content_path(self) -> Path:
@@ -208,6 +268,9 @@ class _ConfigReader:
                 self.fail(key, f"unknown setting '{name}'", hint)
                 continue
             kind = known[key].type
+            if key == "languages" and not prefix:
+                kwargs[key] = self.languages(value)
+                continue
             if kind == "InboxSettings":
                 kwargs[key] = self.inbox(value)
                 continue
@@ -216,6 +279,19 @@ class _ConfigReader:
                     self.fail(key, f"'{name}' must be a table: [{name}]")
                     continue
                 kwargs[key] = Permalinks(**self.fields(value, Permalinks, prefix=f"{name}."))
+                continue
+            if kind == "EditionSettings":
+                if not isinstance(value, dict):
+                    self.fail(key, f"'{name}' must be a table: [{name}]")
+                    continue
+                table = {
+                    ("sender" if k == "from" else k): v for k, v in value.items() if k != "sender"
+                }
+                if "sender" in value:
+                    self.fail("sender", "unknown setting 'editions.sender'", "write from = ...")
+                kwargs[key] = EditionSettings(
+                    **self.fields(table, EditionSettings, prefix=f"{name}.")
+                )
                 continue
             expected: Any = {"str": str, "int": int, "bool": bool}.get(str(kind), tuple)
             if expected is tuple:
@@ -228,6 +304,35 @@ class _ConfigReader:
                 continue
             kwargs[key] = value
         return kwargs
+
+    def languages(self, value: Any) -> tuple[LanguageSettings, ...]:
+        """`languages = ["en", "ko"]`, or `[languages.ko]` tables of title and description."""
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(LanguageSettings(code) for code in value)
+        if not isinstance(value, dict):
+            self.fail(
+                "languages",
+                'languages must be tables like [languages.ko], or a list like ["en", "ko"]',
+            )
+            return ()
+        found: list[LanguageSettings] = []
+        for code, table in value.items():
+            key = f"languages.{code}"
+            if not isinstance(table, dict):
+                self.fail(key, f"'{key}' must be a table: [{key}] with a title and description")
+                continue
+            values: dict[str, str] = {}
+            for name, text in table.items():
+                if name not in LANGUAGE_KEYS:
+                    close = difflib.get_close_matches(name, LANGUAGE_KEYS, n=1, cutoff=0.6)
+                    hint = f"did you mean '{close[0]}'?" if close else "known: title, description"
+                    self.fail(key, f"unknown setting '{key}.{name}'", hint)
+                elif not isinstance(text, str):
+                    self.fail(key, f"'{key}.{name}' must be text, not {text!r}")
+                else:
+                    values[name] = text
+            found.append(LanguageSettings(code, **values))
+        return tuple(found)
 
     def inbox(self, value: Any) -> InboxSettings:
         if not isinstance(value, dict):
@@ -292,15 +397,24 @@ def _check_values(config: SiteConfig, reader: _ConfigReader) -> None:
             f"base_url {config.base_url!r} must be an http(s) URL or a path starting with '/'",
             "for example https://example.org/digest/",
         )
-    for key in ("language", *(["languages"] if config.languages else [])):
-        codes = [config.language] if key == "language" else list(config.languages)
-        for code in codes:
-            if not is_known_language(code):
-                reader.fail(key, f"unknown language code {code!r}", "use a code like en, ko, ja")
+    if not is_known_language(config.language):
+        reader.fail("language", f"unknown language code {config.language!r}", "use en, ko, ja")
+    for code in config.language_codes:
+        if not is_known_language(code):
+            where = "languages" if reader.where("languages").line else f"languages.{code}"
+            reader.fail(where, f"unknown language code {code!r}", "use a code like en, ko, ja")
     try:
         zoneinfo.ZoneInfo(config.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         reader.fail("timezone", f"unknown timezone {config.timezone!r}", "e.g. Asia/Seoul, UTC")
+    if config.related < 0:
+        reader.fail("related", "related must be 0 (none) or more")
+    for tax in set(config.taxonomies) & set(RESERVED_TAXONOMIES):
+        reader.fail(
+            "taxonomies",
+            f"'{tax}' is made by sitegen from each report's source.name",
+            "leave it out of taxonomies; describe outlets in data/terms.toml [sources.<slug>]",
+        )
     if config.per_page < 1:
         reader.fail("per_page", "per_page must be 1 or more")
     if config.feed_entries < 1:
@@ -312,6 +426,21 @@ def _check_values(config: SiteConfig, reader: _ConfigReader) -> None:
         pattern = getattr(config.permalinks, name)
         if not (pattern.startswith("/") and pattern.endswith("/")) or ".." in pattern:
             reader.fail(name, f"permalink {name} {pattern!r} must start and end with '/'")
+    if config.editions.every not in EDITION_PERIODS:
+        reader.fail(
+            "every",
+            f"editions.every {config.editions.every!r} is not a period",
+            'write every = "week", "day" or "month"',
+        )
+    sender = config.editions.sender
+    if sender and not re.fullmatch(r"[^<>@\s]*(?:[^<>@]*<)?[^<>@\s]+@[^<>@\s]+>?", sender):
+        reader.fail("from", f"editions.from {sender!r} is no email address", _SENDER_HINT)
+    unsubscribe = config.editions.unsubscribe
+    if unsubscribe and not re.match(r"^(https?://[^/\s]+|mailto:\S+@\S+)", unsubscribe):
+        reader.fail(
+            "unsubscribe",
+            f"editions.unsubscribe {unsubscribe!r} must be an http(s) URL or a mailto: address",
+        )
     if "{slug}" not in config.permalinks.report:
         reader.fail("report", "the report permalink must contain {slug}")
     if "{slug}" not in config.permalinks.term:
@@ -338,6 +467,9 @@ def _check_inbox(inbox: InboxSettings, taxonomies: tuple[str, ...], reader: _Con
                         "a feed has name, url, lang, and lists of terms: " + ", ".join(taxonomies),
                     )
                 )
+
+
+_SENDER_HINT = 'for example from = "Border Desk <desk@example.org>"'
 
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConfig:

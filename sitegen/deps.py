@@ -127,6 +127,8 @@ def changed_dependencies(
             changed.add(("timeline", lang))
         if [(y.year, y.url) for y in old.timeline] != [(y.year, y.url) for y in language.timeline]:
             changed.add(("years", lang))
+        if old.corrected != language.corrected:
+            changed.add(("corrections", lang))
         for old_taxonomy, taxonomy in zip(old.taxonomies, language.taxonomies, strict=True):
             if old_taxonomy.terms != taxonomy.terms:
                 changed.add(("terms", lang, taxonomy.name))
@@ -135,11 +137,47 @@ def changed_dependencies(
             report = site.reports.get(key)
             if report is not None:
                 changed.add(("timeline", report.lang))
+    for key in before.related.keys() | after.related.keys():
+        if before.related.get(key) != after.related.get(key):
+            changed.add(("related", key))
     changed.update(("shards", lang) for lang in _shards_changed(before, after, reports))
     old_terms, terms = site_terms(before), site_terms(after)
     for place in old_terms.keys() | terms.keys():
         if old_terms.get(place) != terms.get(place):
             changed.add(("term", *place))
+    if before.editions != after.editions:
+        changed |= changed_editions(before, after)
+    return changed
+
+
+def _appearance_links(site: Site, key: str) -> list[tuple[str, str, object]]:
+    editions = site.editions
+    return [
+        (editions[k].url, editions[k].title, editions[k].date)
+        for k in site.appearances.get(key, ())
+    ]
+
+
+def changed_editions(before: Site, after: Site) -> set[Dependency]:
+    """The parts of the site that differ where the editions differ."""
+    changed: set[Dependency] = set()
+    old, new = before.editions, after.editions
+    for key in old.keys() | new.keys():
+        if old.get(key) != new.get(key):
+            changed.add(("edition", key))
+            for edition in (old.get(key), new.get(key)):
+                if edition is not None:
+                    changed.add(("editions", edition.lang))
+                    changed.add(("edition_versions", edition.translation_key))
+    languages = {e.lang for e in old.values()} | {e.lang for e in new.values()}
+    for lang in languages:
+        if before.editions_in(lang)[:1] != after.editions_in(lang)[:1]:
+            changed.add(("latest_edition", lang))
+    if {e.lang for e in old.values()} != {e.lang for e in new.values()}:
+        changed.add(("languages",))  # the navigation links to the archive, or no longer
+    for key in before.appearances.keys() | after.appearances.keys():
+        if _appearance_links(before, key) != _appearance_links(after, key):
+            changed.add(("appearances", key))
     return changed
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -42,6 +44,60 @@ from sitegen.theme import (
 )
 
 
+class PageStore:
+    """Copies of the pages and feeds a build made, named by the digest of their bytes.
+
+    Kept in output/'s folder of the cache (hard links where they can be), so that a build
+    that finds the cache but no output/ (a CI run, which restores the cache and not the
+    site) takes the files whose inputs are unchanged from here instead of making them.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, digest: str) -> Path:
+        return self.folder / digest[:2] / digest
+
+    def find(self, digest: str) -> Path | None:
+        """The copy of the file with these bytes, if the store holds it whole."""
+        path = self._path(digest)
+        try:
+            with path.open("rb") as file:
+                if content_digest(file.read()) == digest:
+                    return path
+        except OSError:
+            return None
+        path.unlink(missing_ok=True)  # changed since (through a link, say)
+        return None
+
+    def keep(self, output: Path, files: Mapping[str, str]) -> None:
+        """Hold a copy of each of these files of output/ (path: digest) not held yet."""
+        for path, digest in files.items():
+            target = self._path(digest)
+            if os.path.lexists(target):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(output / path, target)
+            except FileExistsError:
+                continue
+            except OSError:
+                try:  # on another mount
+                    shutil.copyfile(output / path, target)
+                except OSError:
+                    continue  # gone meanwhile: only a later build is slower
+
+    def keep_only(self, digests: Iterable[str]) -> None:
+        """Remove the copies but those of these digests."""
+        wanted = set(digests)
+        if not self.folder.is_dir():
+            return
+        for part in self.folder.iterdir():
+            for entry in part.iterdir() if part.is_dir() else ():
+                if entry.name not in wanted:
+                    entry.unlink(missing_ok=True)
+
+
 class Destination:
     """Where a build's files go, and what is there already; it collects the build's files.
 
@@ -76,6 +132,12 @@ class Destination:
         self.assets = None if theme is None else fingerprint_assets(theme, request.config)
         """The theme's files named by digest (a full build; a partial one keeps the last's)."""
         self.compiled = request.use_cache and request.write
+        self.store = (
+            PageStore(output_books(request.config, request.output).folder / "pages")
+            if request.use_cache and request.write
+            else None
+        )
+        """Copies of the files made, for a build that finds no output/ (None: not kept)."""
         self.folder = request.output if request.write else None
         self.search: ShardCache | None = (
             shard_cache(request.config) if request.write and request.search_index else None
@@ -115,11 +177,16 @@ class Destination:
         known = self.before.get(path)
         if inputs is None or known is None or known[0] != inputs:
             return False
-        if not self.holds(path, known[1]):
+        if self.holds(path, known[1]):
+            self.memo[path] = known
+            if self.complete:
+                self.files[path] = OutputFile(path, digest=known[1])
+            return True
+        copy = self.store.find(known[1]) if self.store is not None and self.complete else None
+        if copy is None:
             return False
         self.memo[path] = known
-        if self.complete:
-            self.files[path] = OutputFile(path, digest=known[1])
+        self.files[path] = OutputFile(path, copy_from=copy, digest=known[1])
         return True
 
     def add(self, path: str, content: bytes, inputs: str | None) -> None:
@@ -229,6 +296,9 @@ class Destination:
                 if swapped is None:
                     return None
                 tree = swapped
+            if self.store is not None:
+                made = {p: self.memo[p][1] for p, f in self.files.items() if f and p in self.memo}
+                self.store.keep(tree.output, made)
             return tree, tuple(sorted(self.files))
         writer = self.writer
         if writer is None:
@@ -241,6 +311,9 @@ class Destination:
             writer.prepare()
         writer.commit(files)
         output = writer.output
+        if self.store is not None:
+            self.store.keep(output, {path: digest for path, (_, digest) in self.memo.items()})
+            self.store.keep_only(digest for _, digest in self.memo.values())
         if request.use_cache:
             memo = OutputMemo(
                 self.memo,

@@ -208,7 +208,7 @@ class _FeedWriter:
         generator.link(href=feed_url, rel="self", type=ATOM_TYPE)
         generator.link(href=self.absolute(page_path), rel="alternate", type="text/html")
         generator.language(language_tag(lang))
-        generator.author({"name": xml_text(self.config.title)})
+        generator.author({"name": xml_text(self.config.title_in(lang))})
         generator.generator("sitegen")
         generator.updated(max((r.last_changed for r in reports), default=self.site_updated))
         for report in reports:
@@ -265,8 +265,8 @@ class _FeedWriter:
             return holding is None or not holding.isdisjoint(keys)
 
         default = language.lang == self.config.language
-        title = self.config.title
-        if not default:
+        title = self.config.title_in(language.lang)
+        if not default and title == self.config.title:  # no title of its own
             title = f"{title} · {language_name(language.lang)}"
         if wanted(language.report_keys):
             yield self.feed(
@@ -275,7 +275,7 @@ class _FeedWriter:
                 language.prefix + "/",
                 language.lang,
                 language.report_keys,
-                self.config.description,
+                self.config.description_in(language.lang),
             )
         for taxonomy in language.taxonomies:
             for term in taxonomy.terms:

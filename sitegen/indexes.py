@@ -6,6 +6,10 @@ Pure functions; problems are returned as diagnostics.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import heapq
+import itertools
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -16,6 +20,7 @@ from sitegen.diagnostics import Diagnostic, Level
 from sitegen.errors import SourceLocation
 from sitegen.model import (
     LanguageSite,
+    PartialDate,
     Report,
     Site,
     Taxonomy,
@@ -210,6 +215,8 @@ def build_taxonomy(
                 tuple(members[key]),
                 folded_spellings,
                 entry.description if entry else "",
+                entry.homepage if entry else "",
+                entry.lang if entry else "",
             )
         )
     terms.sort(key=lambda t: (fold_term(t.name), t.slug))
@@ -431,7 +438,7 @@ def build_site(
             ordered = newest_first(by_lang[lang])
             keys = tuple(r.key for r in ordered)
         taxonomies: list[Taxonomy] = []
-        for at, name in enumerate(config.taxonomies):
+        for at, name in enumerate(config.term_taxonomies):
             if (
                 before is not None
                 and earlier is not None
@@ -456,13 +463,23 @@ def build_site(
         else:
             timeline = build_timeline(ordered, timeline_url)
         languages.append(
-            LanguageSite(lang, prefix, keys, tuple(taxonomies), timeline, timeline_url)
+            LanguageSite(
+                lang,
+                prefix,
+                keys,
+                tuple(taxonomies),
+                timeline,
+                timeline_url,
+                _corrected(keys, in_language),
+            )
         )
+    related = relate_reports(languages, by_key, groups, config, before, changed)
     site = Site(
         reports=by_key,
         languages=tuple(languages),
         translations=groups,
         stale_translations=stale,
+        related=related,
     )
     return SiteResult(site, tuple(diagnostics))
 
@@ -483,7 +500,7 @@ def update_site(
     `before` must be the site as built with the same configuration, options and
     vocabulary, from reports that were published then as they are now.
     """
-    if any(vocabulary.covers(name) for name in config.taxonomies):
+    if any(vocabulary.covers(name) for name in config.term_taxonomies):
         return None
     reports = dict(before.reports)
     for key, report in changed.items():
@@ -513,12 +530,126 @@ def update_site(
         timeline = _updated_timeline(
             language.timeline, language.lang, reports, before.reports, moved, language.timeline_url
         )
+        keys = _newest_first_again(language.report_keys, reports, moved)
         languages.append(
             dataclasses.replace(
                 language,
-                report_keys=_newest_first_again(language.report_keys, reports, moved),
+                report_keys=keys,
                 taxonomies=tuple(taxonomies),
                 timeline=timeline,
+                corrected=_corrected(keys, reports),
             )
         )
-    return dataclasses.replace(before, reports=reports, languages=tuple(languages))
+    related = relate_reports(
+        languages, reports, before.translations, config, before, changed.keys()
+    )
+    return dataclasses.replace(before, reports=reports, languages=tuple(languages), related=related)
+
+
+def _corrected(keys: Sequence[str], reports: Mapping[str, Report]) -> tuple[str, ...]:
+    """Of these reports (newest first), those with corrections, newest correction first."""
+    held = [key for key in keys if reports[key].corrections]
+    return tuple(sorted(held, key=lambda key: reports[key].corrections[-1].date, reverse=True))
+
+
+RELATED_WEIGHTS = {"places": 2}
+"""What one shared term of a taxonomy weighs in the related reports' ranking; a term of any
+other configured taxonomy (tags) weighs 1. Source outlets do not count."""
+
+
+def _day_number(date: PartialDate) -> int:
+    """A partial date as a day's ordinal (its first day, where only a month or year is known)."""
+    return dt.date(date.year, date.month or 1, date.day or 1).toordinal()
+
+
+def _holders(
+    languages: Iterable[LanguageSite], config: SiteConfig
+) -> dict[str, list[tuple[int, Term]]]:
+    """Report key -> (weight, term) for every ranked term that holds it."""
+    found: dict[str, list[tuple[int, Term]]] = defaultdict(list)
+    for language in languages:
+        for taxonomy in language.taxonomies:
+            if taxonomy.name not in config.taxonomies:
+                continue
+            weight = RELATED_WEIGHTS.get(taxonomy.name, 1)
+            for term in taxonomy.terms:
+                for key in term.report_keys:
+                    found[key].append((weight, term))
+    return found
+
+
+def _related_to(
+    key: str,
+    holders: Mapping[str, list[tuple[int, Term]]],
+    days: Mapping[str, int],
+    order: Mapping[str, int],
+    translations: Mapping[str, TranslationGroup],
+    count: int,
+) -> tuple[str, ...]:
+    """The reports most related to one: most shared weight, then nearest event date."""
+    scores: Counter[str] = Counter()
+    for weight, term in holders.get(key, ()):
+        for _ in range(weight):
+            scores.update(term.report_keys)  # counted in C: terms may hold thousands
+    group = translations.get(key)
+    for own in (member for _, member in group.members) if group else (key,):
+        scores.pop(own, None)
+    scores.pop(key, None)
+    day = days[key]
+    ranked: list[str] = []
+    # Score by score, highest first (sorted in C); only the last score needed is ranked by
+    # date, and only as far as the list still has room.
+    by_score = itertools.groupby(scores.most_common(), key=operator.itemgetter(1))
+    for _, tied in by_score:
+        members = [other for other, _ in tied]
+        room = count - len(ranked)
+        if len(members) > 1:
+            members = heapq.nsmallest(
+                room, members, key=lambda other: (abs(days[other] - day), order[other])
+            )
+        ranked += members[:room]
+        if len(ranked) >= count:
+            break
+    return tuple(ranked)
+
+
+def relate_reports(
+    languages: Sequence[LanguageSite],
+    reports: Mapping[str, Report],
+    translations: Mapping[str, TranslationGroup],
+    config: SiteConfig,
+    before: Site | None = None,
+    changed: AbstractSet[str] = frozenset(),
+) -> dict[str, tuple[str, ...]]:
+    """Each report's related reports (in its language), most related first.
+
+    Reports rank by the weight of the places and tags they share with it (RELATED_WEIGHTS),
+    then by how near their event dates are, then newest first; one sharing nothing is not
+    related. With `before` (the site as last built) and the reports `changed` since, only
+    the lists of the changed reports and of those sharing a term with one, before or after,
+    are made again.
+    """
+    if config.related == 0:
+        return {}
+    holders = _holders(languages, config)
+    order = {key: at for language in languages for at, key in enumerate(language.report_keys)}
+    days = {key: _day_number(report.event_date) for key, report in reports.items()}
+    if before is None:
+        redo: AbstractSet[str] = reports.keys()
+        related: dict[str, tuple[str, ...]] = {}
+    else:
+        old_holders = _holders(before.languages, config)
+        touched = set(changed)
+        for key in changed:
+            for index in (holders, old_holders):
+                for _, term in index.get(key, ()):
+                    touched.update(term.report_keys)
+        related = {k: v for k, v in before.related.items() if k in reports and k not in touched}
+        redo = touched & reports.keys()
+    for key in redo:
+        found = _related_to(key, holders, days, order, translations, config.related)
+        if found:
+            related[key] = found
+        else:
+            related.pop(key, None)
+    return dict(sorted(related.items()))

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import pickle
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 
@@ -21,13 +22,14 @@ from sitegen.cache import (
     save_report_cache,
 )
 from sitegen.config import SiteConfig
-from sitegen.content.discover import SourceFile, discover_sources
+from sitegen.content.discover import SourceFile, discover_editions, discover_sources
+from sitegen.content.edition import validate_edition
 from sitegen.content.report import ReportErrors, read_report_text, validate_report
 from sitegen.diagnostics import Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError, SourceLocation
 from sitegen.images import image_size
-from sitegen.markdown import create_markdown, render_markdown
-from sitegen.model import Report
+from sitegen.markdown import create_markdown, render_inline_markdown, render_markdown
+from sitegen.model import Edition, Report
 from sitegen.pickling import dumps
 from sitegen.workers import long_lived_data, parallel_map
 
@@ -81,6 +83,52 @@ def load_report_file(source: SourceFile, config: SiteConfig) -> LoadedReport:
     return LoadedReport(source.key, report, collected.diagnostics, tuple(stamps))
 
 
+@dataclass(frozen=True, slots=True)
+class LoadedEdition:
+    """One edition file as loaded: the edition (None where it has errors) and its problems."""
+
+    key: str
+    edition: Edition | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def load_edition_file(source: SourceFile, config: SiteConfig) -> LoadedEdition:
+    """Load one edition file: validate its front matter and render its note."""
+    collected = Reporter()
+    edition: Edition | None = None
+
+    def render_note(body: str, line: int) -> str:
+        global _MARKDOWN
+        if _MARKDOWN is None:
+            _MARKDOWN = create_markdown()
+        result = render_markdown(
+            _MARKDOWN,
+            body,
+            base_path=config.base_path,
+            body_line=line,
+            allow_raw_html=config.allow_raw_html,
+        )
+        for warning in result.warnings:
+            collected.warning(warning.message, SourceLocation(source.display, warning.line))
+        return result.body.html
+
+    try:
+        edition = validate_edition(
+            read_report_text(source), source, config, collected.add, render_note
+        )
+    except ReportErrors as errors:
+        for error in errors.errors:
+            collected.exception(error)
+    except SitegenError as error:
+        collected.exception(error)
+    return LoadedEdition(source.key, edition, collected.diagnostics)
+
+
+def load_edition_files(config: SiteConfig) -> dict[str, LoadedEdition]:
+    """Every edition file under content/editions/, loaded, by key."""
+    return {source.key: load_edition_file(source, config) for source in discover_editions(config)}
+
+
 def _load_pickled(source: SourceFile, config: SiteConfig) -> bytes:
     """load_report_file, its result pickled the fast way to cross from a worker."""
     return dumps(load_report_file(source, config))
@@ -107,7 +155,14 @@ def render_body(report: Report, config: SiteConfig, reporter: Reporter) -> Repor
             SourceLocation(report.file, warning.line),
             "set allow_raw_html = true in sitegen.toml to let it through, sanitised",
         )
-    return dataclasses.replace(report, rendered=result.body)
+    corrections = tuple(
+        dataclasses.replace(
+            correction,
+            html=render_inline_markdown(_MARKDOWN, correction.text, base_path=config.base_path),
+        )
+        for correction in report.corrections
+    )
+    return dataclasses.replace(report, rendered=result.body, corrections=corrections)
 
 
 def load_reports(

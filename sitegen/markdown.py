@@ -176,3 +176,15 @@ def render_markdown(
         BodyLink(link.target, body_line + link.line, link.is_image) for link in env["links"]
     )
     return MarkdownResult(RenderedBody(html, tuple(env["headings"]), links), warnings)
+
+
+def render_inline_markdown(md: MarkdownIt, text: str, *, base_path: str) -> str:
+    """Render one line of inline Markdown (a correction's text): raw HTML is shown as text."""
+    env: dict[str, Any] = {
+        "base_path": base_path,
+        "links": [],
+        "headings": [],
+        "raw_html_lines": [],
+        "allow_raw_html": False,
+    }
+    return str(md.renderInline(text, env))

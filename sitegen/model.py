@@ -84,6 +84,24 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class Correction:
+    """A correction published on a report: the day it was made, and what it says."""
+
+    date: dt.date
+    """A day in the site's time zone, never before the report's own day."""
+    text: str
+    """As written (Markdown inline)."""
+    html: str
+    """The text rendered: inline Markdown, links made safe."""
+    line: int
+    """The line of the front matter it is written on."""
+
+    def moment(self, zone: dt.tzinfo) -> dt.datetime:
+        """The start of its day in the site's time zone."""
+        return dt.datetime.combine(self.date, dt.time(), zone)
+
+
+@dataclass(frozen=True, slots=True)
 class ExternalTranslation:
     """The same report in another language, published elsewhere."""
 
@@ -152,6 +170,10 @@ class Report:
     url: str = ""
     """The report's site path, e.g. `/reports/slug/` or `/ko/reports/slug/`."""
     rendered: RenderedBody | None = None
+    corrections: tuple[Correction, ...] = ()
+    """Oldest first."""
+    corrected: dt.datetime | None = None
+    """The start of the latest correction's day, in the site's time zone."""
     source_digest: str = ""
     """A digest of the report's file and its image's stamp.
 
@@ -171,8 +193,11 @@ class Report:
 
     @property
     def last_changed(self) -> dt.datetime:
-        """`updated` where given, else `date`."""
-        return self.updated or self.date
+        """The latest of `updated` (else `date`) and the latest correction's day."""
+        changed = self.updated or self.date
+        if self.corrected is not None and self.corrected > changed:
+            return self.corrected
+        return changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +214,10 @@ class Term:
     spellings: tuple[str, ...] = ()
     """The folded spellings reports use for it."""
     description: str = ""
+    homepage: str = ""
+    """A source outlet's home page, where the vocabulary gives one."""
+    homepage_lang: str = ""
+    """The language a source outlet publishes in, where the vocabulary gives one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +284,64 @@ class LanguageSite:
     taxonomies: tuple[Taxonomy, ...]
     timeline: tuple[TimelineYear, ...]
     timeline_url: str
+    corrected: tuple[str, ...] = ()
+    """The reports with corrections, by their latest correction, newest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class EditionPeriod:
+    """The span of time an edition covers, in the site's time zone: [start, end)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    name: str
+    """How `sitegen edition new` writes it: `2024-w40`, `2024-11` or `2024-11-26`."""
+
+    def holds(self, when: dt.datetime) -> bool:
+        """Whether a moment falls in the period."""
+        return self.start <= when < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A report an edition's `picks` names, with the line it is named on."""
+
+    slug: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """One edition of the digest in one language: the editor's note over a period's reports.
+
+    `key` (its file's path under content/) identifies it.
+    """
+
+    key: str
+    file: Path
+    """The source file, as shown to the user."""
+    slug: str
+    lang: str
+    translation_key: str
+    title: str
+    date: dt.datetime
+    period: EditionPeriod
+    period_given: bool
+    """Whether the front matter gives the period (else the one `date` falls in)."""
+    picks: tuple[Pick, ...] | None
+    """The reports named, in order; None: every report of the period, newest first."""
+    summary: str | None
+    draft: bool
+    html: str
+    """The editor's note, rendered."""
+    url: str
+    key_lines: tuple[tuple[str, int], ...] = ()
+    report_keys: tuple[str, ...] = ()
+    """The reports it gathers, in order (found once the site's reports are known)."""
+
+    def line_of(self, key: str) -> int | None:
+        """The line of a front-matter key."""
+        return dict(self.key_lines).get(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +354,17 @@ class Site:
     """Report key -> its group, for reports that have other versions."""
     stale_translations: frozenset[str] = field(default_factory=frozenset)
     """Keys of translations whose original changed after them."""
+    related: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Report key -> its related reports' keys, most related first (reports with none left
+    out)."""
+    editions: Mapping[str, Edition] = field(default_factory=dict)
+    """The published editions by key, newest first."""
+    appearances: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Report key -> the editions that gather it (keys, newest first)."""
+
+    def editions_in(self, lang: str) -> tuple[Edition, ...]:
+        """One language's editions, newest first."""
+        return tuple(edition for edition in self.editions.values() if edition.lang == lang)
 
     def language(self, lang: str) -> LanguageSite:
         """The language of one language."""

@@ -67,13 +67,16 @@ class _ReportDigests:
     A view or summary is its report (which its source digest stands for) and what comes
     from the site around it (its other versions, its terms) and from the image stage
     (sizes, variants); a view adds the rendered body. That site part is fingerprinted
-    once per report, for its summary and its view.
+    once per report, for its summary and its view. A view adds its related reports'
+    summaries, fingerprinted by value: an edit of one report's body is no change to the
+    pages that list it among their related reports.
     """
 
     def __init__(self, fingerprinter: Fingerprinter, sources: Mapping[str, Report]) -> None:
         self.fingerprinter = fingerprinter
         self.sources = sources
         self._parts: dict[str, bytes] = {}
+        self._values: dict[str, bytes] = {}
 
     def digest(self, view: ReportSummary) -> bytes | None:
         """None where the report has no source digest."""
@@ -83,12 +86,25 @@ class _ReportDigests:
         part = self._parts.get(view.key)
         if part is None:
             own = (view.key, view.url, view.lang, view.versions, view.terms, view.stale,
-                   view.original, view.image)  # fmt: skip
+                   view.original, view.image, view.source)  # fmt: skip
             part = self._parts[view.key] = self.fingerprinter.digest(own)
         hasher = hashlib.blake2b(report.source_digest.encode() + part, digest_size=16)
         if isinstance(view, ReportView):
             hasher.update(b"view\0" + view.html.encode("utf-8", "surrogatepass"))
+            for related in view.related:  # the related reports it lists, as lists show them
+                hasher.update(b"related\0" + self.summary_value(related))
         return hasher.digest()
+
+    def summary_value(self, summary: ReportSummary) -> bytes:
+        """A summary's fingerprint by value: what lists show, and never its report's body."""
+        found = self._values.get(summary.key)
+        if found is None:
+            fields = tuple(
+                tuple(summary.extra.items()) if name == "extra" else getattr(summary, name)
+                for name in ReportSummary.__dataclass_fields__
+            )
+            found = self._values[summary.key] = self.fingerprinter.digest(fields)
+        return found
 
 
 def _with_stand_ins(
@@ -98,11 +114,11 @@ def _with_stand_ins(
     fingerprinter: Fingerprinter,
 ) -> Mapping[str, object]:
     """A page's context with each list that other pages hold too replaced by its fingerprint."""
-    if not any(type(v) is tuple and holders[id(v)] > 1 for v in context.values()):
+    if not any(type(v) is tuple and holders.get(id(v), 0) > 1 for v in context.values()):
         return context
     replaced: dict[str, object] = {}
     for name, value in context.items():
-        if type(value) is tuple and holders[id(value)] > 1:
+        if type(value) is tuple and holders.get(id(value), 0) > 1:
             known = stand_ins.get(id(value))
             if known is None or known[0] is not value:
                 try:
@@ -134,7 +150,7 @@ def page_digests(
         if view is not None:
             fingerprinter.share(view, reports.digest(view))
         for value in job.context.values():
-            if type(value) is tuple:
+            if type(value) is tuple and value:  # () is one object, whichever page holds it
                 holders[id(value)] = holders.get(id(value), 0) + 1
                 for item in value:
                     if type(item) is ReportSummary:  # a list page's reports

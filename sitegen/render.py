@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import html
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -14,8 +17,10 @@ from typing import Any, NamedTuple
 import jinja2
 
 from sitegen.config import SiteConfig
+from sitegen.content.discover import EDITIONS_FOLDER
 from sitegen.errors import SitegenError, SourceLocation, TemplateError
 from sitegen.model import (
+    Edition,
     Heading,
     Image,
     LanguageSite,
@@ -33,7 +38,15 @@ from sitegen.theme import (
     script_json,
     template_error,
 )
-from sitegen.urls import SiteUrls, feed_path, fold_term, language_tag, output_file, page_path
+from sitegen.urls import (
+    SiteUrls,
+    corrections_path,
+    feed_path,
+    fold_term,
+    language_tag,
+    output_file,
+    page_path,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +68,12 @@ class TermLink:
     url: str
     count: int
     description: str = ""
+    homepage: str = ""
+    """A source outlet's home page, where the vocabulary gives one."""
+    homepage_lang: str = ""
+    """The language the outlet publishes in, where the vocabulary gives one."""
+    homepage_lang_name: str = ""
+    """That language's name in the page's language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +100,16 @@ class SourceView:
     url: str
     lang: str | None
     lang_name: str | None
+    outlet_url: str | None = None
+    """The outlet's page on this site (`/sources/daily-nk/`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionView:
+    """A correction to a report: its day and its text as HTML."""
+
+    date: dt.date
+    html: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +136,10 @@ class ReportSummary:
     """A translation whose original changed after it."""
     original: LanguageLink | None
     """For a translation, the original it translates."""
+    corrections: tuple[CorrectionView, ...] = ()
+    """Oldest first."""
+    modified: Any = None
+    """When it last changed: `updated` (else `date`), or its latest correction's day."""
 
 
 def _no_article(publisher_logo: str | None) -> str:
@@ -115,10 +148,12 @@ def _no_article(publisher_logo: str | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ReportView(ReportSummary):
-    """What the report's own page sees: its summary, and its body."""
+    """What the report's own page sees: its summary, its body and its related reports."""
 
     html: str = ""
     headings: tuple[Heading, ...] = ()
+    related: tuple[ReportSummary, ...] = ()
+    """The reports most related to it, most related first."""
     article: Callable[[str | None], str] = field(default=_no_article, compare=False, repr=False)
     """Makes its JSON-LD given the publisher's logo (only for pages rendered); the fields above
     determine it."""
@@ -131,6 +166,43 @@ class ReportView(ReportSummary):
     def structured_data(self, publisher_logo: str | None = None) -> str:
         """Its JSON-LD as `jsonld`, with the publisher's logo (an absolute URL) where given."""
         return self.article(publisher_logo)
+
+
+@dataclass(frozen=True, slots=True)
+class EditionLink:
+    """What lists (the archive, the home page, a report's page) show of an edition."""
+
+    key: str
+    url: str
+    title: str
+    lang: str
+    date: Any
+    summary: str | None
+    first_day: Any
+    """The first day of its period."""
+    last_day: Any
+    """The last day of its period."""
+    count: int
+    """How many reports it gathers."""
+
+
+def edition_link(edition: Edition) -> EditionLink:
+    """What lists show of an edition."""
+    period = edition.period
+    last = (period.end - dt.timedelta(microseconds=1)).date()
+    return EditionLink(
+        edition.key, edition.url, edition.title, edition.lang, edition.date, edition.summary,
+        period.start.date(), last, len(edition.report_keys),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class EditionView(EditionLink):
+    """An edition's own page (and its feed entry, and its email): the note, then its reports."""
+
+    html: str = ""
+    """The editor's note."""
+    reports: tuple[ReportSummary, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +219,10 @@ class LanguageView:
     """The search page, where the site has search."""
     feed_url: str = ""
     """The language's Atom feed (`/feed.xml`, `/ko/feed.xml`)."""
+    corrections_url: str = ""
+    """The language's page of corrections."""
+    editions_url: str | None = None
+    """The archive of the digest's editions, where the language has editions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +309,15 @@ class PageView:
 
 
 @dataclass(frozen=True, slots=True)
+class CorrectionEntry:
+    """A correction on the page of corrections: its day, its text, and its report."""
+
+    date: dt.date
+    html: str
+    report: ReportSummary
+
+
+@dataclass(frozen=True, slots=True)
 class PageJob:
     """One page to render: template, context, and where it goes."""
 
@@ -258,10 +343,11 @@ def news_article(
     """A report as a schema.org NewsArticle, for JSON-LD; every URL absolute."""
     absolute = SiteUrls(config.base_url, config.base_path).absolute
     url = absolute(report.url)
+    home = absolute(site.language(report.lang).prefix + "/")
     publisher: dict[str, Any] = {
         "@type": "Organization",
-        "name": config.title,
-        "url": absolute("/"),
+        "name": config.title_in(report.lang),
+        "url": home,
     }
     if publisher_logo:
         publisher["logo"] = {"@type": "ImageObject", "url": publisher_logo}
@@ -292,6 +378,15 @@ def news_article(
         if image.credit:
             picture["creditText"] = image.credit
         article["image"] = picture
+    if report.corrections:
+        article["correction"] = [
+            {
+                "@type": "CorrectionComment",
+                "datePublished": correction.date.isoformat(),
+                "text": _plain_text(correction.html),
+            }
+            for correction in reversed(report.corrections)
+        ]
     source = report.source
     if source is not None:
         based_on: dict[str, Any] = {"@type": "CreativeWork", "name": source.name, "url": source.url}
@@ -315,6 +410,11 @@ def news_article(
         else:
             article["translationOfWork"] = versions[0]
     return article
+
+
+def _plain_text(html_text: str) -> str:
+    """The text of a piece of inline HTML (a correction's), without its markup."""
+    return html.unescape(re.sub(r"<[^>]*>", "", html_text))
 
 
 TermIndex = Mapping[tuple[str, str, str], TermRef]
@@ -368,6 +468,9 @@ def _report_summary(
                 links.append(found)
         terms.append(TermGroup(taxonomy_name, tuple(links)))
     source = report.source
+    outlet = None
+    if source is not None:
+        outlet = term_index.get((key, "sources", fold_term(source.name)))
     return ReportSummary(
         key=key,
         url=report.url,
@@ -386,6 +489,7 @@ def _report_summary(
             source.url,
             source.lang,
             language_name_in(source.lang, report.lang) if source.lang else None,
+            outlet.url if outlet else None,
         ),
         versions=versions,
         external_translations=tuple(
@@ -396,16 +500,24 @@ def _report_summary(
         extra=MappingProxyType(dict(report.extra)),
         stale=key in site.stale_translations,
         original=original,
+        corrections=tuple(CorrectionView(c.date, c.html) for c in report.corrections),
+        modified=report.last_changed,
     )
 
 
-def _report_view(summary: ReportSummary, site: Site, config: SiteConfig) -> ReportView:
+def _report_view(
+    summary: ReportSummary,
+    site: Site,
+    config: SiteConfig,
+    related: tuple[ReportSummary, ...] = (),
+) -> ReportView:
     report = site.reports[summary.key]
     fields = {name: getattr(summary, name) for name in ReportSummary.__dataclass_fields__}
     return ReportView(
         **fields,
         html=report.rendered.html if report.rendered else "",
         headings=report.rendered.headings if report.rendered else (),
+        related=related,
         article=functools.partial(_article_json, report, site, config, summary.terms),
     )
 
@@ -420,7 +532,9 @@ def _article_json(
     return script_json(news_article(report, site, config, terms, publisher_logo))
 
 
-def _language_view(language: LanguageSite, search: bool = False) -> LanguageView:
+def _language_view(
+    language: LanguageSite, search: bool = False, editions: bool = False
+) -> LanguageView:
     return LanguageView(
         language.lang,
         language_name(language.lang),
@@ -429,7 +543,14 @@ def _language_view(language: LanguageSite, search: bool = False) -> LanguageView
         tuple((t.name, t.url) for t in language.taxonomies),
         language.prefix + "/search/" if search else None,
         feed_url=feed_path(language.prefix + "/"),
+        corrections_url=corrections_path(language.prefix),
+        editions_url=editions_path(language.prefix) if editions else None,
     )
+
+
+def editions_path(prefix: str) -> str:
+    """The archive of one language's editions (`/editions/`, `/ko/editions/`)."""
+    return f"{prefix}/{EDITIONS_FOLDER}/"
 
 
 def _paginate(base_url: str, count: int, per_page: int) -> list[tuple[int, str, slice]]:
@@ -459,12 +580,14 @@ class PageGroup(NamedTuple):
     """
 
     kind: str
-    """report, home, taxonomy, term, timeline (its years too), search, page (a page of the
-    theme's own, from a template alone) or 404."""
+    """report, home, taxonomy, term, timeline (its years too), corrections, search, page (a
+    page of the theme's own, from a template alone), editions (the archive), editions_feed,
+    edition or 404."""
     lang: str = ""
     """The language, but for a report's page (its key says) and the 404 page."""
     name: str = ""
-    """A report's key, a taxonomy's name (taxonomy, term) or a template's (page)."""
+    """A report's or edition's key, a taxonomy's name (taxonomy, term) or a template's
+    (page)."""
     slug: str = ""
     """A term's slug."""
 
@@ -474,9 +597,14 @@ Dependency = tuple[str, ...]
 lists show of a report), ("body", key), ("reports", lang) (a language's reports, in order),
 ("terms", lang, taxonomy) (its terms' names, addresses and counts), ("term", lang,
 taxonomy, slug) (one term, or its absence), ("timeline", lang) (its years, months and
-entries), ("years", lang) (which years it has), ("shards", lang) (the shards of its search
-index), ("template", name) (a page template, with
-all it draws on) or ("languages",) (the site's languages and their navigation)."""
+entries), ("years", lang) (which years it has), ("related", key) (a report's related
+reports, in order), ("corrections", lang) (its reports with corrections, in order),
+("shards", lang) (the shards of its search index), ("template", name) (a page template, with
+all it draws on), ("languages",) (the site's languages and their navigation), ("edition",
+key) (one edition: its note, period and reports), ("editions", lang) (a language's
+editions), ("latest_edition", lang) (its newest edition), ("edition_versions", translation
+key) (an edition's versions in every language) or ("appearances", key) (the editions that
+gather a report)."""
 
 
 class PagePlanner:
@@ -506,14 +634,23 @@ class PagePlanner:
         self._years_before = {year.url: year for year in years}
         self._moved = moved
         self._entries_before: dict[str, TimelineEntry] | None = None
-        self.languages = {e.lang: _language_view(e, config.search) for e in site.languages}
-        self.site_view = SiteView(
-            config.title,
-            config.description,
-            config.base_url,
-            config.language,
-            tuple(self.languages.values()),
-        )
+        with_editions = {edition.lang for edition in site.editions.values()}
+        self.languages = {
+            e.lang: _language_view(e, config.search, e.lang in with_editions)
+            for e in site.languages
+        }
+        self.site_views = {
+            lang: SiteView(
+                config.title_in(lang),
+                config.description_in(lang),
+                config.base_url,
+                config.language,
+                tuple(self.languages.values()),
+            )
+            for lang in self.languages
+        }
+        """The site as each language's pages show it (its title and description in that
+        language)."""
         self._terms_by_slug: dict[tuple[str, int], dict[str, Term]] = {}
         self.jobs: list[PageJob] = []
         self.timelines: dict[str, tuple[YearView, ...]] = {}
@@ -550,6 +687,12 @@ class PagePlanner:
         for language in self.site.languages:
             lang = language.lang
             yield PageGroup("home", lang)
+            editions = self.site.editions_in(lang)
+            if editions:
+                yield PageGroup("editions", lang)
+                yield PageGroup("editions_feed", lang)
+            for edition in editions:
+                yield PageGroup("edition", lang, edition.key)
             keys: Iterable[str] = language.report_keys
             if reports is not None:
                 on_site = self.site.reports
@@ -561,6 +704,7 @@ class PagePlanner:
                 for term in taxonomy.terms:
                     yield PageGroup("term", lang, taxonomy.name, term.slug)
             yield PageGroup("timeline", lang)
+            yield PageGroup("corrections", lang)
             yield PageGroup("search", lang)
             for template in self.templates:
                 yield PageGroup("page", lang, template)
@@ -595,10 +739,18 @@ class PagePlanner:
             self._plan_home(language)
         elif kind == "timeline":
             self._plan_timeline(language)
+        elif kind == "corrections":
+            self._plan_corrections(language)
         elif kind == "search":
             self._plan_search(language)
         elif kind == "page":
             self._plan_template_page(language, group.name)
+        elif kind == "editions":
+            self._plan_editions(language)
+        elif kind == "editions_feed":
+            self._plan_editions_feed(language)
+        elif kind == "edition":
+            self._plan_edition(language, self.site.editions[group.name])
         else:
             index = next(i for i, t in enumerate(language.taxonomies) if t.name == group.name)
             if kind == "taxonomy":
@@ -635,7 +787,7 @@ class PagePlanner:
         self._reading.add(("template", template))
         view = PageView(kind, url, title, language.lang, alternates)
         context = {
-            "site": self.site_view,
+            "site": self.site_views[language.lang],
             "language": self.languages[language.lang],
             "lang": language.lang,
             "page": view,
@@ -684,20 +836,78 @@ class PagePlanner:
 
     def _plan_home(self, language: LanguageSite) -> None:
         self._read("reports", language.lang)
+        self._read("latest_edition", language.lang)
+        editions = self.site.editions_in(language.lang)
         home_urls = self._per_language_urls(lambda e: e.prefix + "/")
+        title = self.config.title_in(language.lang)
         self._paged_list(
-            "home", language.prefix + "/", "home.html", self.config.title, language,
+            "home", language.prefix + "/", "home.html", title, language,
             language.report_keys, self._alternates(home_urls),
+            latest_edition=edition_link(editions[0]) if editions else None,
         )  # fmt: skip
 
     def _plan_report(self, language: LanguageSite, key: str) -> None:
         report = self.site.reports[key]
         self._read("body", key)
-        view = _report_view(self.summary(key), self.site, self.config)
+        self._read("related", key)
+        self._read("appearances", key)
+        related = self._reports_of(self.site.related.get(key, ()))
+        view = _report_view(self.summary(key), self.site, self.config, related)
         urls = {report.lang: report.url} | {v.lang: v.url for v in view.versions}
+        editions = self.site.editions
         self._add(
             "report", report.url, "report.html", report.title, language,
             self._alternates(dict(sorted(urls.items()))), (report.file,), report=view,
+            editions=tuple(edition_link(editions[k]) for k in self.site.appearances.get(key, ())),
+        )  # fmt: skip
+
+    def edition_view(self, edition: Edition) -> EditionView:
+        """An edition with its note and the summaries of its reports, in order."""
+        self._read("edition", edition.key)
+        link = edition_link(edition)
+        fields = {name: getattr(link, name) for name in EditionLink.__dataclass_fields__}
+        return EditionView(
+            **fields, html=edition.html, reports=self._reports_of(edition.report_keys)
+        )
+
+    def _plan_editions(self, language: LanguageSite) -> None:
+        """The archive of a language's editions, newest first, paginated."""
+        self._read("editions", language.lang)
+        links = tuple(map(edition_link, self.site.editions_in(language.lang)))
+        base = editions_path(language.prefix)
+        urls = {
+            lang: view.editions_url for lang, view in self.languages.items() if view.editions_url
+        }
+        pages = _paginate(base, len(links), self.config.per_page)
+        for number, url, part in pages:
+            self._add(
+                "editions", url, "editions.html", "editions", language,
+                self._alternates(urls) if number == 1 else (), editions=links[part],
+                pagination=_pagination(base, number, len(pages)), feed_url=feed_path(base),
+            )  # fmt: skip
+
+    def _plan_editions_feed(self, language: LanguageSite) -> None:
+        """The Atom feed of a language's editions, each entry an edition's whole content."""
+        self._read("editions", language.lang)
+        editions = self.site.editions_in(language.lang)[: self.config.feed_entries]
+        base = editions_path(language.prefix)
+        self._add(
+            "editions_feed", feed_path(base), "editions_feed.xml", "editions", language,
+            editions=tuple(self.edition_view(edition) for edition in editions),
+            archive_url=base,
+        )  # fmt: skip
+
+    def _plan_edition(self, language: LanguageSite, edition: Edition) -> None:
+        self._read("edition_versions", edition.translation_key)
+        versions = {
+            other.lang: other.url
+            for other in self.site.editions.values()
+            if other.translation_key == edition.translation_key
+        }
+        self._add(
+            "edition", edition.url, "edition.html", edition.title, language,
+            self._alternates(dict(sorted(versions.items()))), (edition.file,),
+            edition=self.edition_view(edition), archive_url=editions_path(language.prefix),
         )  # fmt: skip
 
     def _plan_search(self, language: LanguageSite) -> None:
@@ -712,6 +922,25 @@ class PagePlanner:
                 "search", url, "search.html", "search", language, self._alternates(search_urls),
                 bundles=bundles,
             )  # fmt: skip
+
+    def _plan_corrections(self, language: LanguageSite) -> None:
+        """Every correction to the language's reports, newest first, each with its report."""
+        self._read("corrections", language.lang)
+        reports = self._reports_of(language.corrected)
+        entries = sorted(
+            (
+                CorrectionEntry(correction.date, correction.html, report)
+                for report in reports
+                for correction in reversed(report.corrections)
+            ),
+            key=lambda entry: entry.date,
+            reverse=True,
+        )
+        urls = self._per_language_urls(lambda e: corrections_path(e.prefix))
+        self._add(
+            "corrections", urls[language.lang], "corrections.html", "corrections", language,
+            self._alternates(urls), corrections=tuple(entries),
+        )  # fmt: skip
 
     def _plan_template_page(self, language: LanguageSite, template: str) -> None:
         """A page the theme makes from a template alone, given the language's reports."""
@@ -746,7 +975,11 @@ class PagePlanner:
         self._paged_list(
             "term", term.url, "term.html", term.name, language, term.report_keys,
             self._alternates(term_urls), taxonomy=taxonomy.name,
-            term=TermLink(term.name, term.url, len(term.report_keys), term.description),
+            term=TermLink(
+                term.name, term.url, len(term.report_keys), term.description,
+                term.homepage, term.homepage_lang,
+                language_name_in(term.homepage_lang, language.lang) if term.homepage_lang else "",
+            ),
             feed_url=feed_path(term.url),
         )  # fmt: skip
 

@@ -49,6 +49,9 @@ from typing import Any
 from sitegen.cache import CACHE_DIR
 from sitegen.config import SiteConfig
 from sitegen.diagnostics import Diagnostic, Level
+from sitegen.errors import SitegenError
+from sitegen.model import Site
+from sitegen.newsletter import email_of
 from sitegen.search import (
     BUNDLE_FOLDER,
     SEARCH_DELAY_SECONDS,
@@ -56,9 +59,12 @@ from sitegen.search import (
     ServedIndex,
     shards_of,
 )
+from sitegen.urls import output_file
 from sitegen.watch import BuildOutcome, ChangeSet
 
 ENDPOINTS = "/__sitegen/"
+EMAIL_PREVIEW = "email/"
+"""Under ENDPOINTS: `/__sitegen/email/editions/<slug>/` previews an edition's email."""
 """Where the server's own files and the event stream are, whatever the site's path."""
 HEARTBEAT_SECONDS = 15.0
 """A comment line goes down each event stream this often, so a closed tab is noticed."""
@@ -509,11 +515,32 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, CONTENT_TYPES[".js"], browser_script("live.js"), head)
         elif name == "worker.js":
             self._send(200, CONTENT_TYPES[".js"], browser_script("worker.js"), head)
+        elif name.startswith(EMAIL_PREVIEW):
+            self._email(name[len(EMAIL_PREVIEW) :], head)
         elif name == "state":
             body = json.dumps(self.server.dev.hub.state(), ensure_ascii=False).encode()
             self._send(200, "application/json", body, head)
         else:
             self._plain(404, "not found", head)
+
+    def _email(self, path: str, head: bool) -> None:
+        """The email of the edition at /<path>, as `sitegen edition export` makes it."""
+        dev = self.server.dev
+        if dev.built_site is None:
+            self._plain(503, "the site is being built", head)
+            return
+        site, config = dev.built_site
+        edition = next((e for e in site.editions.values() if e.url == "/" + path), None)
+        if edition is None:
+            self._plain(404, f"no edition at /{path}", head)
+            return
+        try:
+            html = email_of(site, config, edition).html.encode("utf-8")
+        except SitegenError as error:
+            self._plain(500, str(error), head)
+            return
+        tag = live_script_tag(dev.hub.build, output_file(edition.url))  # reloads with the page
+        self._send(200, CONTENT_TYPES[".html"], inject_script(html, tag), head)
 
     def _events(self, head: bool) -> None:
         hub = self.server.dev.hub
@@ -602,6 +629,8 @@ class DevServer:
         self._folders: set[Path] = set()
         self.site: SiteView | None = None
         """What is served; None until the first build ended."""
+        self.built_site: tuple[Site, SiteConfig] | None = None
+        """The site model of the last good build, for the editions' email previews."""
         self.indexer: SearchIndexer | None = None
         self._thread: threading.Thread | None = None
         wildcard = bind in ("", "0.0.0.0", "::")
@@ -710,6 +739,8 @@ class DevServer:
         if not outcome.ok:
             self.hub.fail(outcome.diagnostics)
             return
+        if outcome.result is not None:
+            self.built_site = (outcome.result.site, config)
         warnings = tuple(d for d in outcome.diagnostics if d.level is Level.WARNING)
         self.hub.built(outcome.changed_files, warnings)
         result = outcome.result

@@ -341,11 +341,15 @@ REPLAY_LIMIT = 50
 
 
 def _publication_dates(state: BuildState) -> Iterator[dt.datetime]:
-    """The date of each report the build's options would put on the site, once due."""
+    """The date of each report and edition the build's options would put on the site, once due."""
     for entry in state.sources.reports.values():
         report = entry.report
         if report is not None and (state.options.drafts or not report.draft):
             yield report.date
+    for loaded in state.sources.editions.values():
+        edition = loaded.edition
+        if edition is not None and (state.options.drafts or not edition.draft):
+            yield edition.date
 
 
 def _caught_up(state: BuildState) -> BuildState | None:

@@ -18,7 +18,7 @@ from sitegen.config import SiteConfig
 from sitegen.model import Site, Term, TimelineYear
 from sitegen.output import OutputFile
 from sitegen.render import PageJob
-from sitegen.urls import SiteUrls, language_tag
+from sitegen.urls import SiteUrls, corrections_path, language_tag
 
 SITEMAP_NAME = "sitemap.xml"
 ROBOTS_NAME = "robots.txt"
@@ -131,6 +131,13 @@ def _last_changes(site: Site, before: SitemapBefore | None) -> dict[str, dt.date
         else:
             language_last = newest(language.report_keys)
         last[language.prefix + "/"] = last[language.timeline_url] = language_last
+        last[corrections_path(language.prefix)] = newest(language.corrected)
+    archives: dict[str, dt.datetime] = {}
+    for edition in site.editions.values():
+        last[edition.url] = edition.date
+        archive = edition.url.rsplit("/", 2)[0] + "/"  # /editions/x/ -> /editions/
+        archives[archive] = max(archives.get(archive, edition.date), edition.date)
+    last.update(archives)
     return last
 
 

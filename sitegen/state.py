@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -15,7 +15,7 @@ from sitegen.cache import (
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.deps import PageReads
 from sitegen.diagnostics import Diagnostic, Reporter
-from sitegen.loading import Progress
+from sitegen.loading import LoadedEdition, Progress
 from sitegen.model import Site
 from sitegen.output import (
     TreeState,
@@ -45,6 +45,8 @@ class SiteChanges:
     """Whether every change is to what only a report's own page shows (its body)."""
     templates: bool = False
     """Whether a template (of the site or its theme) changed."""
+    editions: Mapping[str, LoadedEdition | None] = field(default_factory=dict)
+    """Edition key -> the edition file as loaded now (None: deleted)."""
 
     @property
     def keys(self) -> frozenset[str]:
@@ -77,6 +79,8 @@ class LoadedSources:
     reports: Mapping[str, LoadedReport]
     noted: frozenset[str]
     """The keys of the reports whose loading found something to say."""
+    editions: Mapping[str, LoadedEdition] = field(default_factory=dict)
+    """Every edition file as loaded, by key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,8 @@ class SiteModel:
     site: Site
     diagnostics: tuple[Diagnostic, ...]
     vocabulary: Vocabulary
+    edition_diagnostics: tuple[Diagnostic, ...] = ()
+    """What placing the editions on the site found to say."""
 
 
 @dataclass(frozen=True, slots=True)

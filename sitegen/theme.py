@@ -19,6 +19,7 @@ import jinja2
 import jinja2.ext
 import jinja2.meta
 import jinja2.nodes
+import lxml.html
 import markupsafe
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
@@ -384,6 +385,20 @@ def page_templates(env: jinja2.Environment) -> tuple[str, ...]:
     )
 
 
+def links_made_absolute(html: str, page_url: str) -> str:
+    """An HTML fragment with every link and image made absolute against its page's URL.
+
+    For feeds and email, which are read away from the site.
+    """
+    if not html.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    root.make_links_absolute(page_url, resolve_base_href=False)
+    parts = [markupsafe.escape(root.text or "")]
+    parts += [lxml.html.tostring(child, encoding="unicode") for child in root]
+    return "".join(parts)
+
+
 def create_environment(
     theme: Theme,
     config: SiteConfig,
@@ -474,6 +489,9 @@ def create_environment(
         "isoformat": lambda value: value.isoformat(),
         "jsonld": lambda value: markupsafe.Markup(script_json(value)),
         "og_locale": og_locale,
+        "absolute_links": lambda html, page: markupsafe.Markup(
+            links_made_absolute(str(html), urls.absolute(page))
+        ),
     }
     env.filters.update(filters)
     if compiled is not None:

@@ -90,3 +90,8 @@ def feed_path(page: str) -> str:
 def language_tag(code: str) -> str:
     """The BCP 47 tag of a language code, for hreflang and xml:lang (`zh_Hant` -> `zh-Hant`)."""
     return code.replace("_", "-")
+
+
+def corrections_path(prefix: str) -> str:
+    """A language's page of corrections (`/corrections/`, `/ko/corrections/`)."""
+    return prefix + "/corrections/"

@@ -6,7 +6,14 @@ name = "Seoul"
 names = { ko = "서울" }
 description = "The capital of South Korea."
 aliases = ["서울", "Seoul City"]
+
+[sources.daily-nk]
+name = "Daily NK"
+homepage = "https://www.dailynk.com/english/"
+lang = "en"
 ```
+
+Source outlets (`[sources.<slug>]`) may also give their home page and their language.
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitegen.config import SiteConfig
+from sitegen.config import SiteConfig, is_known_language
 from sitegen.errors import ConfigError, SourceLocation
 from sitegen.urls import fold_term, is_valid_slug
 
 VOCABULARY_FILE = Path("data") / "terms.toml"
 _TERM_KEYS = ("name", "names", "description", "aliases")
+_OUTLET_KEYS = (*_TERM_KEYS, "homepage", "lang")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +46,10 @@ class VocabularyTerm:
     """The term's name per language."""
     description: str = ""
     aliases: tuple[str, ...] = ()
+    homepage: str = ""
+    """A source outlet's home page."""
+    lang: str = ""
+    """The language a source outlet publishes in."""
 
     def name_in(self, lang: str) -> str:
         """The term's name in a language, or its default name."""
@@ -95,11 +107,11 @@ def load_vocabulary(config: SiteConfig) -> Vocabulary:
     terms: dict[tuple[str, str], VocabularyTerm] = {}
     for taxonomy, entries in data.items():
         where = SourceLocation(VOCABULARY_FILE, _line_of(text, taxonomy, ""))
-        if taxonomy not in config.taxonomies:
+        if taxonomy not in config.term_taxonomies:
             raise ConfigError(
                 f"vocabulary lists unknown taxonomy {taxonomy!r}",
                 where,
-                "known: " + ", ".join(config.taxonomies),
+                "known: " + ", ".join(config.term_taxonomies),
             )
         if not isinstance(entries, dict):
             raise ConfigError(f"[{taxonomy}] must hold tables like [{taxonomy}.slug]", where)
@@ -123,15 +135,22 @@ def _read_term(taxonomy: str, slug: str, entry: Any, text: str) -> VocabularyTer
         raise ConfigError(f"{taxonomy}.{slug} must be a table", where)
     if not is_valid_slug(slug) or slug != slug.lower():
         raise ConfigError(f"{taxonomy}.{slug}: a slug must be lower-case letters, digits, -", where)
+    allowed = _OUTLET_KEYS if taxonomy == "sources" else _TERM_KEYS
     for key in entry:
-        if key not in _TERM_KEYS:
-            close = difflib.get_close_matches(key, _TERM_KEYS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(_TERM_KEYS)
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(allowed)
             raise ConfigError(f"unknown key {key!r} in {taxonomy}.{slug}", where, hint)
     name = entry.get("name", slug)
     names = entry.get("names", {})
     description = entry.get("description", "")
     aliases = entry.get("aliases", [])
+    homepage = entry.get("homepage", "")
+    lang = entry.get("lang", "")
+    if not isinstance(homepage, str) or not re.match(r"^(https?://\S+)?$", homepage):
+        raise ConfigError(f"{taxonomy}.{slug}: homepage must be an http(s) address", where)
+    if not isinstance(lang, str) or (lang and not is_known_language(lang)):
+        raise ConfigError(f"{taxonomy}.{slug}: lang must be a language code", where, "e.g. ko")
     if (
         not isinstance(name, str)
         or not isinstance(description, str)
@@ -145,4 +164,6 @@ def _read_term(taxonomy: str, slug: str, entry: Any, text: str) -> VocabularyTer
             "aliases a list of text",
             where,
         )
-    return VocabularyTerm(taxonomy, slug, name, dict(names), description, tuple(aliases))
+    return VocabularyTerm(
+        taxonomy, slug, name, dict(names), description, tuple(aliases), homepage, lang
+    )

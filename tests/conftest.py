@@ -137,6 +137,17 @@ def fixture_digest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]
     yield from serve_site(site, base / "www", "digest/")
 
 
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A browser context of its own (no cache, no cookies) that waits 20 s at the most."""
+    context = browser.new_context()
+    context.set_default_timeout(20_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Headless Chromium, driven by Playwright (skipped where either is missing)."""

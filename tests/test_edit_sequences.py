@@ -64,6 +64,13 @@ DATES = [
 TAGS = ["Water", "water", "WATER", "Rail", "markets", "Power Cuts", "power  cuts"]
 """Terms that fold together ("Water"/"water", "Power Cuts"/"power  cuts") and some that do not."""
 PLACES = ["Sinuiju", "Hyesan", "hyesan", "Rason"]
+SOURCES = [None, "Daily NK", "daily  nk", "Yalu Weekly"]
+"""Source outlets (None: no source), two of them spellings of one."""
+CORRECTIONS = [
+    ("2025-06-01", "An earlier version named the wrong *county*."),
+    ("2025-09-30", "Figures fixed."),
+]
+"""Corrections, each dated after every report's date (one before it would be an error)."""
 BODIES = [
     "Body text.\n",
     "Another body, with *emphasis*.\n\nSee [the timeline](/timeline/).\n",
@@ -93,6 +100,49 @@ BREAKAGES = [
 ]
 
 
+EDITIONS = "content/editions"
+EDITION_NAMES = ["2024-w22", "2023-w26", "2024-w22.ko"]
+"""Edition file names (without .md); `2024-w22.ko` is the Korean version of `2024-w22`."""
+EDITION_DATES = ["2024-06-02", "2023-07-01", "2022-03-06", "2025-03-02"]
+"""The weeks of `pact` (and `pact.ko`), of `market`, of `granary`, and one after now."""
+EDITION_TITLES = ["Week in review", "The digest", "주간 다이제스트"]
+SLUGS = sorted({name.removesuffix(".ko") for name in NAMES} | {"nothing"})
+"""What picks may name: every report's slug, and one that no report has."""
+
+
+@dataclass(frozen=True)
+class EditionEntry:
+    """One edition as the test means it to be; `picks` None: the reports of its week."""
+
+    title: str
+    date: str
+    picks: tuple[str, ...] | None = None
+    draft: bool = False
+
+    def text(self) -> str:
+        fields = {"title": f'"{self.title}"', "date": self.date}
+        if self.picks is not None:
+            fields["picks"] = "".join(f"\n  - {slug}" for slug in self.picks) or "[]"
+        if self.draft:
+            fields["draft"] = "true"
+        return report_text("The editor's note.\n", **fields)
+
+
+INITIAL_EDITIONS = {
+    "2024-w22": EditionEntry("Week in review", "2024-06-02"),
+    "2024-w22.ko": EditionEntry("주간 다이제스트", "2024-06-02"),
+    "2023-w26": EditionEntry("The digest", "2023-07-01", ("market",)),
+}
+"""Editions from the start (every report edit may reach them): the week of `pact` and of its
+Korean version, gathered whole, and `market` picked."""
+
+
+def moment(text: str) -> dt.datetime:
+    """A date as front matter gives it, in UTC where it has no offset (the fixture's zone)."""
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One report as the test means it to be."""
@@ -104,6 +154,8 @@ class Entry:
     body: str = BODIES[0]
     draft: bool = False
     authors: tuple[str, ...] = ()
+    source: str | None = None
+    corrections: tuple[tuple[str, str], ...] = ()
 
     def text(self) -> str:
         fields = {"title": self.title, "date": self.date}
@@ -111,13 +163,23 @@ class Entry:
         fields["places"] = "[" + ", ".join(self.places) + "]"
         if self.authors:
             fields["authors"] = "[" + ", ".join(self.authors) + "]"
+        if self.source:
+            fields["source"] = (
+                f"{{name: {self.source}, url: 'https://example.com/{len(self.title)}'}}"
+            )
+        if self.corrections:
+            items = (f"{{date: {day}, text: '{text}'}}" for day, text in self.corrections)
+            fields["corrections"] = "[" + ", ".join(items) + "]"
         if self.draft:
             fields["draft"] = "true"
         return report_text(self.body, **fields)
 
 
 INITIAL: dict[str, tuple[str, Entry]] = {
-    "granary": ("2022", Entry("Granary audit", "2022-03-01", ("Water",), ("Sinuiju",))),
+    "granary": (
+        "2022",
+        Entry("Granary audit", "2022-03-01", ("Water",), ("Sinuiju",), source="Daily NK"),
+    ),
     "ferry": ("2022", Entry("Ferry resumes", "2022-11-30", ("Rail", "water"), ("Hyesan",))),
     "market": ("2023", Entry("Market hours cut", "2023-06-30", ("markets",), ("Rason",))),
     "rail": ("2023", Entry("Rail freight delays", "2023-01-15", ("Rail",), ("Sinuiju",))),
@@ -229,12 +291,14 @@ class EditSequences(RuleBasedStateMachine):
         self.stash: tuple[str, str, Entry, str | None] | None = None
         """The last report deleted: name, folder, entry and broken text, to restore it."""
         self.site_title, self.per_page, self.config_broken = TITLES_OF_SITE[0], 2, False
+        self.editions: dict[str, EditionEntry] = dict(INITIAL_EDITIONS)
         self.overrides: dict[str, int] = {"taxonomy.html": 0}
         self.static: dict[str, str] = {"notes.txt": STATIC["notes.txt"][0]}
         files: dict[str, str | bytes] = dict(self.theme_files)
         files |= {self.report_file(n): e.text() for n, (_, e) in self.reports.items()}
         files |= {f"templates/{n}": override_text(n, v) for n, v in self.overrides.items()}
         files |= {f"static/{n}": text for n, text in self.static.items()}
+        files |= {f"{EDITIONS}/{n}.md": e.text() for n, e in self.editions.items()}
         self.root = make_site(base / "site", files, config_text())
         self.output = self.root / "output"
         self.rebuilder = Rebuilder(self.root, OPTIONS, search_index=False)
@@ -261,12 +325,21 @@ class EditSequences(RuleBasedStateMachine):
         once a burst is complete."""
         self.log.append(description)
         self.pending.update(paths)
+        for name in self.failing_editions():  # fixed, as broken files are, a little later
+            self.fixes.setdefault(f"edition:{name}", 3)
         for key, left in sorted(self.fixes.items()):
             if left > 1:
                 self.fixes[key] = left - 1
                 continue
             del self.fixes[key]
-            if key == CONFIG_NAME:
+            if key.startswith("edition:"):
+                name = key.removeprefix("edition:")
+                if name not in self.failing_editions():
+                    continue  # it came right by itself
+                self.editions[name] = replace(self.editions[name], draft=True)
+                relative = f"{EDITIONS}/{name}.md"
+                fixed = tuple(self.write(relative, self.editions[name].text()))
+            elif key == CONFIG_NAME:
                 self.config_broken = False
                 fixed = tuple(self.write(CONFIG_NAME, config_text(self.site_title, self.per_page)))
             else:
@@ -333,6 +406,21 @@ class EditSequences(RuleBasedStateMachine):
     )
     def edit_terms(self, pick: int, tags: tuple[str, ...], places: tuple[str, ...]) -> None:
         self.edit(pick, f"tags := {list(tags)}, places := {list(places)}", tags=tags, places=places)
+
+    @precondition(has_healthy_reports)
+    @rule(pick=st.integers(0, 99), source=st.sampled_from(SOURCES))
+    def edit_source(self, pick: int, source: str | None) -> None:
+        """Change a report's source outlet: /sources/ and each outlet's pages and feed."""
+        self.edit(pick, f"source := {source!r}", source=source)
+
+    @precondition(has_healthy_reports)
+    @rule(
+        pick=st.integers(0, 99),
+        corrections=st.lists(st.sampled_from(CORRECTIONS), max_size=2, unique=True),
+    )
+    def edit_corrections(self, pick: int, corrections: list[tuple[str, str]]) -> None:
+        """Add or drop corrections: the notice, dates that move, and /corrections/."""
+        self.edit(pick, f"corrections := {corrections}", corrections=tuple(corrections))
 
     @precondition(has_healthy_reports)
     @rule(pick=st.integers(0, 99), authors=st.lists(st.sampled_from(AUTHORS), max_size=2))
@@ -447,6 +535,81 @@ class EditSequences(RuleBasedStateMachine):
             self.fixes.pop(name, None)
         self.touch(f"delete folder {folder.relative_to(self.root)}", *touched)
 
+    # Editions of the digest.
+
+    @rule(
+        name=st.sampled_from(EDITION_NAMES),
+        delete=st.sampled_from([False, False, False, True]),
+        title=st.sampled_from(EDITION_TITLES),
+        date=st.sampled_from(EDITION_DATES),
+        picks=st.one_of(st.none(), st.lists(st.integers(0, 99), max_size=3).map(tuple)),
+        stray=st.sampled_from([False, False, False, True]),
+        draft=st.sampled_from([False, False, True]),
+    )
+    def edit_edition(
+        self, name: str, delete: bool, title: str, date: str,
+        picks: tuple[int, ...] | None, stray: bool, draft: bool,
+    ) -> None:  # fmt: skip
+        """Write, change or delete an edition: its week's reports, or picks among the
+        reports of its language (drafts, broken and future ones too), and now and then one
+        that names no report."""
+        relative = f"{EDITIONS}/{name}.md"
+        if delete:
+            if self.editions.pop(name, None) is not None:
+                self.fixes.pop(f"edition:{name}", None)
+                (self.root / relative).unlink()
+                self.touch(f"delete {relative}", self.root / relative)
+            return
+        chosen: tuple[str, ...] | None = None
+        if picks is not None:
+            suffix = ".ko" if name.endswith(".ko") else ""
+            slugs = sorted(
+                n.removesuffix(suffix) for n in self.reports if n.endswith(".ko") == bool(suffix)
+            )
+            named = [slugs[i % len(slugs)] for i in picks] if slugs else []
+            chosen = tuple(dict.fromkeys(named + (["nothing"] if stray else [])))
+        edition = EditionEntry(title, date, chosen, draft)
+        self.editions[name] = edition
+        self.touch(f"{relative} := {edition}", *self.write(relative, edition.text()))
+
+    def edition_errors(self) -> set[Path]:
+        """The edition files that must fail the build."""
+        return {Path(f"{EDITIONS}/{name}.md") for name in self.failing_editions()}
+
+    def failing_editions(self) -> set[str]:
+        """The editions that must fail the build: a pick names no published report (a draft,
+        a broken file, none), or the edition gathers none."""
+        now = OPTIONS.current_time()
+        failing: set[str] = set()
+        for name, edition in self.editions.items():
+            if edition.draft or moment(edition.date) > now:
+                continue  # not published: not checked
+            lang = "ko" if name.endswith(".ko") else "en"
+            published: dict[str, dt.datetime] = {}
+            future: set[str] = set()
+            for report, (_, entry) in self.reports.items():
+                if report in self.broken or ("ko" if report.endswith(".ko") else "en") != lang:
+                    continue
+                slug, date = report.removesuffix(".ko"), moment(entry.date)
+                if not entry.draft and date > now:
+                    future.add(slug)
+                elif not entry.draft:
+                    published[slug] = date
+            if edition.picks is None:
+                day = moment(edition.date).date()
+                start = dt.datetime.combine(
+                    day - dt.timedelta(days=day.weekday()), dt.time(), tzinfo=dt.UTC
+                )
+                end = start + dt.timedelta(days=7)
+                gathered = [slug for slug, date in published.items() if start <= date < end]
+            else:
+                if any(slug not in published and slug not in future for slug in edition.picks):
+                    failing.add(name)
+                gathered = [slug for slug in edition.picks if slug in published]
+            if not gathered:
+                failing.add(name)
+        return failing
+
     # Mistakes, and their fixes.
 
     @precondition(has_healthy_reports)
@@ -526,7 +689,8 @@ class EditSequences(RuleBasedStateMachine):
         self.log.append(f"build -> {'ok' if outcome.ok else 'errors'}")
         self.built_after = len(self.log)
         history = "operations so far:\n  " + "\n  ".join(self.log)
-        broken = {Path(self.report_file(n)) for n in self.broken}
+        # A broken report stops the build before editions are placed on the site.
+        broken = {Path(self.report_file(n)) for n in self.broken} or self.edition_errors()
         if self.config_broken or broken:
             self.check_failed(
                 outcome, {Path(CONFIG_NAME)} if self.config_broken else broken, history
@@ -597,8 +761,8 @@ class ThemePageEditSequences(EditSequences):
 
     def rebuild(self) -> None:
         super().rebuild()
-        if self.broken or self.config_broken:
-            return
+        if self.broken or self.config_broken or self.edition_errors():
+            return  # the build failed, as it had to
         # The page is there, and lists whom the published English reports name.
         page = lxml.html.fromstring((self.output / "authors" / "index.html").read_bytes())
         published = [

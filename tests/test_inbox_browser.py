@@ -53,16 +53,6 @@ def live(tmp_path: Path) -> Iterator[LiveSite]:
         served.close()
 
 
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
 def inbox_url(live: LiveSite) -> str:
     return f"{live.server.origin}/__sitegen/{PAGE_NAME}/"
 

@@ -17,7 +17,7 @@ import pytest
 import sitegen.loading
 from sitegen import build as build_module
 from sitegen.cache import CACHE_DIR
-from sitegen.config import Permalinks, SiteConfig, load_config
+from sitegen.config import LanguageSettings, Permalinks, SiteConfig, load_config
 from sitegen.content.discover import SourceFile
 from sitegen.diagnostics import Reporter
 from sitegen.loading import load_reports
@@ -221,7 +221,9 @@ def test_rebuild_after_a_change_equals_a_cold_build(
     if change == "template":  # templates/taxonomy.html: only the taxonomies' index pages
         rendered = re.search(r"\((\d+) rendered\)", run.output)
         assert rendered is not None, run.output
-        index_pages = [p for p in after if re.fullmatch(r"(\w+/)?(tags|places)/index\.html", p)]
+        index_pages = [
+            p for p in after if re.fullmatch(r"(\w+/)?(tags|places|sources)/index\.html", p)
+        ]
         assert index_pages and int(rendered.group(1)) == len(index_pages)
 
 
@@ -254,7 +256,7 @@ def test_a_body_edit_rewrites_only_the_files_it_changes(site: Path) -> None:
 
 
 def test_a_template_edit_renders_only_the_pages_that_use_it(site: Path) -> None:
-    pages_using_it = {"tags/index.html", "places/index.html"}
+    pages_using_it = {"tags/index.html", "places/index.html", "sources/index.html"}
     edit_template(site)
     run = build(site)
     assert rendered(run) == len(pages_using_it)
@@ -320,7 +322,7 @@ def test_the_report_cache_serves_a_base_url_on_another_origin(
 LOADING_READS: dict[str, dict[str, object]] = {
     "timezone": {"timezone": "Asia/Seoul"},
     "language": {"language": "ko"},
-    "languages": {"languages": ("ko",)},
+    "languages": {"languages": (LanguageSettings("ko"),)},
     "taxonomies": {"taxonomies": ("tags",)},
     "report permalink": {"permalinks": Permalinks(report="/{section}/{slug}/read/")},
     "base_url's path": {"base_url": "https://example.org/other/"},

@@ -25,16 +25,6 @@ def live(tmp_path: Path) -> Iterator[LiveSite]:
         served.close()
 
 
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context
-    finally:
-        context.close()
-
-
 def save(live: LiveSite, text: str) -> None:
     (live.root / REPORT).write_text(text, encoding="utf-8")
 

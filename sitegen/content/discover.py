@@ -10,6 +10,8 @@ from sitegen.config import SiteConfig, is_known_language
 from sitegen.errors import ContentError, SourceLocation
 
 REPORT_SUFFIXES = (".md", ".markdown")
+EDITIONS_FOLDER = "editions"
+"""The folder under content/ that holds the digest's editions, not reports."""
 
 
 def is_editor_litter(name: str) -> bool:
@@ -40,8 +42,8 @@ def language_suffix(stem: str, config: SiteConfig) -> tuple[str, str | None]:
     base, dot, suffix = stem.rpartition(".")
     if not dot or not base:
         return stem, None
-    allowed = {config.language, *config.languages}
-    if config.languages:
+    allowed = {config.language, *config.language_codes}
+    if config.language_codes:
         return (base, suffix) if suffix in allowed else (stem, None)
     return (base, suffix) if suffix in allowed or is_known_language(suffix) else (stem, None)
 
@@ -78,6 +80,8 @@ def discover_sources(config: SiteConfig) -> tuple[tuple[SourceFile, ...], tuple[
         for entry in entries:
             if not _is_folder(entry) or entry.name.startswith("."):
                 continue
+            if not relative and entry.name == EDITIONS_FOLDER:
+                continue  # editions are found by discover_editions
             if entry.is_symlink():
                 problems.append(
                     ContentError(
@@ -144,6 +148,8 @@ def plain_source(path: Path, config: SiteConfig) -> SourceFile | None:
     path = content / relative
     if len(relative.parts) < 2 or any(part.startswith(".") for part in relative.parts[:-1]):
         return None
+    if relative.parts[0] == EDITIONS_FOLDER:
+        return None
     name = path.name
     if not name.endswith(REPORT_SUFFIXES) or is_editor_litter(name):
         return None
@@ -155,3 +161,38 @@ def plain_source(path: Path, config: SiteConfig) -> SourceFile | None:
     stem, lang = language_suffix(path.stem, config)
     display = path.relative_to(config.root)
     return SourceFile(path, display, relative.as_posix(), relative.parts[0], stem, lang)
+
+
+def edition_source(path: Path, config: SiteConfig) -> SourceFile | None:
+    """The edition file at `path` (under content/editions/), or None where it is none."""
+    folder = config.content_path / EDITIONS_FOLDER
+    if not path.absolute().is_relative_to(folder.absolute()):
+        return None
+    relative = path.absolute().relative_to(folder.absolute())
+    name = path.name
+    if (
+        not relative.parts
+        or any(part.startswith(".") for part in relative.parts[:-1])
+        or not name.endswith(REPORT_SUFFIXES)
+        or is_editor_litter(name)
+    ):
+        return None
+    stem, lang = language_suffix(name.rpartition(".")[0], config)
+    key = f"{EDITIONS_FOLDER}/{relative.as_posix()}"
+    display = (config.content_path / key).relative_to(config.root)
+    return SourceFile(folder / relative, display, key, EDITIONS_FOLDER, stem, lang)
+
+
+def discover_editions(config: SiteConfig) -> tuple[SourceFile, ...]:
+    """Every edition file under content/editions/, sorted by path (links are not followed)."""
+    folder = config.content_path / EDITIONS_FOLDER
+    if not folder.is_dir() or folder.is_symlink():
+        return ()
+    found: list[SourceFile] = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        source = edition_source(path, config)
+        if source is not None:
+            found.append(source)
+    return tuple(found)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,8 @@ class FrontMatter:
     key_lines: dict[str, int]
     body: str
     body_line: int
+    item_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Top-level key -> the line of each item of its list (in a block list, the item's own)."""
 
 
 MAX_EXPANDED_NODES = 10_000
@@ -124,12 +126,15 @@ def _check_mapping_keys(
             stack.extend(current.value)
 
 
-def _parse_yaml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str, int]]:
+_Parsed = tuple[Any, dict[str, int], dict[str, tuple[int, ...]]]
+
+
+def _parse_yaml(text: str, where: Path, first_line: int) -> _Parsed:
     loader = _FrontMatterLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None, {}
+            return None, {}, {}
         _check_mapping_keys(node, where, first_line, has_aliases="*" in text)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
@@ -158,14 +163,20 @@ def _parse_yaml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str,
     finally:
         loader.dispose()
     key_lines: dict[str, int] = {}
+    item_lines: dict[str, tuple[int, ...]] = {}
     if isinstance(node, yaml.MappingNode):
-        for key_node, _ in node.value:
+        for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 key_lines.setdefault(str(key_node.value), key_node.start_mark.line + first_line)
-    return data, key_lines
+                if isinstance(value_node, yaml.SequenceNode):
+                    item_lines.setdefault(
+                        str(key_node.value),
+                        tuple(item.start_mark.line + first_line for item in value_node.value),
+                    )
+    return data, key_lines, item_lines
 
 
-def _parse_toml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str, int]]:
+def _parse_toml(text: str, where: Path, first_line: int) -> _Parsed:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -180,7 +191,7 @@ def _parse_toml(text: str, where: Path, first_line: int) -> tuple[Any, dict[str,
         match = re.match(r"\s*([A-Za-z_][\w-]*)\s*=", line_text)
         if match:
             key_lines.setdefault(match.group(1), number + first_line)
-    return data, key_lines
+    return data, key_lines, {}
 
 
 def split_front_matter(text: str, where: Path) -> FrontMatter:
@@ -202,7 +213,7 @@ def split_front_matter(text: str, where: Path) -> FrontMatter:
                 f"end it with a line of {handler.END_DELIMITER}",
             ) from None
         # The front matter text starts right after the opening delimiter, on line 1.
-        data, key_lines = parse(matter, where, 1)
+        data, key_lines, item_lines = parse(matter, where, 1)
         body_offset = len(text) - len(body)
         body_line = text.count("\n", 0, body_offset) + 1
         if body.startswith("\n"):
@@ -214,7 +225,7 @@ def split_front_matter(text: str, where: Path) -> FrontMatter:
                 f"front matter must be a set of 'key: value' lines, not {_kind(data)}",
                 SourceLocation(where, 2),
             )
-        return FrontMatter(data, key_lines, body, body_line)
+        return FrontMatter(data, key_lines, body, body_line, item_lines)
     raise ContentError(
         "no front matter",
         SourceLocation(where, 1),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import unicodedata
@@ -15,16 +16,17 @@ from sitegen.content.discover import SourceFile
 from sitegen.content.frontmatter import FrontMatter, split_front_matter
 from sitegen.diagnostics import Diagnostic, Level
 from sitegen.errors import ContentError, SourceLocation
-from sitegen.model import ExternalTranslation, Image, PartialDate, Report, Source
+from sitegen.model import Correction, ExternalTranslation, Image, PartialDate, Report, Source
 from sitegen.urls import fill_pattern, is_valid_slug, language_prefix, slugify_text
 
 BASE_KEYS = (
     "title", "date", "updated", "author", "authors", "summary", "event_date", "image",
-    "source", "translations", "slug", "draft", "lang", "translation_key",
+    "source", "translations", "slug", "draft", "lang", "translation_key", "corrections",
 )  # fmt: skip
 IMAGE_KEYS = ("src", "alt", "caption", "credit")
 SOURCE_KEYS = ("name", "url", "lang")
 TRANSLATION_KEYS = ("lang", "url", "name")
+CORRECTION_KEYS = ("date", "text")
 MAX_REPORT_BYTES = 8_000_000
 """The largest report file sitegen reads."""
 _HTTP_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
@@ -38,7 +40,7 @@ class ReportErrors(ContentError):
         self.errors = errors
 
 
-class _Checker:
+class FieldChecker:
     """Reads fields out of front matter, noting each problem with the key's line."""
 
     def __init__(self, source: SourceFile, matter: FrontMatter) -> None:
@@ -48,20 +50,24 @@ class _Checker:
         self.warnings: list[Diagnostic] = []
 
     def at(self, key: str) -> SourceLocation:
+        """Where a front-matter key is (line 1 where it is not given)."""
         return SourceLocation(self.source.display, self.matter.key_lines.get(key, 1))
 
     def fail(self, key: str, message: str, hint: str | None = None) -> None:
+        """Note an error at a key's line."""
         self.errors.append(ContentError(message, self.at(key), hint))
 
     def warn(self, key: str, message: str, hint: str | None = None) -> None:
+        """Note a warning at a key's line."""
         self.warnings.append(Diagnostic(Level.WARNING, message, self.at(key), hint))
 
     def text(self, key: str, value: Any, label: str | None = None) -> str | None:
+        """A value that must be text, stripped; None (and an error) where it is not."""
         label = label or key
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.fail(key, f"{label} must be text, not {_describe(value)}")
+            self.fail(key, f"{label} must be text, not {describe_value(value)}")
             return None
         if not isinstance(value, str):
             self.fail(key, f"{label} must be text, not the number {value}", f'write "{value}"')
@@ -73,9 +79,10 @@ class _Checker:
         return stripped
 
     def mapping(self, key: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any] | None:
+        """A value that must be a set of the `allowed` fields."""
         if not isinstance(value, dict):
             example = ", ".join(f"{k}: ..." for k in allowed[:2])
-            self.fail(key, f"{key} must be a set of fields, not {_describe(value)}", example)
+            self.fail(key, f"{key} must be a set of fields, not {describe_value(value)}", example)
             return None
         for name in value:
             if name not in allowed:
@@ -85,6 +92,7 @@ class _Checker:
         return value
 
     def http_url(self, key: str, value: Any, label: str) -> str | None:
+        """A value that must be an http(s) URL."""
         url = self.text(key, value, label)
         if url is not None and not _HTTP_RE.match(url):
             self.fail(key, f"{label} {url!r} must be an http:// or https:// address")
@@ -92,6 +100,7 @@ class _Checker:
         return url
 
     def language(self, key: str, value: Any, label: str) -> str | None:
+        """A value that must be a language code Babel knows."""
         code = self.text(key, value, label)
         if code is not None and not is_known_language(code):
             self.fail(key, f"{label} {code!r} is not a language code", "use e.g. en, ko, ja, zh")
@@ -99,7 +108,8 @@ class _Checker:
         return code
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """What kind of value this is, in words, for messages."""
     if value is None:
         return "empty"
     if isinstance(value, bool):
@@ -113,7 +123,7 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
-def _terms(check: _Checker, taxonomy: str, value: Any) -> tuple[str, ...]:
+def _terms(check: FieldChecker, taxonomy: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -124,7 +134,7 @@ def _terms(check: _Checker, taxonomy: str, value: Any) -> tuple[str, ...]:
             return ()
         value = [value]
     if not isinstance(value, list):
-        check.fail(taxonomy, f"{taxonomy} must be a list of text, not {_describe(value)}")
+        check.fail(taxonomy, f"{taxonomy} must be a list of text, not {describe_value(value)}")
         return ()
     terms: list[str] = []
     for item in value:
@@ -137,11 +147,11 @@ def _terms(check: _Checker, taxonomy: str, value: Any) -> tuple[str, ...]:
                 f'write "{item}" in quotes',
             )
         else:
-            check.fail(taxonomy, f"{taxonomy} holds {_describe(item)}; terms must be text")
+            check.fail(taxonomy, f"{taxonomy} holds {describe_value(item)}; terms must be text")
     return tuple(terms)
 
 
-def _date(check: _Checker, key: str, value: Any, config: SiteConfig) -> Any:
+def _date(check: FieldChecker, key: str, value: Any, config: SiteConfig) -> Any:
     try:
         return parse_datetime(value, config.zone)
     except DateProblem as problem:
@@ -151,7 +161,7 @@ def _date(check: _Checker, key: str, value: Any, config: SiteConfig) -> Any:
     return None
 
 
-def _image(check: _Checker, value: Any, config: SiteConfig, report_url: str) -> Image | None:
+def _image(check: FieldChecker, value: Any, config: SiteConfig, report_url: str) -> Image | None:
     fields = check.mapping("image", value, IMAGE_KEYS)
     if fields is None:
         return None
@@ -194,7 +204,7 @@ def _find_image(src: str, folder: Path, config: SiteConfig) -> tuple[Path, str |
     return None
 
 
-def _source(check: _Checker, value: Any) -> Source | None:
+def _source(check: FieldChecker, value: Any) -> Source | None:
     fields = check.mapping("source", value, SOURCE_KEYS)
     if fields is None:
         return None
@@ -210,7 +220,12 @@ def _source(check: _Checker, value: Any) -> Source | None:
     return Source(name, url, lang)
 
 
-def _translations(check: _Checker, value: Any) -> tuple[ExternalTranslation, ...]:
+def _outlet(source: Source | None) -> tuple[str, ...]:
+    """The source outlet as a term of the `sources` taxonomy (none without a source)."""
+    return () if source is None else (unicodedata.normalize("NFC", " ".join(source.name.split())),)
+
+
+def _translations(check: FieldChecker, value: Any) -> tuple[ExternalTranslation, ...]:
     if not isinstance(value, list):
         check.fail("translations", "translations must be a list of {lang, url}")
         return ()
@@ -229,7 +244,115 @@ def _translations(check: _Checker, value: Any) -> tuple[ExternalTranslation, ...
     return tuple(found)
 
 
-def _slug(check: _Checker, value: Any, stem: str) -> str | None:
+def _item_lines(text: str, key_line: int, count: int) -> list[int]:
+    """The lines of a block list's items under the key on `key_line` (the key's, failing that).
+
+    Items are the lines that start with "- " at the indentation of the first one.
+    """
+    lines = text.split("\n")
+    found: list[int] = []
+    indent: int | None = None
+    for number in range(key_line, len(lines)):  # the lines after the key's, 0-based
+        line = lines[number]
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        depth = len(line) - len(stripped)
+        if stripped == "-" or stripped.startswith("- "):
+            if indent is None:
+                indent = depth
+            if depth == indent:
+                found.append(number + 1)
+                continue
+        if depth == 0 or (indent is not None and depth < indent):
+            break
+    return found if len(found) == count else [key_line] * count
+
+
+def _correction(
+    item: Any, where: SourceLocation, date: dt.datetime | None, config: SiteConfig
+) -> tuple[Correction | None, list[ContentError]]:
+    """One item of `corrections`, written on the line `where` names, and its problems."""
+    example = 'corrections: [{date: 2024-03-20, text: "..."}]'
+    if not isinstance(item, dict):
+        return None, [
+            ContentError(
+                f"a correction must be {{date, text}}, not {describe_value(item)}", where, example
+            )
+        ]
+    problems = [
+        ContentError(f"unknown field '{name}' in a correction", where, "known: date, text")
+        for name in item
+        if name not in CORRECTION_KEYS
+    ]
+    day: dt.date | None = None
+    if item.get("date") is None:
+        problems.append(ContentError("a correction needs its date", where, example))
+    else:
+        try:
+            day = parse_datetime(item["date"], config.zone).astimezone(config.zone).date()
+        except (DateProblem, OverflowError, ValueError) as problem:
+            problems.append(ContentError(f"a correction's date: {problem}", where, DATE_HINT))
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        hint = "say what was wrong and what is right: " + example
+        problems.append(ContentError("a correction needs its text", where, hint))
+        text = None
+    if day is not None and date is not None:
+        published = date.astimezone(config.zone).date()
+        if day < published:
+            problems.append(
+                ContentError(
+                    f"a correction dated {day.isoformat()} is before the report's own date "
+                    f"({published.isoformat()})",
+                    where,
+                    "a correction is made on the report's day or after it",
+                )
+            )
+    if problems or day is None or text is None:
+        return None, problems
+    return Correction(day, text.strip(), "", where.line or 1), []
+
+
+def _corrections(
+    check: FieldChecker, value: Any, text: str, date: dt.datetime | None, config: SiteConfig
+) -> tuple[Correction, ...]:
+    if not isinstance(value, list):
+        check.fail(
+            "corrections",
+            "corrections must be a list of {date, text}",
+            'corrections: [{date: 2024-03-20, text: "..."}]',
+        )
+        return ()
+    key_line = check.at("corrections").line or 1
+    found: list[Correction] = []
+    for item, line in zip(value, _item_lines(text, key_line, len(value)), strict=True):
+        where = SourceLocation(check.source.display, line)
+        correction, problems = _correction(item, where, date, config)
+        check.errors.extend(problems)
+        if correction is not None:
+            found.append(correction)
+    return tuple(sorted(found, key=lambda c: (c.date, c.line)))
+
+
+def language_fields(
+    check: FieldChecker, data: dict[str, Any], source: SourceFile, config: SiteConfig
+) -> tuple[str, str]:
+    """A file's language (`lang`, or its name's `.ko`) and the key its versions share."""
+    lang = source.lang_suffix or config.language
+    if "lang" in data:
+        given = check.language("lang", data["lang"], "lang")
+        if given is not None and source.lang_suffix and given != source.lang_suffix:
+            check.fail("lang", f"lang {given!r} differs from the file name's .{source.lang_suffix}")
+        lang = given or lang
+    translation_key = str(PurePosixPath(source.key).parent / source.stem)
+    if "translation_key" in data:
+        translation_key = check.text("translation_key", data["translation_key"]) or translation_key
+    return lang, translation_key
+
+
+def slug_field(check: FieldChecker, value: Any, stem: str) -> str | None:
+    """The slug given (checked), or made from the file name."""
     if value is None:
         slug = slugify_text(stem)
         if not slug:
@@ -248,7 +371,7 @@ def _slug(check: _Checker, value: Any, stem: str) -> str | None:
     return text.lower()
 
 
-def _warn_unknown_keys(check: _Checker, data: dict[str, Any], known: tuple[str, ...]) -> None:
+def _warn_unknown_keys(check: FieldChecker, data: dict[str, Any], known: tuple[str, ...]) -> None:
     for key in data:
         if key in known:
             continue
@@ -301,7 +424,7 @@ def validate_report(
     """Validate a report's text; raise ReportErrors (or a ContentError) naming every problem."""
     matter = split_front_matter(text, source.display)
     data = matter.data
-    check = _Checker(source, matter)
+    check = FieldChecker(source, matter)
     known = BASE_KEYS + config.taxonomies
 
     title = check.text("title", data.get("title"))
@@ -342,18 +465,8 @@ def validate_report(
     summary = check.text("summary", data.get("summary"))
     terms = tuple((tax, _terms(check, tax, data.get(tax))) for tax in config.taxonomies)
 
-    lang = source.lang_suffix or config.language
-    if "lang" in data:
-        given = check.language("lang", data["lang"], "lang")
-        if given is not None and source.lang_suffix and given != source.lang_suffix:
-            check.fail("lang", f"lang {given!r} differs from the file name's .{source.lang_suffix}")
-        lang = given or lang
-
-    translation_key = str(PurePosixPath(source.key).parent / source.stem)
-    if "translation_key" in data:
-        translation_key = check.text("translation_key", data["translation_key"]) or translation_key
-
-    slug = _slug(check, data.get("slug"), source.stem)
+    lang, translation_key = language_fields(check, data, source, config)
+    slug = slug_field(check, data.get("slug"), source.stem)
     url = ""
     if slug is not None:
         url = language_prefix(lang, config.language) + fill_pattern(
@@ -372,9 +485,14 @@ def validate_report(
     translations = (
         _translations(check, data["translations"]) if data.get("translations") is not None else ()
     )
+    corrections = (
+        _corrections(check, data["corrections"], text, date, config)
+        if data.get("corrections") is not None
+        else ()
+    )
     draft = data.get("draft", False)
     if not isinstance(draft, bool):
-        check.fail("draft", f"draft must be true or false, not {_describe(draft)}")
+        check.fail("draft", f"draft must be true or false, not {describe_value(draft)}")
         draft = False
 
     _warn_unknown_keys(check, data, known)
@@ -398,7 +516,7 @@ def validate_report(
         updated=updated,
         authors=authors,
         summary=summary,
-        terms=terms,
+        terms=(*terms, ("sources", _outlet(source_ref))),
         event_date=event_date or PartialDate.from_date(date.date()),
         image=image,
         source=source_ref,
@@ -409,4 +527,6 @@ def validate_report(
         body_line=matter.body_line,
         key_lines=tuple(matter.key_lines.items()),
         url=url,
+        corrections=corrections,
+        corrected=corrections[-1].moment(config.zone) if corrections else None,
     )

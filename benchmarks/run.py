@@ -16,9 +16,9 @@ wall time:
   incremental build outside its server: it always renders everything);
 - the same two Hugo builds each followed by Pagefind over Hugo's whole output, which is
   what a Hugo user runs to get search;
-- sitegen as CI runs it: `.sitegen-cache/` restored (without output/'s twin and the dev
-  server's folder, as the workflow `sitegen init` writes caches it), no output/, one
-  report edited since the cached build;
+- sitegen as CI runs it: `.sitegen-cache/` restored (without output/'s twin, the dev
+  server's folder and the search index's pages, as the workflow `sitegen init` writes
+  caches it), no output/, one report edited since the cached build;
 - Pelican build into an emptied folder (its content cache off);
 - the bare read-parse-render-write loop (`bare_loop.py`, 2 processes).
 
@@ -527,7 +527,8 @@ def bench_size(
         # dev server's folder), no output/, one report changed since the cached build.
         def ci_checkout(k: int) -> None:
             edit_one_word(victim, sitegen_original, k)
-            remove(sitegen_out, cache / "outputs", cache / "serve")
+            twins = list((cache / "outputs").glob("*/twin"))
+            remove(sitegen_out, cache / "serve", cache / "search-pages", *twins)
 
         scenario = add(SITEGEN_CI_WARM, "as `sitegen init`'s workflow restores .sitegen-cache/")
         repeat(scenario, n, w, ci_checkout, sitegen_build, None, t)

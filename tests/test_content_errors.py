@@ -69,8 +69,8 @@ def read_tree(folder: Path) -> dict[str, bytes]:
 
 def listing(site: Path) -> set[str]:
     """Every path in the site's folder outside output/ and sitegen's cache (which holds the
-    twin of output/ it swaps in, the file it locks and its records), which the README
-    documents."""
+    twin of output/ it swaps in, the file it locks and its records), which
+    docs/building.md documents."""
     own = {"output", CACHE_DIR}
     return {
         p.relative_to(site).as_posix()

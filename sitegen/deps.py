@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from sitegen.model import Site, Term
 from sitegen.render import Dependency, PageGroup
-from sitegen.search import shard_name
+from sitegen.search import search_shards
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,20 +184,11 @@ def changed_editions(before: Site, after: Site) -> set[Dependency]:
 def _shards_changed(before: Site, after: Site, reports: AbstractSet[str]) -> set[str]:
     """The languages whose search shards differ after the reports `reports` changed.
 
-    Only a report that came, went or changed language or year can make or end a shard.
+    Only a report that came, went or changed language or year can change a shard's years.
     """
-    places: set[tuple[str, int]] = set()
+    langs: set[str] = set()
     for key in reports:
         was, now = before.reports.get(key), after.reports.get(key)
         if was is None or now is None or (was.lang, was.date.year) != (now.lang, now.date.year):
-            places.update((r.lang, r.date.year) for r in (was, now) if r is not None)
-    langs: set[str] = set()
-    for lang, year in places:
-        name = shard_name(lang, year)
-        held = [
-            any(shard_name(r.lang, r.date.year) == name for r in site.reports.values())
-            for site in (before, after)
-        ]
-        if held[0] != held[1]:
-            langs.add(lang)
-    return langs
+            langs.update(r.lang for r in (was, now) if r is not None)
+    return {lang for lang in langs if search_shards(before, lang) != search_shards(after, lang)}

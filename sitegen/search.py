@@ -210,11 +210,12 @@ def _sort_bundle(bundle: Path) -> None:
     entry.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
 
 
-# The index is made in shards: one Pagefind bundle per language and year of publication,
-# under pagefind/<lang>/<year>/. The search page searches its language's shards as one
-# (Pagefind's mergeIndex). A shard is made again only when one of its pages changed, and
-# each shard made is kept in the cache under the digest of its pages, so a build that finds
-# the cache (a CI build with no output/, say) reuses it.
+# The index is made in shards: one Pagefind bundle per language and run of years of
+# publication (SHARD_PAGES), under pagefind/<lang>/<year>/ or pagefind/<lang>/<first>-<last>/.
+# The search page searches its language's shards as one (Pagefind's mergeIndex). A shard is
+# made again only when one of its pages changed, and each shard made is kept in the cache
+# under the digest of its pages, so a build that finds the cache (a CI build with no
+# output/, say) reuses it.
 
 UI_NAMES = ("pagefind-ui.js", "pagefind-ui.css")
 """The search UI's files, served once at pagefind/ rather than in every shard."""
@@ -231,13 +232,44 @@ _MIRRORED = ".pages.txt"
 """In the folder of a shard's pages: each page's path and digest, a line each."""
 
 
-def shard_name(lang: str, year: int) -> str:
-    """The shard holding a language's reports of one year: `en/2024`."""
-    return f"{lang}/{year:04d}"
+SHARD_PAGES = 300
+"""A shard gathers a language's years, oldest first, until it holds this many pages: a
+small shard is quick to make again after an edit, and few shards are quick to make."""
+
+
+def _year_groups(years: Mapping[int, int]) -> list[list[int]]:
+    """Consecutive years (with their report counts) gathered into shards, oldest first.
+
+    Oldest first, so that reports added to the newest year change only the last shard.
+    """
+    groups: list[list[int]] = []
+    pages = SHARD_PAGES
+    for year in sorted(years):
+        if pages >= SHARD_PAGES:
+            groups.append([])
+            pages = 0
+        groups[-1].append(year)
+        pages += years[year]
+    return groups
+
+
+def _shard_years(reports: Iterable[Report]) -> dict[str, dict[int, str]]:
+    """Each language's years, and the name of the shard that holds each."""
+    counts: dict[str, dict[int, int]] = {}
+    for report in reports:
+        years = counts.setdefault(report.lang, {})
+        years[report.date.year] = years.get(report.date.year, 0) + 1
+    names: dict[str, dict[int, str]] = {}
+    for lang, years in counts.items():
+        for group in _year_groups(years):
+            first, last = group[0], group[-1]
+            name = f"{lang}/{first:04d}" if first == last else f"{lang}/{first:04d}-{last:04d}"
+            names.setdefault(lang, {}).update((year, name) for year in group)
+    return names
 
 
 def bundle_url(shard: str) -> str:
-    """The site path of a shard's bundle: `/pagefind/en/2024/`."""
+    """The site path of a shard's bundle: `/pagefind/en/2024/`, `/pagefind/en/2019-2024/`."""
     return f"/{BUNDLE_FOLDER}/{shard}/"
 
 
@@ -420,18 +452,19 @@ class ShardCache:
 
 
 def search_shards(site: Site, lang: str) -> list[str]:
-    """The names of a language's shards, newest year first."""
-    years = {report.date.year for report in site.reports.values() if report.lang == lang}
-    return [shard_name(lang, year) for year in sorted(years, reverse=True)]
+    """The names of a language's shards, newest first."""
+    years = _shard_years(r for r in site.reports.values() if r.lang == lang).get(lang, {})
+    return sorted(set(years.values()), reverse=True)
 
 
 def shards_of(reports: Iterable[Report]) -> dict[str, list[str]]:
     """Each shard's report pages (paths under output/), in path order, by shard name."""
+    reports = list(reports)
+    names = _shard_years(reports)
     shards: dict[str, list[str]] = {}
     for report in reports:
-        shards.setdefault(shard_name(report.lang, report.date.year), []).append(
-            output_file(report.url)
-        )
+        name = names[report.lang][report.date.year]
+        shards.setdefault(name, []).append(output_file(report.url))
     return {name: sorted(pages) for name, pages in sorted(shards.items())}
 
 

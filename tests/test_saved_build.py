@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen import search
 from sitegen import session as session_module
 from sitegen.cache import CACHE_DIR
 from sitegen.config import BuildOptions, load_config
@@ -206,6 +207,7 @@ def test_a_report_whose_date_comes_is_built_onto_the_site(
 def test_a_site_with_a_search_index_starts_from_the_saved_build_and_indexes_one_shard(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(search, "SHARD_PAGES", 1)  # a shard for each year
     files = site_files()
     files["content/reports/2023/older.md"] = report_text(
         "An older report.\n", title="Older", date="2023-05-01", tags="[shared]"

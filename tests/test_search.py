@@ -3,14 +3,17 @@ staging folder before the swap; off with `search = false`; a clear error without
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from sitegen import search as search_module
 from sitegen.output import read_manifest
 from tests.conftest import Served, serve_site
 from tests.helpers import books_of, build, make_site, report_text, run_sitegen, texts
@@ -280,7 +283,38 @@ def test_browser_lists_every_filter_when_the_first_search_beats_them(
     page.close()
 
 
-# The index is made in shards (a language's reports of one year each), searched as one. After
+def report_in(lang: str, year: int, slug: str) -> Any:
+    return SimpleNamespace(
+        lang=lang, date=dt.datetime(year, 6, 1, tzinfo=dt.UTC), url=f"/{lang}/reports/{slug}/"
+    )
+
+
+def test_shards_gather_a_language_s_years_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "SHARD_PAGES", 3)
+    counts = {2019: 1, 2020: 1, 2021: 2, 2022: 4, 2023: 1}
+    reports = [
+        report_in("en", year, f"r{year}-{n}")
+        for year, count in counts.items()
+        for n in range(count)
+    ]
+    reports.append(report_in("ko", 2020, "k"))
+    shards = search_module.shards_of(reports)
+    assert {name: len(pages) for name, pages in shards.items()} == {
+        "en/2019-2021": 4,
+        "en/2022": 4,
+        "en/2023": 1,
+        "ko/2020": 1,
+    }
+    # Reports added to the newest year change its shard only.
+    more = [*reports, *(report_in("en", 2023, f"new{n}") for n in range(5))]
+    after = search_module.shards_of(more)
+    assert {k: v for k, v in after.items() if k != "en/2023"} == {
+        k: v for k, v in shards.items() if k != "en/2023"
+    }
+    assert len(after["en/2023"]) == 6
+
+
+# The index is made in shards (a language's reports of some years each), searched as one. After
 # `sitegen build` redoes only the shards whose reports changed, the search page still finds
 # exactly what the site holds.
 
@@ -303,7 +337,8 @@ SHARDED = REPORTS | {
 
 
 @pytest.fixture
-def sharded(tmp_path: Path) -> Iterator[tuple[Path, Served]]:
+def sharded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Served]]:
+    monkeypatch.setattr(search_module, "SHARD_PAGES", 1)  # a shard for each year
     site = make_site(tmp_path / "site", SHARDED, 'title = "Search Test"\n')
     for served in serve_site(site, tmp_path / "www", "digest/"):
         yield site, served

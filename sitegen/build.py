@@ -779,8 +779,9 @@ def index_for_search(
         return None
     before = previous.generated.search if previous is not None else None
     index = update_index(
-        before, model.site.reports.values(), cache, destination.digest_of, destination.read
-    )
+        before, model.site.reports.values(), cache, destination.digest_of, destination.read,
+        destination.on_disk,
+    )  # fmt: skip
     if before is None or destination.complete:
         files = index.output_files(cache)
     else:  # only the shards that changed, and the files of those that went or changed

@@ -186,7 +186,7 @@ class Destination:
         if copy is None:
             return False
         self.memo[path] = known
-        self.files[path] = OutputFile(path, copy_from=copy, digest=known[1])
+        self.files[path] = OutputFile(path, copy_from=copy, digest=known[1], cached=True)
         return True
 
     def add(self, path: str, content: bytes, inputs: str | None) -> None:
@@ -258,16 +258,27 @@ class Destination:
         file = self.files.get(path)
         if file is not None and file.content is not None:
             return file.content
+        where = self.on_disk(path)
+        assert where is not None
+        return where.read_bytes()
+
+    def on_disk(self, path: str) -> Path | None:
+        """The file on disk with the bytes this build gives a file of the site.
+
+        None where they are only in memory so far.
+        """
+        file = self.files.get(path)
+        if file is not None and file.content is not None:
+            return None
         if file is not None and file.copy_from is not None:
-            return file.copy_from.read_bytes()
+            return file.copy_from
         writer = self.writer
         if writer is None:  # a partial build: the file is in output/ as the last build left it
             assert self.previous is not None
-            return (self.previous.output.tree.output / path).read_bytes()
-        digest = self.digest_of(path)
-        if path not in writer.written and writer.is_current(path, digest):
-            return (writer.output / path).read_bytes()
-        return (writer.back / path).read_bytes()  # written or kept in the twin
+            return self.previous.output.tree.output / path
+        if path not in writer.written and writer.is_current(path, self.digest_of(path)):
+            return writer.output / path
+        return writer.back / path  # written or kept in the twin
 
     def page_environment(self, config: SiteConfig) -> tuple[jinja2.Environment, TemplateDigests]:
         """The Jinja environment of a build, and the digests of its page templates."""

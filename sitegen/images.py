@@ -253,5 +253,5 @@ def make_variants(
                     "is the file a whole, readable JPEG, PNG or WebP image?",
                 )
                 continue
-        files.append(OutputFile(path, copy_from=target))
+        files.append(OutputFile(path, copy_from=target, cached=True))
     return files

@@ -221,6 +221,9 @@ class OutputFile:
     content: bytes | None = None
     copy_from: Path | None = None
     digest: str | None = None
+    cached: bool = False
+    """Whether `copy_from` is a file of sitegen's cache, never changed once made: then the
+    file is a hard link to it where it can be."""
 
     def content_digest(self) -> str:
         """The digest of the file's bytes."""
@@ -865,7 +868,7 @@ class SiteWriter:
         elif file.content is not None:
             write_file(self.back, path, file.content)
         elif file.copy_from is not None:
-            _replace_with_copy(file.copy_from, target)
+            (_link_or_copy if file.cached else _replace_with_copy)(file.copy_from, target)
         else:
             raise OutputError(f"{path}: nothing to write (a bug in sitegen)")
         return _stamp(target, digest)
@@ -1134,7 +1137,7 @@ def _swap_in_changes(
         if file.content is not None:
             write_file(back, path, file.content)
         elif file.copy_from is not None:
-            _replace_with_copy(file.copy_from, back / path)
+            (_link_or_copy if file.cached else _replace_with_copy)(file.copy_from, back / path)
         elif made.get(path) is not None and made[path].digest == digest:
             _link_or_copy(output / path, back / path)
         else:

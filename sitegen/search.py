@@ -310,12 +310,12 @@ class SearchIndex:
             folder = cache.folder / shard.key
             for path, digest in shard.files:
                 target = f"{BUNDLE_FOLDER}/{name}/{path}"
-                files[target] = OutputFile(target, copy_from=folder / path, digest=digest)
+                files[target] = OutputFile(target, None, folder / path, digest, cached=True)
         if self.shards and (changed_since is None or changed_since.ui != self.ui):
             first = cache.folder / next(iter(self.shards.values())).key
             for path, digest in self.ui:
                 target = f"{BUNDLE_FOLDER}/{path}"
-                files[target] = OutputFile(target, copy_from=first / path, digest=digest)
+                files[target] = OutputFile(target, None, first / path, digest, cached=True)
         return files
 
 
@@ -363,17 +363,22 @@ class ShardCache:
         return hasher.hexdigest()
 
     def shard(
-        self, name: str, pages: Sequence[tuple[str, str]], read: Callable[[str], bytes]
+        self,
+        name: str,
+        pages: Sequence[tuple[str, str]],
+        read: Callable[[str], bytes],
+        locate: Callable[[str], Path | None] | None = None,
     ) -> SearchShard:
         """The shard of these pages: from the cache, or made by Pagefind now.
 
-        `read` gives a page's bytes by its path under output/.
+        `read` gives a page's bytes by its path under output/; `locate`, where it has
+        them, the file on disk that holds them (linked rather than written again).
         """
         key = self.key(name, pages)
         folder = self.folder / key
         listing = folder / _LISTING
         if not listing.is_file():
-            self._make(name, folder, pages, read)
+            self._make(name, folder, pages, read, locate)
         files = tuple(
             (path, digest)
             for path, _, digest in (
@@ -393,9 +398,10 @@ class ShardCache:
         folder: Path,
         pages: Sequence[tuple[str, str]],
         read: Callable[[str], bytes],
+        locate: Callable[[str], Path | None] | None,
     ) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        site = self._mirror(name, pages, read)
+        site = self._mirror(name, pages, read, locate)
         with tempfile.TemporaryDirectory(dir=self.folder, prefix=".making-") as work:
             bundle = Path(work, "bundle")
             index_folder(site, bundle, self.binary, nice=self.nice, started=self.started)
@@ -415,7 +421,11 @@ class ShardCache:
                     raise
 
     def _mirror(
-        self, name: str, pages: Sequence[tuple[str, str]], read: Callable[[str], bytes]
+        self,
+        name: str,
+        pages: Sequence[tuple[str, str]],
+        read: Callable[[str], bytes],
+        locate: Callable[[str], Path | None] | None,
     ) -> Path:
         """A folder holding exactly the shard's pages, for Pagefind to index.
 
@@ -436,7 +446,9 @@ class ShardCache:
             (site / path).unlink(missing_ok=True)
         for path, digest in pages:
             if before.get(path) != digest:
-                write_file(site, path, read(path))
+                source = locate(path) if locate is not None else None
+                if source is None or not _linked(source, site / path):
+                    write_file(site, path, read(path))
         site.mkdir(parents=True, exist_ok=True)
         record.write_text("".join(f"{path}\t{digest}\n" for path, digest in pages), "utf-8")
         return site
@@ -449,6 +461,17 @@ class ShardCache:
         for entry in self.folder.iterdir():
             if entry.name not in wanted and not entry.name.startswith(".making-"):
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+def _linked(source: Path, target: Path) -> bool:
+    """Whether `target` is now a hard link to `source` (else nothing is at `target`)."""
+    target.unlink(missing_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
 
 
 def search_shards(site: Site, lang: str) -> list[str]:
@@ -478,10 +501,11 @@ def _make_shards(
     cache: ShardCache,
     shards: Mapping[str, Sequence[tuple[str, str]]],
     read: Callable[[str], bytes],
+    locate: Callable[[str], Path | None] | None,
 ) -> dict[str, SearchShard]:
     """These shards, made (or found in the cache) on every core, within PAGES_AT_ONCE."""
     if len(shards) < 2:
-        return {name: cache.shard(name, pages, read) for name, pages in shards.items()}
+        return {name: cache.shard(name, pages, read, locate) for name, pages in shards.items()}
     free = PAGES_AT_ONCE
     room = threading.Condition()
 
@@ -492,7 +516,7 @@ def _make_shards(
             room.wait_for(lambda: free >= need)
             free -= need
         try:
-            return cache.shard(name, pages, read)
+            return cache.shard(name, pages, read, locate)
         finally:
             with room:
                 free += need
@@ -510,11 +534,13 @@ def update_index(
     cache: ShardCache,
     digest_of: Callable[[str], str],
     read: Callable[[str], bytes],
+    locate: Callable[[str], Path | None] | None = None,
 ) -> SearchIndex:
     """The index of these reports' pages.
 
     Of `before`, the shards whose pages are the same are kept; the others are made (or
-    found in the cache). `digest_of` gives a page's digest, `read` its bytes.
+    found in the cache). `digest_of` gives a page's digest, `read` its bytes and `locate`
+    the file that holds them, where one does.
     """
     shards: dict[str, SearchShard] = {}
     to_make: dict[str, list[tuple[str, str]]] = {}
@@ -525,7 +551,7 @@ def update_index(
             shards[name] = known
         else:
             to_make[name] = pages
-    made = _make_shards(cache, to_make, read)
+    made = _make_shards(cache, to_make, read, locate)
     shards = {name: shards.get(name) or made[name] for name in sorted(shards.keys() | made.keys())}
     ui = before.ui if before is not None and before.ui else ()
     if not ui and shards:
@@ -695,7 +721,9 @@ class SearchIndexer:
             for name, pages in shards.items():
                 if cancelled.is_set():
                     return
-                shard = cache.shard(name, pages, lambda path: (site / path).read_bytes())
+                shard = cache.shard(
+                    name, pages, lambda path: (site / path).read_bytes(), lambda path: site / path
+                )
                 folders[name] = self.folder / shard.key
         except (SearchError, OSError) as error:
             if not cancelled.is_set() and self.on_done is not None:

@@ -613,6 +613,36 @@ def _related_to(
     return tuple(ranked)
 
 
+def _terms_of(holders: Mapping[str, list[tuple[int, Term]]], key: str) -> dict[str, int]:
+    """The ranked terms that hold a report (by address) and their weights."""
+    return {term.url: weight for weight, term in holders.get(key, ())}
+
+
+def _may_move(
+    key: str,
+    changed: AbstractSet[str],
+    listed: Sequence[str],
+    holders: Mapping[str, list[tuple[int, Term]]],
+    config: SiteConfig,
+) -> bool:
+    """Whether a report's related list may change when the reports `changed` kept their terms.
+
+    So it may where one of them is on it, or where it is full and one of them ties with
+    its last report (ties are ranked by date, which may have changed).
+    """
+    if any(other in listed for other in changed):
+        return True
+    if len(listed) < config.related:
+        return False  # every report sharing anything is on it already
+    own = _terms_of(holders, key)
+
+    def shared(other: str) -> int:
+        return sum(weight for url, weight in _terms_of(holders, other).items() if url in own)
+
+    last = shared(listed[-1])
+    return any(shared(other) >= last for other in changed)
+
+
 def relate_reports(
     languages: Sequence[LanguageSite],
     reports: Mapping[str, Report],
@@ -644,6 +674,19 @@ def relate_reports(
             for index in (holders, old_holders):
                 for _, term in index.get(key, ()):
                     touched.update(term.report_keys)
+        if all(
+            key in reports
+            and key in before.reports
+            and _terms_of(holders, key) == _terms_of(old_holders, key)
+            for key in changed
+        ):
+            # The changed reports kept their terms (a date or a body changed): every score is
+            # as it was, and only where a changed report stands among equal scores can move.
+            touched = set(changed) | {
+                other
+                for other in touched - changed
+                if _may_move(other, changed, before.related.get(other, ()), holders, config)
+            }
         related = {k: v for k, v in before.related.items() if k in reports and k not in touched}
         redo = touched & reports.keys()
     for key in redo:

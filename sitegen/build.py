@@ -13,6 +13,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
 import jinja2
 
@@ -297,26 +298,32 @@ def load_sources(
             request.reporter.extend(edition.diagnostics)
         noted = frozenset(k for k, e in loaded.items() if e.diagnostics)
         return LoadedSources(loaded, noted, MappingProxyType(editions))
-    editions = dict(previous.sources.editions)
-    for key, loaded_edition in changes.editions.items():
-        if loaded_edition is None:
-            editions.pop(key, None)
-        else:
-            editions[key] = loaded_edition
+    editions = _with_changes(previous.sources.editions, changes.editions)
     for key in sorted(editions):
         request.reporter.extend(editions[key].diagnostics)
-    reports = dict(previous.sources.reports)
-    for key, entry in changes.reports.items():
-        if entry is None:
-            reports.pop(key, None)
-        else:
-            reports[key] = entry
+    reports = _with_changes(previous.sources.reports, changes.reports)
     noted = (previous.sources.noted - changes.keys) | {
         key for key, entry in changes.reports.items() if entry is not None and entry.diagnostics
     }
     for key in sorted(noted):
         request.reporter.extend(reports[key].diagnostics)
     return LoadedSources(reports, noted, MappingProxyType(editions))
+
+
+Loaded = TypeVar("Loaded")
+
+
+def _with_changes(
+    before: Mapping[str, Loaded], changes: Mapping[str, Loaded | None]
+) -> dict[str, Loaded]:
+    """Files as loaded before, with those that changed as loaded now (None: deleted)."""
+    after = dict(before)
+    for key, loaded in changes.items():
+        if loaded is None:
+            after.pop(key, None)
+        else:
+            after[key] = loaded
+    return after
 
 
 def make_model(

@@ -16,7 +16,7 @@ import webbrowser
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -31,9 +31,6 @@ from sitegen.editions import edition_file_name, new_edition_text
 from sitegen.errors import SitegenError
 from sitegen.external import check_external_links
 from sitegen.inbox.desk import InboxEntry, dismiss_items, find_entry, inbox_entries
-from sitegen.inbox.drafts import write_draft
-from sitegen.inbox.fetch import FeedOutcome, fetch_feeds
-from sitegen.inbox.page import PAGE_NAME, InboxPage
 from sitegen.inbox.store import STORE_NAME, ignore_store, open_store
 from sitegen.loading import load_reports
 from sitegen.newsletter import email_of, find_edition, write_email
@@ -42,6 +39,10 @@ from sitegen.serve import DevPage, DevServer
 from sitegen.session import build_from_saved
 from sitegen.urls import slugify_text
 from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder, SiteWatcher, watch_site
+
+if TYPE_CHECKING:  # the inbox's fetching, drafts and page load httpx and feedparser: only
+    # the commands that use them import them, so that the others start sooner
+    from sitegen.inbox.fetch import FeedOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_THRESHOLD = 200
@@ -506,6 +507,8 @@ def serve_command(
     output/.
     """
     with _stop_quietly(output):
+        from sitegen.inbox.page import PAGE_NAME, InboxPage
+
         inbox = InboxPage(site.resolve(), drafts_shown=drafts)
         server = _dev_server_or_exit(bind, port, output, {PAGE_NAME: inbox})
         rebuilder = Rebuilder(
@@ -653,6 +656,7 @@ def inbox_fetch_command(site: Path, output: Output) -> None:
         output.info('add some to sitegen.toml: [[inbox.feeds]] name = "…" url = "…" lang = "en"')
         raise SystemExit(1)
     failed = 0
+    from sitegen.inbox.fetch import fetch_feeds
 
     def done(outcome: FeedOutcome, count: int, total: int) -> None:
         nonlocal failed
@@ -706,6 +710,8 @@ def inbox_draft_command(
                 f"item {entry.item.id} is already covered by {entry.covered_by.as_posix()}",
                 hint="edit that report, or remove its link to the item first",
             )
+        from sitegen.inbox.drafts import write_draft
+
         draft = write_draft(config, entry.item, section=section, with_text=with_text)
     except SitegenError as error:
         _error_exit(output, error)

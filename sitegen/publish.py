@@ -20,6 +20,16 @@ from sitegen.errors import SitegenError, SourceLocation
 
 WORKFLOW_PATH = Path(".github") / "workflows" / "publish.yml"
 
+CACHE_PATHS = (
+    ".sitegen-cache/*",
+    "!.sitegen-cache/outputs",
+    "!.sitegen-cache/serve",
+    "!.sitegen-cache/search-pages",
+    ".sitegen-cache/outputs/*/*",
+    "!.sitegen-cache/outputs/*/twin",
+)
+"""What the workflow restores and saves of the cache (the same paths for both)."""
+
 _WORKFLOW = """\
 # Builds the site and publishes it to GitHub Pages on every push to main.
 # Written by `sitegen init`; edit it as you like.
@@ -109,13 +119,7 @@ jobs:
         id: cache
         uses: actions/cache/restore@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
         with:
-          path: |
-            .sitegen-cache/*
-            !.sitegen-cache/outputs
-            !.sitegen-cache/serve
-            !.sitegen-cache/search-pages
-            .sitegen-cache/outputs/*/*
-            !.sitegen-cache/outputs/*/twin
+@@CACHE_PATHS@@
           key: ${{ steps.cache-key.outputs.key }}
           restore-keys: ${{ steps.cache-key.outputs.prefix }}
       - name: Configure Pages
@@ -128,13 +132,7 @@ jobs:
       - name: Save the build cache
         uses: actions/cache/save@55cc8345863c7cc4c66a329aec7e433d2d1c52a9 # v6.1.0
         with:
-          path: |
-            .sitegen-cache/*
-            !.sitegen-cache/outputs
-            !.sitegen-cache/serve
-            !.sitegen-cache/search-pages
-            .sitegen-cache/outputs/*/*
-            !.sitegen-cache/outputs/*/twin
+@@CACHE_PATHS@@
           key: ${{ steps.cache-key.outputs.key }}
       - uses: actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9 # v5.0.0
         with:
@@ -163,7 +161,10 @@ class PublishError(SitegenError):
 
 def workflow_text(package: str = "") -> str:
     """The workflow's YAML; `package` is the pip requirement used without a pyproject.toml."""
-    return _WORKFLOW.replace("@@PACKAGE@@", json.dumps(package))
+    paths = "".join(f"\n            {path}" for path in CACHE_PATHS)
+    return _WORKFLOW.replace("@@PACKAGE@@", json.dumps(package)).replace(
+        "@@CACHE_PATHS@@", "          path: |" + paths
+    )
 
 
 def write_workflow(site: Path, *, package: str = "", force: bool = False) -> Path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -520,3 +522,15 @@ def test_a_dismissal_is_no_edit_of_the_site(tmp_path: Path) -> None:
     assert plan.is_relevant(data / "terms.toml")
     stamped = {path for path in input_stamps(plan) if Path(path).is_relative_to(site.resolve())}
     assert stamped == {str(site.resolve() / "sitegen.toml"), str(data / "terms.toml")}
+
+
+def test_the_dev_server_s_inbox_page_and_drafts_load_no_http_client() -> None:
+    """Fetching's libraries (httpx, feedparser) load with `sitegen inbox fetch` and
+    `inbox draft --text` only: the dev server, which shows the inbox page and writes
+    drafts, starts without them."""
+    probe = (
+        "import sys, sitegen.cli, sitegen.serve, sitegen.inbox.page, sitegen.inbox.drafts\n"
+        "print(sorted(m for m in ('httpx', 'feedparser', 'trafilatura') if m in sys.modules))"
+    )
+    said = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert said.stdout.strip() == "[]"

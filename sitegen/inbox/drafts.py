@@ -20,8 +20,8 @@ import yaml
 
 from sitegen.config import InboxFeed, SiteConfig
 from sitegen.errors import SitegenError
-from sitegen.inbox.fetch import FetchFailed, download, make_client, plain_text
 from sitegen.inbox.store import FeedItem
+from sitegen.inbox.text import plain_text
 from sitegen.urls import fold_term, slugify_text
 from sitegen.vocabulary import Vocabulary, load_vocabulary
 
@@ -156,6 +156,8 @@ def fetch_article_text(config: SiteConfig, url: str) -> str:
     """The main text of the article at `url`, extracted from its page. Raises FetchFailed."""
     import trafilatura  # a large import, needed only here
 
+    from sitegen.inbox.fetch import FetchFailed, download, make_client
+
     with make_client(config) as client:
         body, response = download(client, url, config.inbox, accept=_ARTICLE_ACCEPT)
     if body is None:
@@ -186,6 +188,8 @@ def write_draft(
     )
     article: str | None = None
     if with_text:
+        from sitegen.inbox.fetch import FetchFailed  # the HTTP client, only with the text
+
         try:
             article = fetch_article_text(config, item.url)
         except FetchFailed as error:

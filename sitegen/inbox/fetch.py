@@ -21,12 +21,11 @@ from typing import Any
 
 import feedparser
 import httpx
-import lxml.etree
-import lxml.html
 
 from sitegen.config import InboxFeed, InboxSettings, SiteConfig, is_known_language
 from sitegen.inbox.links import is_web_url, item_id, normalise_url
 from sitegen.inbox.store import FeedItem, ItemStore, Validators
+from sitegen.inbox.text import plain_text
 
 MAX_REDIRECTS = 5
 """Redirects followed for one request; more is an error (a loop, most likely)."""
@@ -36,8 +35,6 @@ _ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
 )
-_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-"""What YAML (and so a draft's comment lines) cannot hold."""
 _ENTITY_DECLARATION = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.DOTALL | re.IGNORECASE)
 
 
@@ -155,20 +152,6 @@ def _fetch(
             validators.etag or old.etag, validators.last_modified or old.last_modified
         ))  # fmt: skip
     return _Answer(body, str(response.url), response.headers.get("Content-Type", ""), validators)
-
-
-def plain_text(value: str, markup: bool) -> str:
-    """Text without markup (where `markup`), control characters or runs of spaces."""
-    text = value
-    if markup and "<" in value:
-        try:
-            root = lxml.html.fragment_fromstring(value, create_parent="div")
-            for element in list(root.iter("script", "style", "template")):
-                element.drop_tree()
-            text = root.text_content()
-        except (lxml.etree.ParserError, ValueError):
-            text = re.sub(r"<[^>]*>", " ", value)
-    return " ".join(_UNPRINTABLE.sub("", text).split())
 
 
 def _detail_text(entry: Any, key: str) -> str:

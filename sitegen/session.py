@@ -320,12 +320,14 @@ def build_from_saved(
     session = BuildSession(config, options, ready_twin=False)
     memo = load_output_memo(config, config.output_path)
     warm = bool(memo.pages)  # an earlier build wrote output/
+    fresh_output = not config.output_path.is_dir()  # a new checkout, as in CI
     session.resume(inputs, memo, reporter)
     pending = len(session.pending)
     result = session.build(reporter, None if session.state is None else (), progress=progress)
     whole = warm and (session.full_builds > 0 or pending > REPLAY_LIMIT)
-    # A build saved whole also readies output/'s twin, so later swaps write only changes.
-    session.ready_twin = whole
+    # A build saved whole also readies output/'s twin, so later swaps write only changes;
+    # but not one that found no output/ (CI keeps no twin): the next swap readies it.
+    session.ready_twin = whole and not fresh_output
     session.save(with_memo=True)
     if whole:
         session.save_build(inputs, started)

@@ -6,6 +6,7 @@ order, for a full build (no previous state) or a partial one alike.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -243,13 +244,14 @@ def run_stages(
     reporter.stop_if_errors()
     pages = render_planned(request, previous, plan, destination, environment, templates)
     reporter.stop_if_errors()
-    feeds, sitemap = make_generated(request, previous, model, changes, plan, pages, destination)
-    add_files(request, previous, model, changes, destination)
-    reporter.stop_if_errors()
-    search = index_for_search(request, previous, model, destination)
-    link_problems = check_links(request, previous, model, changes, plan, pages, destination)
-    reporter.extend(link_problems)
-    reporter.stop_if_errors()
+    with SearchStage(request, previous, model, destination) as search_stage:
+        feeds, sitemap = make_generated(request, previous, model, changes, plan, pages, destination)
+        add_files(request, previous, model, changes, destination)
+        reporter.stop_if_errors()
+        link_problems = check_links(request, previous, model, changes, plan, pages, destination)
+        reporter.extend(link_problems)
+        reporter.stop_if_errors()
+        search = search_stage.result()
     written = destination.write(request, pages.planned)
     if written is None:
         return None
@@ -771,37 +773,62 @@ def _report_files(
     return report_assets(report, config) + make_variants([report], config, reporter)
 
 
-def index_for_search(
-    request: BuildRequest,
-    previous: BuildState | None,
-    model: SiteModel,
-    destination: Destination,
-) -> SearchIndex | None:
-    """The search index: the shards whose report pages changed made again, the rest kept.
+class SearchStage:
+    """The search stage, on a thread of its own while the stages after rendering run.
 
-    None where the build makes no index (search off, or the dev server's builds).
+    Pagefind indexes the report pages meanwhile: the stage reads only their bytes, which
+    no later stage changes; its files join the build's in `result()`. Leaving its `with`
+    block waits for it, so a build stopped by a later stage's errors leaves no Pagefind
+    running.
     """
-    cache = destination.search
-    if cache is None:
-        return None
-    before = previous.generated.search if previous is not None else None
-    index = update_index(
-        before, model.site.reports.values(), cache, destination.digest_of, destination.read,
-        destination.on_disk,
-    )  # fmt: skip
-    if before is None or destination.complete:
-        files = index.output_files(cache)
-    else:  # only the shards that changed, and the files of those that went or changed
-        files = index.output_files(cache, changed_since=before)
-        for name, shard in before.shards.items():
-            if index.shards.get(name) != shard:
-                for path in shard.paths(name):
-                    if path not in files:
-                        destination.remove(path)
-    for file in files.values():
-        destination.add_file(file)
-    cache.keep_only(shard.key for shard in index.shards.values())
-    return index
+
+    def __init__(
+        self,
+        request: BuildRequest,
+        previous: BuildState | None,
+        model: SiteModel,
+        destination: Destination,
+    ) -> None:
+        """Start indexing (nothing where the build makes no index)."""
+        self.before = previous.generated.search if previous is not None else None
+        self.destination = destination
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._index: concurrent.futures.Future[SearchIndex] | None = None
+        cache = destination.search
+        if cache is None:  # search off, or the dev server's builds (it indexes apart)
+            return
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, "sitegen-search-stage")
+        self._index = self._pool.submit(
+            update_index, self.before, tuple(model.site.reports.values()), cache,
+            destination.digest_of, destination.read, destination.on_disk,
+        )  # fmt: skip
+
+    def __enter__(self) -> SearchStage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def result(self) -> SearchIndex | None:
+        """The index: the shards whose report pages changed made again, the rest kept."""
+        cache, destination, before = self.destination.search, self.destination, self.before
+        if self._index is None or cache is None:
+            return None
+        index = self._index.result()
+        if before is None or destination.complete:
+            files = index.output_files(cache)
+        else:  # only the shards that changed, and the files of those that went or changed
+            files = index.output_files(cache, changed_since=before)
+            for name, shard in before.shards.items():
+                if index.shards.get(name) != shard:
+                    for path in shard.paths(name):
+                        if path not in files:
+                            destination.remove(path)
+        for file in files.values():
+            destination.add_file(file)
+        cache.keep_only(shard.key for shard in index.shards.values())
+        return index
 
 
 def check_links(

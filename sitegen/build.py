@@ -77,6 +77,7 @@ from sitegen.state import (
     LoadedSources,
     OutputState,
     PagePlan,
+    PartialBuild,
     SiteChanges,
     SiteModel,
 )
@@ -205,7 +206,7 @@ def build(
     if previous is not None and changed is not None and write and not check_pages:
         changes = sort_changes(previous, changed)
     if previous is not None and changes is not None:
-        result = run_stages(request, previous, changes)  # it locks output/ to write
+        result = run_stages(request, PartialBuild(previous, changes))  # it locks output/
         if result is not None:
             return result
     if before_full is not None:
@@ -213,42 +214,41 @@ def build(
     lock = writing(output_books(config, request.output)) if write else contextlib.nullcontext()
     with lock:  # one sitegen at a time writes an output folder
         known = None if previous is None else previous.sources.reports
-        result = run_stages(request, None, None, known=known)
+        result = run_stages(request, None, known=known)
     assert result is not None  # only a partial build gives way
     return result
 
 
 def run_stages(
     request: BuildRequest,
-    previous: BuildState | None,
-    changes: SiteChanges | None,
+    since: PartialBuild | None,
     *,
     known: Mapping[str, LoadedReport] | None = None,
 ) -> BuildResult | None:
-    """The stages of every build, in order: a full one (no `previous`) or a partial one.
+    """The stages of every build, in order: a full one (`since` None) or a partial one.
 
     Each stage takes what the last build left and what changed, and returns what it made
     and what of it changed. None where output/ is not as the last build left it.
     """
     reporter = request.reporter
-    destination = Destination.open(request, previous)
-    sources = load_sources(request, previous, changes, known)
+    destination = Destination.open(request, since.previous if since is not None else None)
+    sources = load_sources(request, since, known)
     reporter.stop_if_errors()
-    model = make_model(request, previous, sources, changes)
+    model = make_model(request, since, sources)
     reporter.stop_if_errors()
-    if previous is not None and changes is not None and not changes.templates:
-        environment, templates = previous.environment, previous.templates
+    if since is not None and not since.changes.templates:
+        environment, templates = since.previous.environment, since.previous.templates
     else:  # templates are read again
         environment, templates = destination.page_environment(request.config)
-    plan = plan_pages(request, previous, model, changes, environment, templates)
+    plan = plan_pages(request, since, model, environment, templates)
     reporter.stop_if_errors()
-    pages = render_planned(request, previous, plan, destination, environment, templates)
+    pages = render_planned(request, since, plan, destination, environment, templates)
     reporter.stop_if_errors()
-    with SearchStage(request, previous, model, destination) as search_stage:
-        feeds, sitemap = make_generated(request, previous, model, changes, plan, pages, destination)
-        add_files(request, previous, model, changes, destination)
+    with SearchStage(request, since, model, destination) as search_stage:
+        feeds, sitemap = make_generated(request, since, model, plan, pages, destination)
+        add_files(request, since, model, destination)
         reporter.stop_if_errors()
-        link_problems = check_links(request, previous, model, changes, plan, pages, destination)
+        link_problems = check_links(request, since, model, plan, pages, destination)
         reporter.extend(link_problems)
         reporter.stop_if_errors()
         search = search_stage.result()
@@ -275,18 +275,15 @@ def run_stages(
     page_count = sum(map(len, pages.groups.values()))
     return BuildResult(
         model.site, page_count, destination.file_count(), destination.folder, pages.rendered,
-        state, changed, full=previous is None,
+        state, changed, full=since is None,
     )  # fmt: skip
 
 
 def load_sources(
-    request: BuildRequest,
-    previous: BuildState | None,
-    changes: SiteChanges | None,
-    known: Mapping[str, LoadedReport] | None,
+    request: BuildRequest, since: PartialBuild | None, known: Mapping[str, LoadedReport] | None
 ) -> LoadedSources:
     """Every report file, loaded: anew where it changed, from before (or the cache) if not."""
-    if previous is None or changes is None:
+    if since is None:
         loaded = load_report_files(
             request.config,
             request.reporter,
@@ -300,6 +297,7 @@ def load_sources(
             request.reporter.extend(edition.diagnostics)
         noted = frozenset(k for k, e in loaded.items() if e.diagnostics)
         return LoadedSources(loaded, noted, MappingProxyType(editions))
+    previous, changes = since.previous, since.changes
     editions = _with_changes(previous.sources.editions, changes.editions)
     for key in sorted(editions):
         request.reporter.extend(editions[key].diagnostics)
@@ -329,14 +327,11 @@ def _with_changes(
 
 
 def make_model(
-    request: BuildRequest,
-    previous: BuildState | None,
-    sources: LoadedSources,
-    changes: SiteChanges | None,
+    request: BuildRequest, since: PartialBuild | None, sources: LoadedSources
 ) -> SiteModel:
     """The site model: made from every report, or the last one updated with the changes."""
     config, reporter = request.config, request.reporter
-    if previous is None or changes is None:
+    if since is None:
         reports = tuple(
             prepare_images(report, config, reporter) for report in reports_loaded(sources.reports)
         )
@@ -344,7 +339,7 @@ def make_model(
         made = build_site(reports, config, request.options, vocabulary)
         reporter.extend(made.diagnostics)
         return _with_editions(request, SiteModel(made.site, made.diagnostics, vocabulary), sources)
-    old = previous.model
+    old, changes = since.previous.model, since.changes
     prepared = {
         key: prepare_images(entry.report, config, reporter)
         for key, entry in changes.reports.items()
@@ -489,9 +484,8 @@ class PlannedGroups:
 
 def plan_pages(
     request: BuildRequest,
-    previous: BuildState | None,
+    since: PartialBuild | None,
     model: SiteModel,
-    changes: SiteChanges | None,
     environment: jinja2.Environment,
     digests: TemplateDigests,
 ) -> PlannedGroups:
@@ -499,13 +493,15 @@ def plan_pages(
     config, site = request.config, model.site
     templates = page_templates(environment)
     retemplated: frozenset[str] = frozenset()
-    if previous is None or changes is None:
+    previous = since.previous if since is not None else None
+    if since is None:
         planner = PagePlanner(site, config, templates=templates)
         planned = planner.plan()
         order = tuple(planned)
         reads = PageReads.of(planner.reads)
         gone: frozenset[PageGroup] = frozenset()
     else:
+        previous, changes = since.previous, since.changes
         keys, old_site = changes.keys, previous.model.site
         redo = _summaries_to_redo(old_site, site, keys)
         kept = dict(previous.plan.summaries)
@@ -542,7 +538,7 @@ def plan_pages(
         order = tuple(old_groups) if changes.bodies_only else tuple(planner.group_order())
         gone = frozenset() if changes.bodies_only else frozenset(old_groups.keys() - set(order))
         reads = previous.plan.reads.updated(planner.reads, gone)
-    moved = previous is None or changes is None or not changes.bodies_only
+    moved = since is None or not since.changes.bodies_only
     jobs: tuple[PageJob, ...] = ()
     if moved:
         jobs = tuple(job for group in order for job in _jobs_of(group, planned, previous))
@@ -552,8 +548,8 @@ def plan_pages(
     timelines = dict(previous.plan.timelines) if previous is not None else {}
     timelines.update(planner.timelines)
     timelines = {lang: years for lang, years in timelines.items() if lang in languages}
-    if previous is not None and changes is not None and not changes.templates:
-        template_digests = previous.plan.template_digests
+    if since is not None and not since.changes.templates:
+        template_digests = since.previous.plan.template_digests
     else:
         names = {job.template for jobs in planned.values() for job in jobs}
         if previous is not None:
@@ -594,7 +590,7 @@ class RenderedPages:
 
 def render_planned(
     request: BuildRequest,
-    previous: BuildState | None,
+    since: PartialBuild | None,
     plan: PlannedGroups,
     destination: Destination,
     environment: jinja2.Environment,
@@ -608,6 +604,7 @@ def render_planned(
     by them) and the others later, from `digest_later`.
     """
     config, site = request.config, plan.planner.site
+    previous = since.previous if since is not None else None
     if previous is None:
         planned = page_digests(plan.jobs, templates, config, site.reports)
         fresh = {
@@ -696,9 +693,8 @@ def _report_digests(
 
 def make_generated(
     request: BuildRequest,
-    previous: BuildState | None,
+    since: PartialBuild | None,
     model: SiteModel,
-    changes: SiteChanges | None,
     plan: PlannedGroups,
     pages: RenderedPages,
     destination: Destination,
@@ -708,41 +704,38 @@ def make_generated(
     Returns the feeds' paths and the sitemap, as the next build starts from them.
     """
     config, site = request.config, model.site
-    bodies_only = previous is not None and changes is not None and changes.bodies_only
-    holding = changes.keys if bodies_only and changes is not None else None
+    bodies_only = since is not None and since.changes.bodies_only
+    holding = since.changes.keys if since is not None and bodies_only else None
     feeds = build_feeds(site, config, pages.report_digests, holding=holding)
     # Made here, not on forked workers: the 251 feeds of a 10k site take 1.0 s here and
     # 1.6 s on two workers, which copy the pages of the parent's memory they touch.
     for feed in feeds:
         if not destination.unchanged(feed.path, feed.digest):
             destination.add(feed.path, feed.make(), feed.digest)
-    if previous is not None and bodies_only:
-        return previous.generated.feeds, previous.generated.sitemap
+    if since is not None and bodies_only:
+        return since.previous.generated.feeds, since.previous.generated.sitemap
     feed_paths = tuple(feed.path for feed in feeds)
     before = None
-    if previous is not None:
+    if since is not None:
+        previous, keys = since.previous, since.changes.keys
         for path in set(previous.generated.feeds) - set(feed_paths):
             destination.remove(path)
-        if previous.generated.sitemap is not None and changes is not None:
-            before = SitemapBefore(previous.generated.sitemap, previous.model.site, changes.keys)
+        if previous.generated.sitemap is not None:
+            before = SitemapBefore(previous.generated.sitemap, previous.model.site, keys)
     sitemap = build_sitemap(site, config, plan.jobs, before)
     destination.add(sitemap.file.path, sitemap.file.content or b"", None)
-    if previous is None:
+    if since is None:
         for file in build_robots(config):
             destination.add_file(file)
     return feed_paths, sitemap
 
 
 def add_files(
-    request: BuildRequest,
-    previous: BuildState | None,
-    model: SiteModel,
-    changes: SiteChanges | None,
-    destination: Destination,
+    request: BuildRequest, since: PartialBuild | None, model: SiteModel, destination: Destination
 ) -> None:
     """Static files, the images beside reports, and their sized and WebP copies."""
     config, site, reporter = request.config, model.site, request.reporter
-    if previous is None or changes is None:
+    if since is None:
         assert destination.theme is not None and destination.assets is not None
         taken = destination.paths()
         for asset in collect_assets(site, config, destination.theme, destination.assets):
@@ -757,8 +750,8 @@ def add_files(
             for file in make_variants(site.reports.values(), config, reporter):
                 destination.add_file(file)
         return
-    for key in changes.keys:
-        before, after = previous.model.site.reports.get(key), site.reports.get(key)
+    for key in since.changes.keys:
+        before, after = since.previous.model.site.reports.get(key), site.reports.get(key)
         destination.replace_files(
             _report_files(before, config, Reporter()), _report_files(after, config, reporter)
         )
@@ -785,12 +778,12 @@ class SearchStage:
     def __init__(
         self,
         request: BuildRequest,
-        previous: BuildState | None,
+        since: PartialBuild | None,
         model: SiteModel,
         destination: Destination,
     ) -> None:
         """Start indexing (nothing where the build makes no index)."""
-        self.before = previous.generated.search if previous is not None else None
+        self.before = since.previous.generated.search if since is not None else None
         self.destination = destination
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._index: concurrent.futures.Future[SearchIndex] | None = None
@@ -833,9 +826,8 @@ class SearchStage:
 
 def check_links(
     request: BuildRequest,
-    previous: BuildState | None,
+    since: PartialBuild | None,
     model: SiteModel,
-    changes: SiteChanges | None,
     plan: PlannedGroups,
     pages: RenderedPages,
     destination: Destination,
@@ -843,7 +835,7 @@ def check_links(
     """Broken links in report bodies (and, with check_pages, in every page)."""
     config, site = request.config, model.site
     extra = set(UI_FILES) if config.search else set()
-    if previous is None or changes is None:
+    if since is None:
         outputs = destination.paths() | variant_paths(site.reports.values()) | extra
         if request.check_pages:
             assert destination.theme is not None
@@ -855,11 +847,11 @@ def check_links(
     if any(file is None or path not in made for path, file in destination.files.items()):
         # Files came or went: every body is checked again.
         return find_broken_links(site.reports.values(), destination.paths() | extra)
-    keys, before = changes.keys, previous.model.site
+    keys, before = since.changes.keys, since.previous.model.site
     files = {r.file for key in keys for r in (site.reports.get(key), before.reports.get(key)) if r}
     kept = [
         d
-        for d in previous.generated.link_diagnostics
+        for d in since.previous.generated.link_diagnostics
         if d.location is None or d.location.path not in files
     ]
     changed = [site.reports[key] for key in sorted(keys) if key in site.reports]

@@ -166,3 +166,14 @@ class BuildResult:
     """The paths under output/ whose bytes the build changed, made or removed (None: not known)."""
     full: bool = True
     """Whether the build went through every page (else it redid what changes reached)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartialBuild:
+    """What a partial build starts from: the state the last build left, and what changed.
+
+    Every stage takes one, or None in a full build (where everything changed).
+    """
+
+    previous: BuildState
+    changes: SiteChanges

@@ -21,7 +21,7 @@ from sitegen.config import LanguageSettings, Permalinks, SiteConfig, load_config
 from sitegen.content.discover import SourceFile
 from sitegen.diagnostics import Reporter
 from sitegen.loading import load_reports
-from sitegen.state import BuildRequest, BuildResult, BuildState
+from sitegen.state import BuildRequest, BuildResult, PartialBuild
 from tests.helpers import Run, build, make_site, report_text
 
 CONFIG = """\
@@ -193,12 +193,12 @@ class FullBuilds:
         monkeypatch.setattr(build_module, "run_stages", self.counted)
 
     def counted(
-        self, request: BuildRequest, previous: BuildState | None, *args: Any, **kwargs: Any
+        self, request: BuildRequest, since: PartialBuild | None, *args: Any, **kwargs: Any
     ) -> BuildResult | None:
         """The build's stages, counted where they build the whole site."""
-        if request.config.root == self.site and previous is None:
+        if request.config.root == self.site and since is None:
             self.count += 1
-        return self._run_stages(request, previous, *args, **kwargs)
+        return self._run_stages(request, since, *args, **kwargs)
 
 
 @pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))

@@ -17,7 +17,7 @@ from sitegen.config import BuildOptions, load_config
 from sitegen.diagnostics import BuildFailed, Level, Reporter
 from sitegen.model import Report
 from sitegen.session import BuildSession
-from sitegen.state import BuildRequest, BuildResult, BuildState
+from sitegen.state import BuildRequest, BuildResult, PartialBuild
 from tests.helpers import build, make_site, report_text, twin_of
 from tests.test_incremental import CONFIG, cold_build, site_files, tree
 
@@ -56,11 +56,11 @@ def no_full_build(monkeypatch: pytest.MonkeyPatch, site: Path) -> None:
     run_stages = build_module.run_stages
 
     def refuse(
-        request: BuildRequest, previous: BuildState | None, *args: Any, **kwargs: Any
+        request: BuildRequest, since: PartialBuild | None, *args: Any, **kwargs: Any
     ) -> BuildResult | None:
-        if request.config.root == site and previous is None:
+        if request.config.root == site and since is None:
             raise AssertionError("a full build ran for an edit to a report's body")
-        return run_stages(request, previous, *args, **kwargs)
+        return run_stages(request, since, *args, **kwargs)
 
     monkeypatch.setattr(build_module, "run_stages", refuse)
 

@@ -70,11 +70,12 @@ def find_pagefind() -> Path:
 
 
 # The index is made in shards: one Pagefind bundle per language and run of years of
-# publication (SHARD_PAGES), under pagefind/<lang>/<year>/ or pagefind/<lang>/<first>-<last>/.
-# The search page searches its language's shards as one (Pagefind's mergeIndex). A shard is
-# made again only when one of its pages changed, and each shard made is kept in the cache
-# under the digest of its pages, so a build that finds the cache (a CI build with no
-# output/, say) reuses it.
+# publication (SHARD_PAGES), under pagefind/<lang>/<year>/ or pagefind/<lang>/<first>-<last>/,
+# or, for a year of many reports (YEAR_PAGES), one per quarter, under
+# pagefind/<lang>/<year>-q<n>/. The search page searches its language's shards as one
+# (Pagefind's mergeIndex). A shard is made again only when one of its pages changed, and each
+# shard made is kept in the cache under the digest of its pages, so a build that finds the
+# cache (a CI build with no output/, say) reuses it.
 
 UI_NAMES = ("pagefind-ui.js", "pagefind-ui.css")
 """The search UI's files, served once at pagefind/ rather than in every shard."""
@@ -94,17 +95,22 @@ _MIRRORED = ".pages.txt"
 SHARD_PAGES = 300
 """A shard gathers a language's years, oldest first, until it holds this many pages: a
 small shard is quick to make again after an edit, and few shards are quick to make."""
+YEAR_PAGES = 600
+"""A year holding more reports than this is a shard per quarter: shards stay small enough
+for two to be made at once (PAGES_AT_ONCE), and a year's shards stay as they are while
+reports are added to its last quarter."""
 
 
 def _year_groups(years: Mapping[int, int]) -> list[list[int]]:
     """Consecutive years (with their report counts) gathered into shards, oldest first.
 
-    Oldest first, so that reports added to the newest year change only the last shard.
+    Oldest first, so that reports added to the newest year change only the last shard. A
+    year of more than YEAR_PAGES reports stands alone (its quarters are its shards).
     """
     groups: list[list[int]] = []
-    pages = SHARD_PAGES
+    pages = 0
     for year in sorted(years):
-        if pages >= SHARD_PAGES:
+        if not groups or pages >= SHARD_PAGES or years[year] > YEAR_PAGES:
             groups.append([])
             pages = 0
         groups[-1].append(year)
@@ -112,23 +118,33 @@ def _year_groups(years: Mapping[int, int]) -> list[list[int]]:
     return groups
 
 
-def _shard_years(reports: Iterable[Report]) -> dict[str, dict[int, str]]:
-    """Each language's years, and the name of the shard that holds each."""
+def _shard_names(reports: Iterable[Report]) -> Callable[[Report], str]:
+    """The name of the shard that holds each of these reports (in the index of them all)."""
     counts: dict[str, dict[int, int]] = {}
     for report in reports:
         years = counts.setdefault(report.lang, {})
         years[report.date.year] = years.get(report.date.year, 0) + 1
-    names: dict[str, dict[int, str]] = {}
+    names: dict[tuple[str, int], str] = {}
+    quartered: set[tuple[str, int]] = set()
     for lang, years in counts.items():
         for group in _year_groups(years):
             first, last = group[0], group[-1]
             name = f"{lang}/{first:04d}" if first == last else f"{lang}/{first:04d}-{last:04d}"
-            names.setdefault(lang, {}).update((year, name) for year in group)
-    return names
+            names.update(((lang, year), name) for year in group)
+            if years[first] > YEAR_PAGES:
+                quartered.add((lang, first))
+
+    def name_of(report: Report) -> str:
+        year = (report.lang, report.date.year)
+        if year in quartered:
+            return f"{names[year]}-q{(report.date.month - 1) // 3 + 1}"
+        return names[year]
+
+    return name_of
 
 
 def bundle_url(shard: str) -> str:
-    """The site path of a shard's bundle: `/pagefind/en/2024/`, `/pagefind/en/2019-2024/`."""
+    """A shard's bundle's site path: `/pagefind/en/2024/`, `/pagefind/en/2019-2024/`..."""
     return f"/{BUNDLE_FOLDER}/{shard}/"
 
 
@@ -335,18 +351,18 @@ def _linked(source: Path, target: Path) -> bool:
 
 def search_shards(site: Site, lang: str) -> list[str]:
     """The names of a language's shards, newest first."""
-    years = _shard_years(r for r in site.reports.values() if r.lang == lang).get(lang, {})
-    return sorted(set(years.values()), reverse=True)
+    reports = [report for report in site.reports.values() if report.lang == lang]
+    name_of = _shard_names(reports)
+    return sorted({name_of(report) for report in reports}, reverse=True)
 
 
 def shards_of(reports: Iterable[Report]) -> dict[str, list[str]]:
     """Each shard's report pages (paths under output/), in path order, by shard name."""
     reports = list(reports)
-    names = _shard_years(reports)
+    name_of = _shard_names(reports)
     shards: dict[str, list[str]] = {}
     for report in reports:
-        name = names[report.lang][report.date.year]
-        shards.setdefault(name, []).append(output_file(report.url))
+        shards.setdefault(name_of(report), []).append(output_file(report.url))
     return {name: sorted(pages) for name, pages in sorted(shards.items())}
 
 

@@ -283,9 +283,9 @@ def test_browser_lists_every_filter_when_the_first_search_beats_them(
     page.close()
 
 
-def report_in(lang: str, year: int, slug: str) -> Any:
+def report_in(lang: str, year: int, slug: str, month: int = 6) -> Any:
     return SimpleNamespace(
-        lang=lang, date=dt.datetime(year, 6, 1, tzinfo=dt.UTC), url=f"/{lang}/reports/{slug}/"
+        lang=lang, date=dt.datetime(year, month, 1, tzinfo=dt.UTC), url=f"/{lang}/reports/{slug}/"
     )
 
 
@@ -312,6 +312,35 @@ def test_shards_gather_a_language_s_years_oldest_first(monkeypatch: pytest.Monke
         k: v for k, v in shards.items() if k != "en/2023"
     }
     assert len(after["en/2023"]) == 6
+
+
+def test_a_year_of_many_reports_is_a_shard_per_quarter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "SHARD_PAGES", 3)
+    monkeypatch.setattr(search_module, "YEAR_PAGES", 4)
+    months = {2021: [5], 2022: [1, 2, 5, 8, 9, 11], 2023: [3, 4]}
+    reports = [
+        report_in("en", year, f"r{year}-{month}-{n}", month)
+        for year, each in months.items()
+        for n, month in enumerate(each)
+    ]
+    shards = search_module.shards_of(reports)
+    assert {name: len(pages) for name, pages in shards.items()} == {
+        "en/2021": 1,
+        "en/2022-q1": 2,
+        "en/2022-q2": 1,
+        "en/2022-q3": 2,
+        "en/2022-q4": 1,
+        "en/2023": 2,
+    }
+    site = SimpleNamespace(reports={r.url: r for r in reports})
+    assert search_module.search_shards(site, "en") == sorted(shards, reverse=True)
+    # Reports added to a quarter change its shard only.
+    more = [*reports, *(report_in("en", 2022, f"new{n}", 12) for n in range(3))]
+    after = search_module.shards_of(more)
+    assert {k: v for k, v in after.items() if k != "en/2022-q4"} == {
+        k: v for k, v in shards.items() if k != "en/2022-q4"
+    }
+    assert len(after["en/2022-q4"]) == 4
 
 
 # The index is made in shards (a language's reports of some years each), searched as one. After

@@ -9,18 +9,23 @@ ratio to Hugo's full build (of the medians). "CPU s" is the median user + system
 the run's whole process tree, which load from other processes disturbs less than the
 wall time:
 
-- sitegen cold build (output/ and .sitegen-cache/ deleted first), also with
+- sitegen cold build (output/ and .sitegen-cache/ moved aside first), also with
   `search = false` (no Pagefind index, which Hugo and Pelican do not make);
 - sitegen warm build with no change, and after a one-word edit of one report's body;
-- Hugo full build into an emptied folder, and after the same one-word edit (Hugo has no
+- Hugo full build into a new folder, and after the same one-word edit (Hugo has no
   incremental build outside its server: it always renders everything);
 - the same two Hugo builds each followed by Pagefind over Hugo's whole output, which is
   what a Hugo user runs to get search;
 - sitegen as CI runs it: `.sitegen-cache/` restored (without output/'s twin, the dev
   server's folder and the search index's pages, as the workflow `sitegen init` writes
   caches it), no output/, one report edited since the cached build;
-- Pelican build into an emptied folder (its content cache off);
+- Pelican build into a new folder (its content cache off);
 - the bare read-parse-render-write loop (`bare_loop.py`, 2 processes).
+
+Before a run that starts from nothing, the earlier run's output (and sitegen's cache) is
+moved aside, not deleted: deleting tens of thousands of files slows the making of files
+for a minute after on ext4 (see `Trash`). What was moved aside is deleted once every
+scenario of the size has run.
 
 Then it checks sitegen's byte-identity claim: after the warm builds, output/ must equal
 a fresh cold build (`--output` into another folder, cache deleted), file by file, with
@@ -474,7 +479,7 @@ def bench_size(
         hugo_original = hugo_victim.read_text(encoding="utf-8")
         sitegen_original = victim.read_text(encoding="utf-8")
 
-        scenario = add(HUGO_FULL, "destination emptied first")
+        scenario = add(HUGO_FULL, "destination moved aside first")
         repeat(scenario, n, w, lambda _: trash.discard(hugo_out), hugo_build, None, t)
         scenario.files = count_files(hugo_out)
 
@@ -491,7 +496,7 @@ def bench_size(
             *hugo_build,
         ]  # fmt: skip
         os.environ["PAGEFIND"], os.environ["HUGO_OUT"] = str(pagefind), str(hugo_out)
-        scenario = add(HUGO_PAGEFIND_FULL, "destination emptied first")
+        scenario = add(HUGO_PAGEFIND_FULL, "destination moved aside first")
         repeat(scenario, n, w, lambda _: trash.discard(hugo_out), hugo_search, None, t)
         scenario.files = count_files(hugo_out)
         scenario = add(HUGO_PAGEFIND_EDIT, "Hugo re-renders everything; Pagefind indexes all")
@@ -499,7 +504,7 @@ def bench_size(
         scenario.files = count_files(hugo_out)
         hugo_victim.write_text(hugo_original, encoding="utf-8")
 
-        scenario = add(PELICAN, "output emptied first, no content cache")
+        scenario = add(PELICAN, "output moved aside first, no content cache")
         pelican_build: Command = [
             tools.pelican,
             "content",
@@ -539,7 +544,7 @@ def bench_size(
         scenario.files = count_files(sitegen_out)
         config.write_text(config_text, encoding="utf-8")
 
-        scenario = add(SITEGEN_COLD, "output/ and .sitegen-cache/ deleted first")
+        scenario = add(SITEGEN_COLD, "output/ and .sitegen-cache/ moved aside first")
         repeat(scenario, n, w, lambda _: trash.discard(sitegen_out, cache), sitegen_build, None, t)
         scenario.files = count_files(sitegen_out)
 

@@ -251,6 +251,7 @@ def run_stages(
         link_problems = check_links(request, since, model, plan, pages, destination)
         reporter.extend(link_problems)
         reporter.stop_if_errors()
+        destination.keep_copies()  # for a build that finds the cache but no output/
         search = search_stage.result()
     written = destination.write(request, pages.planned)
     if written is None:

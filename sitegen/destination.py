@@ -73,19 +73,23 @@ class PageStore:
     def keep(self, output: Path, files: Mapping[str, str]) -> None:
         """Hold a copy of each of these files of output/ (path: digest) not held yet."""
         for path, digest in files.items():
-            target = self._path(digest)
-            if os.path.lexists(target):
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(output / path, target)
-            except FileExistsError:
-                continue
+            self.keep_file(output / path, digest)
+
+    def keep_file(self, source: Path, digest: str) -> None:
+        """Hold a copy of this file, whose bytes have this digest, if none is held yet."""
+        target = self._path(digest)
+        if os.path.lexists(target):
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            return
+        except OSError:
+            try:  # on another mount
+                shutil.copyfile(source, target)
             except OSError:
-                try:  # on another mount
-                    shutil.copyfile(output / path, target)
-                except OSError:
-                    continue  # gone meanwhile: only a later build is slower
+                return  # gone meanwhile: only a later build is slower
 
     def keep_only(self, digests: Iterable[str]) -> None:
         """Remove the copies but those of these digests."""
@@ -279,6 +283,18 @@ class Destination:
         if path not in writer.written and writer.is_current(path, self.digest_of(path)):
             return writer.output / path
         return writer.back / path  # written or kept in the twin
+
+    def keep_copies(self) -> None:
+        """Hold in the store a copy of each page a full build wrote so far (hard links).
+
+        Done while the search index is made; the write then finds them held.
+        """
+        if self.store is None or self.writer is None:
+            return
+        for path, (_, digest) in self.memo.items():
+            source = self.on_disk(path)
+            if source is not None:
+                self.store.keep_file(source, digest)
 
     def page_environment(self, config: SiteConfig) -> tuple[jinja2.Environment, TemplateDigests]:
         """The Jinja environment of a build, and the digests of its page templates."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,21 +55,40 @@ class PageStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._checked: concurrent.futures.Future[dict[str, bool]] | None = None
 
     def _path(self, digest: str) -> Path:
         return self.folder / digest[:2] / digest
 
-    def find(self, digest: str) -> Path | None:
-        """The copy of the file with these bytes, if the store holds it whole."""
+    def check_ahead(self, digests: Iterable[str]) -> None:
+        """Start checking the copies of these digests, on a thread of its own.
+
+        A build that finds no output/ looks up a copy of every page, once it has
+        fingerprinted them all; reading the copies meanwhile takes that off its path.
+        """
+        wanted = sorted(set(digests))
+        pool = concurrent.futures.ThreadPoolExecutor(1, "sitegen-store")
+        self._checked = pool.submit(lambda: {d: self._holds(d) for d in wanted})
+        pool.shutdown(wait=False)
+
+    def _holds(self, digest: str) -> bool:
+        """Whether the copy of the file with these bytes is whole (a changed one is removed)."""
         path = self._path(digest)
         try:
             with path.open("rb") as file:
                 if content_digest(file.read()) == digest:
-                    return path
+                    return True
         except OSError:
-            return None
+            return False
         path.unlink(missing_ok=True)  # changed since (through a link, say)
-        return None
+        return False
+
+    def find(self, digest: str) -> Path | None:
+        """The copy of the file with these bytes, if the store holds it whole."""
+        checked = self._checked.result().get(digest) if self._checked is not None else None
+        if checked is None:
+            checked = self._holds(digest)
+        return self._path(digest) if checked else None
 
     def keep(self, output: Path, files: Mapping[str, str]) -> None:
         """Hold a copy of each of these files of output/ (path: digest) not held yet."""
@@ -147,6 +167,8 @@ class Destination:
             shard_cache(request.config) if request.write and request.search_index else None
         )
         """Where the search index's shards are made and kept (None: no index)."""
+        if writer is not None and self.store is not None and not request.output.exists():
+            self.store.check_ahead(digest for _, digest in before.values())  # as in CI
 
     @classmethod
     def open(cls, request: BuildRequest, previous: BuildState | None) -> Destination:

@@ -286,3 +286,22 @@ def test_a_build_that_finds_the_cache_but_no_output_renders_only_what_changed(
     as_in_ci(site)
     assert 0 < rendered(build(site, "-v")) == expected < len(tree(site / "output")) / 4
     assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_copy_changed_through_output_is_not_taken_by_a_build_without_output(
+    tmp_path: Path,
+) -> None:
+    """The copies a build keeps for a later one that finds no output/ are hard links to
+    output/'s files: a page edited in place there changes its copy too, which that later
+    build must notice (it reads every copy it would take) and render the page again."""
+    site = make_site(tmp_path / "site", site_files(), CONFIG)
+    build(site)
+    build(site)
+    page = site / "output/reports/report-3/index.html"
+    assert page.stat().st_nlink > 1, "output/'s page has no copy kept beside it"
+    with page.open("ab") as file:  # in place: the copy changes with it
+        file.write(b"<!-- edited in output/ -->")
+    shutil.rmtree(site / "output")
+    shutil.rmtree(twin_of(site, site / "output"), ignore_errors=True)
+    assert rendered(build(site, "-v")) == 1
+    assert tree(site / "output") == cold_build(site, tmp_path)

@@ -625,20 +625,22 @@ def _may_move(
     holders: Mapping[str, list[tuple[int, Term]]],
     config: SiteConfig,
 ) -> bool:
-    """Whether a report's related list may change when the reports `changed` kept their terms.
+    """Whether a report's related list may change when the reports `changed` changed.
 
-    So it may where one of them is on it, or where it is full and one of them ties with
-    its last report (ties are ranked by date, which may have changed).
+    Only their scores changed (what they share with it, their dates): so it may where one
+    of them is on it, where it has room and one of them now shares something with it, or
+    where it is full and one of them scores as much as its last report (ties are ranked by
+    date, which may have changed).
     """
     if any(other in listed for other in changed):
         return True
-    if len(listed) < config.related:
-        return False  # every report sharing anything is on it already
     own = _terms_of(holders, key)
 
     def shared(other: str) -> int:
         return sum(weight for url, weight in _terms_of(holders, other).items() if url in own)
 
+    if len(listed) < config.related:
+        return any(shared(other) > 0 for other in changed)
     last = shared(listed[-1])
     return any(shared(other) >= last for other in changed)
 
@@ -656,8 +658,8 @@ def relate_reports(
     Reports rank by the weight of the places and tags they share with it (RELATED_WEIGHTS),
     then by how near their event dates are, then newest first; one sharing nothing is not
     related. With `before` (the site as last built) and the reports `changed` since, only
-    the lists of the changed reports and of those sharing a term with one, before or after,
-    are made again.
+    the lists of the changed reports are made again, and of those sharing a term with one
+    (before or after) whose list holds one of them or may now take one in (`_may_move`).
     """
     if config.related == 0:
         return {}
@@ -674,19 +676,13 @@ def relate_reports(
             for index in (holders, old_holders):
                 for _, term in index.get(key, ()):
                     touched.update(term.report_keys)
-        if all(
-            key in reports
-            and key in before.reports
-            and _terms_of(holders, key) == _terms_of(old_holders, key)
-            for key in changed
-        ):
-            # The changed reports kept their terms (a date or a body changed): every score is
-            # as it was, and only where a changed report stands among equal scores can move.
-            touched = set(changed) | {
-                other
-                for other in touched - changed
-                if _may_move(other, changed, before.related.get(other, ()), holders, config)
-            }
+        # Of the others' scores, only those of the changed reports changed: a list that
+        # holds none of them, and that none of them now reaches, is as it was.
+        touched = set(changed) | {
+            other
+            for other in touched - changed
+            if _may_move(other, changed, before.related.get(other, ()), holders, config)
+        }
         related = {k: v for k, v in before.related.items() if k in reports and k not in touched}
         redo = touched & reports.keys()
     for key in redo:

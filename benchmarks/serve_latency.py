@@ -39,7 +39,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -282,38 +282,46 @@ def fetch(port: int, path: str) -> tuple[int, bytes, str | None]:
         connection.close()
 
 
-def shard_entry(port: int, report: Report) -> str:
-    """The served path of the search index's entry file of the report's shard."""
+def search_entries(port: int) -> list[str]:
+    """The served paths of the entry files of every shard the search page merges."""
     base = fetch(port, "/")[2] or "/"
-    found = re.search(r"^date: (\d{4})-", report.file.read_text(encoding="utf-8"), re.MULTILINE)
-    assert found, "the report has a date"
-    return f"{base}pagefind/en/{found.group(1)}/pagefind-entry.json"
+    status, body, _ = fetch(port, f"{base}search/")
+    found = re.search(rb'data-bundles="([^"]*)"', body) if status == 200 else None
+    assert found, "the search page names its shards"
+    return [f"{bundle}pagefind-entry.json" for bundle in found.group(1).decode().split()]
 
 
-def steady_entry(port: int, path: str, quiet: float) -> bytes:
-    """The entry file once it exists and has not changed for `quiet` seconds."""
+def steady_entries(port: int, paths: Sequence[str], quiet: float) -> dict[str, bytes]:
+    """The entry files once they all exist and none has changed for `quiet` seconds."""
     deadline = time.monotonic() + WAIT
-    last, since = b"", time.monotonic()
+    last: dict[str, bytes] = {}
+    since = time.monotonic()
     while time.monotonic() < deadline:
-        status, body, _ = fetch(port, path)
-        now = body if status == 200 else b""
+        now = {}
+        for path in paths:
+            status, body, _ = fetch(port, path)
+            now[path] = body if status == 200 else b""
         if now != last:
             last, since = now, time.monotonic()
-        elif now and time.monotonic() - since >= quiet:
+        elif all(now.values()) and time.monotonic() - since >= quiet:
             return now
         time.sleep(0.05)
-    raise TimeoutError(f"{path} never settled")
+    raise TimeoutError(f"{len(paths)} entry files never settled")
 
 
-def wait_for_entry(port: int, path: str, before: bytes) -> float:
-    """Poll the entry file until it differs from `before`; the wall time when seen."""
+def wait_for_entries(port: int, before: Mapping[str, bytes]) -> tuple[float, str]:
+    """Poll the entry files until one differs from `before`; when that was seen, and which.
+
+    The one that changed is the edited report's shard's, the one to watch from then on.
+    """
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
-        status, body, _ = fetch(port, path)
-        if status == 200 and body != before:
-            return time.time()
+        for path, old in before.items():
+            status, body, _ = fetch(port, path)
+            if status == 200 and body != old:
+                return time.time(), path
         time.sleep(0.02)
-    raise TimeoutError(f"{path} did not change")
+    raise TimeoutError("no entry file changed")
 
 
 def time_serve(
@@ -322,13 +330,16 @@ def time_serve(
     results: dict[str, dict[str, list[float]]] = {}
     with serve(site) as (_, port), tab(port, report, browser) as reloaded_after:
         events = Events(port)
+        shard: list[str] = []  # the served entry file of the report's shard, once known
         try:
             page = report.page(site, port)
             for label, edit in EDITS.items():
                 for run in range(runs):
                     time.sleep(pause)  # an editor does not save continuously
-                    entry = shard_entry(port, report) if search and edit is edit_word else None
-                    entry_before = steady_entry(port, entry, pause) if entry else b""
+                    watched: dict[str, bytes] = {}
+                    if search and edit is edit_word:
+                        # Every shard's entry until the edit shows which is the report's.
+                        watched = steady_entries(port, shard or search_entries(port), pause)
                     before = page.read_bytes()
                     saved = save(report, edit(report.original, run + 1))
                     on_disk = wait_for_change(page, before)
@@ -338,8 +349,9 @@ def time_serve(
                     row.setdefault("reload event", []).append(event - saved)
                     if reloaded_after is not None:
                         row.setdefault("tab reloaded", []).append(reloaded_after(saved) - saved)
-                    if entry is not None:
-                        indexed = wait_for_entry(port, entry, entry_before)
+                    if watched:
+                        indexed, changed = wait_for_entries(port, watched)
+                        shard = [changed]
                         row.setdefault("search index", []).append(indexed - saved)
                 save(report, report.original)
                 events.wait_for_reload(time.time() - 0.001)

@@ -289,6 +289,22 @@ def report_in(lang: str, year: int, slug: str, month: int = 6) -> Any:
     )
 
 
+def shard_sizes(reports: list[Any]) -> dict[str, int]:
+    """How many pages each shard of these reports holds, by name."""
+    return {name: len(pages) for name, pages in search_module.shards_of(reports).items()}
+
+
+def shard_grown_alone(reports: list[Any], added: list[Any], shard: str) -> int:
+    """With `added` among `reports`, every shard but `shard` holds the same pages as before;
+    how many `shard` holds."""
+    before = search_module.shards_of(reports)
+    after = search_module.shards_of([*reports, *added])
+    assert {k: v for k, v in after.items() if k != shard} == {
+        k: v for k, v in before.items() if k != shard
+    }
+    return len(after[shard])
+
+
 def test_shards_gather_a_language_s_years_oldest_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_module, "SHARD_PAGES", 3)
     counts = {2019: 1, 2020: 1, 2021: 2, 2022: 4, 2023: 1}
@@ -298,20 +314,15 @@ def test_shards_gather_a_language_s_years_oldest_first(monkeypatch: pytest.Monke
         for n in range(count)
     ]
     reports.append(report_in("ko", 2020, "k"))
-    shards = search_module.shards_of(reports)
-    assert {name: len(pages) for name, pages in shards.items()} == {
+    assert shard_sizes(reports) == {
         "en/2019-2021": 4,
         "en/2022": 4,
         "en/2023": 1,
         "ko/2020": 1,
     }
     # Reports added to the newest year change its shard only.
-    more = [*reports, *(report_in("en", 2023, f"new{n}") for n in range(5))]
-    after = search_module.shards_of(more)
-    assert {k: v for k, v in after.items() if k != "en/2023"} == {
-        k: v for k, v in shards.items() if k != "en/2023"
-    }
-    assert len(after["en/2023"]) == 6
+    added = [report_in("en", 2023, f"new{n}") for n in range(5)]
+    assert shard_grown_alone(reports, added, "en/2023") == 6
 
 
 def test_a_year_of_many_reports_is_a_shard_per_quarter(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -323,8 +334,8 @@ def test_a_year_of_many_reports_is_a_shard_per_quarter(monkeypatch: pytest.Monke
         for year, each in months.items()
         for n, month in enumerate(each)
     ]
-    shards = search_module.shards_of(reports)
-    assert {name: len(pages) for name, pages in shards.items()} == {
+    sizes = shard_sizes(reports)
+    assert sizes == {
         "en/2021": 1,
         "en/2022-q1": 2,
         "en/2022-q2": 1,
@@ -333,14 +344,10 @@ def test_a_year_of_many_reports_is_a_shard_per_quarter(monkeypatch: pytest.Monke
         "en/2023": 2,
     }
     site = SimpleNamespace(reports={r.url: r for r in reports})
-    assert search_module.search_shards(site, "en") == sorted(shards, reverse=True)
+    assert search_module.search_shards(site, "en") == sorted(sizes, reverse=True)
     # Reports added to a quarter change its shard only.
-    more = [*reports, *(report_in("en", 2022, f"new{n}", 12) for n in range(3))]
-    after = search_module.shards_of(more)
-    assert {k: v for k, v in after.items() if k != "en/2022-q4"} == {
-        k: v for k, v in shards.items() if k != "en/2022-q4"
-    }
-    assert len(after["en/2022-q4"]) == 4
+    added = [report_in("en", 2022, f"new{n}", 12) for n in range(3)]
+    assert shard_grown_alone(reports, added, "en/2022-q4") == 4
 
 
 # The index is made in shards (a language's reports of some years each), searched as one. After

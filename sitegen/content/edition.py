@@ -15,7 +15,6 @@ from sitegen.content.discover import EDITIONS_FOLDER, SourceFile
 from sitegen.content.frontmatter import split_front_matter
 from sitegen.content.report import (
     FieldChecker,
-    ReportErrors,
     describe_value,
     language_fields,
     slug_field,
@@ -196,12 +195,9 @@ def validate_edition(
         if key not in EDITION_KEYS:
             known = ", ".join(EDITION_KEYS)
             check.warn(str(key), f"unknown field '{key}' in an edition", f"known fields: {known}")
-    for warning in check.warnings:
-        warn(warning)
-    if check.errors or title is None or date is None or slug is None or period is None:
-        raise ReportErrors(
-            tuple(check.errors) or (ContentError("invalid edition", check.at("title")),)
-        )
+    needed = (title, date, slug, period)
+    check.finish(warn, all(value is not None for value in needed), "edition")
+    assert title is not None and date is not None and slug is not None and period is not None
     return Edition(
         key=source.key,
         file=source.display,

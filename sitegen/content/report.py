@@ -61,6 +61,18 @@ class FieldChecker:
         """Note a warning at a key's line."""
         self.warnings.append(Diagnostic(Level.WARNING, message, self.at(key), hint))
 
+    def finish(self, warn: Callable[[Diagnostic], None], complete: bool, what: str) -> None:
+        """Pass on the warnings; raise every error, or one where a needed field is missing.
+
+        `complete` says whether every field the `what` (a report, an edition) needs was read.
+        """
+        for warning in self.warnings:
+            warn(warning)
+        if self.errors or not complete:
+            raise ReportErrors(
+                tuple(self.errors) or (ContentError(f"invalid {what}", self.at("title")),)
+            )
+
     def text(self, key: str, value: Any, label: str | None = None) -> str | None:
         """A value that must be text, stripped; None (and an error) where it is not."""
         label = label or key
@@ -496,12 +508,8 @@ def validate_report(
         draft = False
 
     _warn_unknown_keys(check, data, known)
-    for warning in check.warnings:
-        warn(warning)
-    if check.errors or title is None or date is None or slug is None:
-        raise ReportErrors(
-            tuple(check.errors) or (ContentError("invalid report", check.at("title")),)
-        )
+    check.finish(warn, title is not None and date is not None and slug is not None, "report")
+    assert title is not None and date is not None and slug is not None
 
     extra = tuple((str(k), v) for k, v in data.items() if k not in known)
     return Report(

@@ -17,7 +17,7 @@ import yaml
 from lxml import etree
 
 from sitegen.config import BuildOptions
-from sitegen.watch import ChangeSet, Rebuilder
+from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder
 from tests.helpers import build, make_site, parse_page, report_text, run_sitegen
 from tests.test_feeds import assert_valid_atom
 
@@ -343,15 +343,21 @@ def test_an_edition_dated_in_the_future_waits(site: Path) -> None:
 # Editing an edition while serving redoes what read it, and nothing else
 
 
-def test_an_edition_edit_rebuilds_only_the_pages_that_read_it(site: Path) -> None:
+def rebuilt_after_edit(site: Path, name: str, old: str, new: str) -> BuildOutcome:
+    """The dev server's rebuild after `old` became `new` in one file, a first build before."""
     rebuilder = Rebuilder(site, BuildOptions(), search_index=False)
     assert rebuilder.build().ok
-    path = site / "content" / "editions" / "2024-w48.md"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace("markets and fuel", "fuel and markets"),
-        encoding="utf-8",
+    path = site / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return rebuilder.build(ChangeSet(frozenset({path}), site / "sitegen.toml"))
+
+
+def test_an_edition_edit_rebuilds_only_the_pages_that_read_it(site: Path) -> None:
+    outcome = rebuilt_after_edit(
+        site, "content/editions/2024-w48.md", "markets and fuel", "fuel and markets"
     )
-    outcome = rebuilder.build(ChangeSet(frozenset({path}), site / "sitegen.toml"))
     assert outcome.ok, [str(d) for d in outcome.diagnostics]
     assert outcome.result is not None and not outcome.result.full
     assert outcome.changed_files is not None
@@ -371,14 +377,9 @@ def test_an_edition_edit_rebuilds_only_the_pages_that_read_it(site: Path) -> Non
 
 
 def test_a_note_edit_rewrites_the_edition_s_page_and_the_feed_only(site: Path) -> None:
-    rebuilder = Rebuilder(site, BuildOptions(), search_index=False)
-    assert rebuilder.build().ok
-    path = site / "content" / "editions" / "2024-w48.md"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace("Two reports", "Just two reports"),
-        encoding="utf-8",
+    outcome = rebuilt_after_edit(
+        site, "content/editions/2024-w48.md", "Two reports", "Just two reports"
     )
-    outcome = rebuilder.build(ChangeSet(frozenset({path}), site / "sitegen.toml"))
     assert outcome.ok and outcome.changed_files is not None
     assert set(outcome.changed_files) == {"editions/2024-w48/index.html", "editions/feed.xml"}
     note = parse_page(site / "output", "/editions/2024-w48/").xpath(
@@ -388,14 +389,12 @@ def test_a_note_edit_rewrites_the_edition_s_page_and_the_feed_only(site: Path) -
 
 
 def test_a_report_s_summary_edit_reaches_its_edition_s_page(site: Path) -> None:
-    rebuilder = Rebuilder(site, BuildOptions(), search_index=False)
-    assert rebuilder.build().ok
-    path = site / "content" / "reports" / "bus-link-to-pyongyang.md"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace("runs from Hyesan", "runs daily from Hyesan"),
-        encoding="utf-8",
+    outcome = rebuilt_after_edit(
+        site,
+        "content/reports/bus-link-to-pyongyang.md",
+        "runs from Hyesan",
+        "runs daily from Hyesan",
     )
-    outcome = rebuilder.build(ChangeSet(frozenset({path}), site / "sitegen.toml"))
     assert outcome.ok and outcome.changed_files is not None
     assert "editions/2024-w47/index.html" in outcome.changed_files
     assert "editions/2024-w48/index.html" not in outcome.changed_files

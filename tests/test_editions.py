@@ -235,6 +235,11 @@ def edition_text(*lines: str) -> str:
     return "\n".join(["---", *lines, "---", "The note.", ""])
 
 
+def write_edition(site: Path, *lines: str, name: str = "2024-w48") -> None:
+    """content/editions/<name>.md, with these front-matter lines and a one-line note."""
+    (site / "content" / "editions" / f"{name}.md").write_text(edition_text(*lines), "utf-8")
+
+
 def failing(site: Path, *args: str) -> str:
     run = run_sitegen(site, "build", *args)
     assert run.exit_code == 1, run.output
@@ -242,15 +247,13 @@ def failing(site: Path, *args: str) -> str:
 
 
 def test_a_pick_that_names_no_report_is_an_error_at_its_item_s_line(site: Path) -> None:
-    (site / "content" / "editions" / "2024-w48.md").write_text(
-        edition_text(
-            'title: "Week 48"',
-            "date: 2024-12-01",
-            "picks:",
-            "  - fuel-prices-ease",
-            "  - monday-market-closes-earyl",
-        ),
-        encoding="utf-8",
+    write_edition(
+        site,
+        'title: "Week 48"',
+        "date: 2024-12-01",
+        "picks:",
+        "  - fuel-prices-ease",
+        "  - monday-market-closes-earyl",
     )
     output = failing(site)
     assert "content/editions/2024-w48.md:6: error: pick 'monday-market-closes-earyl'" in output
@@ -258,21 +261,15 @@ def test_a_pick_that_names_no_report_is_an_error_at_its_item_s_line(site: Path) 
 
 
 def test_a_flow_list_pick_is_reported_at_the_key_s_line(site: Path) -> None:
-    (site / "content" / "editions" / "2024-w48.md").write_text(
-        edition_text('title: "Week 48"', "date: 2024-12-01", "picks: [fuel-prices-ease, nothing]"),
-        encoding="utf-8",
+    write_edition(
+        site, 'title: "Week 48"', "date: 2024-12-01", "picks: [fuel-prices-ease, nothing]"
     )
     assert "content/editions/2024-w48.md:4: error: pick 'nothing'" in failing(site)
 
 
 def test_a_pick_outside_the_period_is_a_warning(site: Path) -> None:
-    (site / "content" / "editions" / "2024-w48.md").write_text(
-        edition_text(
-            'title: "Week 48"', "date: 2024-12-01", "picks:", "  - fuel-prices-ease",
-            "  - rice-prices-in-hyesan",
-        ),
-        encoding="utf-8",
-    )  # fmt: skip
+    write_edition(site, 'title: "Week 48"', "date: 2024-12-01", "picks:", "  - fuel-prices-ease",
+            "  - rice-prices-in-hyesan")  # fmt: skip
     run = build(site)
     assert (
         "content/editions/2024-w48.md:6: warning: pick 'rice-prices-in-hyesan' was published "
@@ -282,9 +279,7 @@ def test_a_pick_outside_the_period_is_a_warning(site: Path) -> None:
 
 
 def test_overlapping_periods_are_a_warning(site: Path) -> None:
-    (site / "content" / "editions" / "late-w47.md").write_text(
-        edition_text('title: "Also week 47"', "date: 2024-11-23"), encoding="utf-8"
-    )
+    write_edition(site, 'title: "Also week 47"', "date: 2024-11-23", name="late-w47")
     run = build(site)
     assert (
         "content/editions/late-w47.md:3: warning: its period 2024-w47 overlaps that of "
@@ -293,24 +288,16 @@ def test_overlapping_periods_are_a_warning(site: Path) -> None:
 
 
 def test_an_edition_with_no_reports_is_an_error_but_a_draft_may_be_empty(site: Path) -> None:
-    path = site / "content" / "editions" / "2024-w44.md"
-    path.write_text(edition_text('title: "Week 44"', "date: 2024-11-01"), encoding="utf-8")
+    write_edition(site, 'title: "Week 44"', "date: 2024-11-01", name="2024-w44")
     assert "content/editions/2024-w44.md:3: error: the edition gathers no reports" in failing(site)
-    path.write_text(
-        edition_text('title: "Week 44"', "date: 2024-11-01", "draft: true"), encoding="utf-8"
-    )
+    write_edition(site, 'title: "Week 44"', "date: 2024-11-01", "draft: true", name="2024-w44")
     build(site)
     build(site, "--drafts")
 
 
 def test_a_draft_report_picked_is_an_error_unless_drafts_are_built(site: Path) -> None:
-    (site / "content" / "editions" / "2024-w48.md").write_text(
-        edition_text(
-            'title: "Week 48"', "date: 2024-12-01", "picks:", "  - fuel-prices-ease",
-            "  - unfinished-note",
-        ),
-        encoding="utf-8",
-    )  # fmt: skip
+    write_edition(site, 'title: "Week 48"', "date: 2024-12-01", "picks:", "  - fuel-prices-ease",
+            "  - unfinished-note")  # fmt: skip
     assert "content/editions/2024-w48.md:6: error: pick 'unfinished-note' is a draft" in (
         failing(site)
     )
@@ -320,19 +307,14 @@ def test_a_draft_report_picked_is_an_error_unless_drafts_are_built(site: Path) -
 
 
 def test_front_matter_mistakes_in_an_edition_name_their_line(site: Path) -> None:
-    (site / "content" / "editions" / "2024-w48.md").write_text(
-        edition_text('title: "Week 48"', "date: 2024-13-01", "period: soon"), encoding="utf-8"
-    )
+    write_edition(site, 'title: "Week 48"', "date: 2024-13-01", "period: soon")
     output = failing(site)
     assert "content/editions/2024-w48.md:3: error: date:" in output
     assert "content/editions/2024-w48.md:4: error: period must be a set of fields" in output
 
 
 def test_an_edition_dated_in_the_future_waits(site: Path) -> None:
-    (site / "content" / "editions" / "2024-w48.md").write_text(
-        edition_text('title: "Week 48"', "date: 2999-12-01", "picks: [fuel-prices-ease]"),
-        encoding="utf-8",
-    )
+    write_edition(site, 'title: "Week 48"', "date: 2999-12-01", "picks: [fuel-prices-ease]")
     build(site)
     assert not (site / "output" / "editions" / "2024-w48").exists()
     assert parse_page(site / "output", "/editions/").xpath("//h2/a/text()") == [

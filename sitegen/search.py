@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,29 +119,29 @@ def _year_groups(years: Mapping[int, int]) -> list[list[int]]:
     return groups
 
 
-def _shard_names(reports: Iterable[Report]) -> Callable[[Report], str]:
-    """The name of the shard that holds each of these reports (in the index of them all)."""
+def _quarter(report: Report) -> tuple[str, int, int]:
+    return report.lang, report.date.year, (report.date.month - 1) // 3 + 1
+
+
+def _shard_names(reports: Iterable[Report]) -> dict[tuple[str, int, int], str]:
+    """The name of the shard of each language, year and quarter these reports fall in."""
+    quarters = Counter(map(_quarter, reports))
     counts: dict[str, dict[int, int]] = {}
-    for report in reports:
-        years = counts.setdefault(report.lang, {})
-        years[report.date.year] = years.get(report.date.year, 0) + 1
+    for (lang, year, _), count in quarters.items():
+        years = counts.setdefault(lang, {})
+        years[year] = years.get(year, 0) + count
     names: dict[tuple[str, int], str] = {}
-    quartered: set[tuple[str, int]] = set()
     for lang, years in counts.items():
         for group in _year_groups(years):
             first, last = group[0], group[-1]
             name = f"{lang}/{first:04d}" if first == last else f"{lang}/{first:04d}-{last:04d}"
             names.update(((lang, year), name) for year in group)
-            if years[first] > YEAR_PAGES:
-                quartered.add((lang, first))
-
-    def name_of(report: Report) -> str:
-        year = (report.lang, report.date.year)
-        if year in quartered:
-            return f"{names[year]}-q{(report.date.month - 1) // 3 + 1}"
-        return names[year]
-
-    return name_of
+    return {
+        (lang, year, quarter): f"{names[lang, year]}-q{quarter}"
+        if counts[lang][year] > YEAR_PAGES
+        else names[lang, year]
+        for lang, year, quarter in quarters
+    }
 
 
 def bundle_url(shard: str) -> str:
@@ -351,18 +352,17 @@ def _linked(source: Path, target: Path) -> bool:
 
 def search_shards(site: Site, lang: str) -> list[str]:
     """The names of a language's shards, newest first."""
-    reports = [report for report in site.reports.values() if report.lang == lang]
-    name_of = _shard_names(reports)
-    return sorted({name_of(report) for report in reports}, reverse=True)
+    names = _shard_names(report for report in site.reports.values() if report.lang == lang)
+    return sorted(set(names.values()), reverse=True)
 
 
 def shards_of(reports: Iterable[Report]) -> dict[str, list[str]]:
     """Each shard's report pages (paths under output/), in path order, by shard name."""
     reports = list(reports)
-    name_of = _shard_names(reports)
+    names = _shard_names(reports)
     shards: dict[str, list[str]] = {}
     for report in reports:
-        shards.setdefault(name_of(report), []).append(output_file(report.url))
+        shards.setdefault(names[_quarter(report)], []).append(output_file(report.url))
     return {name: sorted(pages) for name, pages in sorted(shards.items())}
 
 

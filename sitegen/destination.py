@@ -162,6 +162,8 @@ class Destination:
             else None
         )
         """Copies of the files made, for a build that finds no output/ (None: not kept)."""
+        self.kept: set[str] = set()
+        """The files a copy of which the store holds since `keep_copies`."""
         self.folder = request.output if request.write else None
         self.search: ShardCache | None = (
             shard_cache(request.config) if request.write and request.search_index else None
@@ -309,7 +311,7 @@ class Destination:
     def keep_copies(self) -> None:
         """Hold in the store a copy of each page a full build wrote so far (hard links).
 
-        Done while the search index is made; the write then finds them held.
+        Done while the search index is made; the write then keeps only the rest.
         """
         if self.store is None or self.writer is None:
             return
@@ -317,6 +319,7 @@ class Destination:
             source = self.on_disk(path)
             if source is not None:
                 self.store.keep_file(source, digest)
+                self.kept.add(path)
 
     def page_environment(self, config: SiteConfig) -> tuple[jinja2.Environment, TemplateDigests]:
         """The Jinja environment of a build, and the digests of its page templates."""
@@ -361,7 +364,8 @@ class Destination:
         writer.commit(files)
         output = writer.output
         if self.store is not None:
-            self.store.keep(output, {path: digest for path, (_, digest) in self.memo.items()})
+            rest = {p: digest for p, (_, digest) in self.memo.items() if p not in self.kept}
+            self.store.keep(output, rest)
             self.store.keep_only(digest for _, digest in self.memo.values())
         if request.use_cache:
             memo = OutputMemo(

@@ -13,6 +13,7 @@ folder that is not empty, touching nothing in it, until it is emptied.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import functools
 import hashlib
@@ -71,6 +72,45 @@ class FileStamp:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadFile:
+    """A file a report was loaded from: its stamp, and the digest of the bytes read."""
+
+    path: str
+    stamp: FileStamp | None
+    """None where there was no file."""
+    digest: str
+    """The digest of its bytes (of its text, for a report file: without a byte-order mark)."""
+
+    @classmethod
+    def of(cls, path: Path) -> ReadFile:
+        """The file as it is now: stamped first, then read (so a change between is seen later)."""
+        stamp = FileStamp.of(path)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return cls(str(path), stamp, "")
+        return cls(str(path), stamp, bytes_digest(raw.removeprefix(codecs.BOM_UTF8)))
+
+    def is_current(self) -> bool:
+        """Whether the file's stamp is as it was."""
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return self.stamp is None
+        stamp = self.stamp
+        return stamp is not None and (stat.st_size, stat.st_mtime_ns, stat.st_ino) == (
+            stamp.size,
+            stamp.mtime_ns,
+            stamp.inode,
+        )
+
+
+def bytes_digest(data: bytes) -> str:
+    """The digest that stands for a file's bytes."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedReport:
     """One report file as loaded, and the files it was loaded from.
 
@@ -80,25 +120,26 @@ class LoadedReport:
     key: str
     report: Report | None
     diagnostics: tuple[Diagnostic, ...]
-    stamps: tuple[tuple[str, FileStamp | None], ...]
-    """(path, stamp) of the report file and each file it reads (its image)."""
+    files: tuple[ReadFile, ...]
+    """The report file and each file it reads (its image)."""
 
     def is_current(self) -> bool:
-        """Whether every file it was loaded from is as it was."""
-        for path, stamp in self.stamps:
-            try:
-                stat = os.stat(path)
-            except OSError:
-                if stamp is not None:
-                    return False
-                continue
-            if stamp is None or (stat.st_size, stat.st_mtime_ns, stat.st_ino) != (
-                stamp.size,
-                stamp.mtime_ns,
-                stamp.inode,
-            ):
-                return False
-        return True
+        """Whether every file it was loaded from has the stamp it had."""
+        return all(file.is_current() for file in self.files)
+
+    def restamped(self) -> LoadedReport | None:
+        """The same with its files' stamps as they are now, where only their stamps changed.
+
+        A checkout writes every file anew, with the same bytes; None where a file's bytes
+        changed.
+        """
+        files = []
+        for file in self.files:
+            now = file if file.is_current() else ReadFile.of(Path(file.path))
+            if now.digest != file.digest:
+                return None
+            files.append(now)
+        return dataclasses.replace(self, files=tuple(files))
 
 
 @functools.cache

@@ -18,6 +18,8 @@ from markdown_it import MarkdownIt
 from sitegen.cache import (
     FileStamp,
     LoadedReport,
+    ReadFile,
+    bytes_digest,
     load_report_cache,
     save_report_cache,
 )
@@ -53,12 +55,6 @@ def _with_image_size(report: Report, reporter: Reporter) -> Report:
     return dataclasses.replace(report, image=dataclasses.replace(image, width=width, height=height))
 
 
-def _image_stamp(report: Report) -> list[tuple[str, FileStamp | None]]:
-    if report.image is None or report.image.file is None:
-        return []
-    return [(str(report.image.file), FileStamp.of(report.image.file))]
-
-
 def load_report_file(source: SourceFile, config: SiteConfig) -> LoadedReport:
     """Load one report file: validate its front matter, render its body, size its image."""
     stamp = FileStamp.of(source.path)
@@ -73,14 +69,17 @@ def load_report_file(source: SourceFile, config: SiteConfig) -> LoadedReport:
             collected.exception(error)
     except SitegenError as error:
         collected.exception(error)
-    stamps: list[tuple[str, FileStamp | None]] = [(str(source.path), stamp)]
+    encoded = text.encode("utf-8", "surrogatepass")
+    files = [ReadFile(str(source.path), stamp, bytes_digest(encoded))]
     if report is not None:
+        if report.image is not None and report.image.file is not None:
+            files.append(ReadFile.of(report.image.file))  # read before it is sized
         report = _with_image_size(render_body(report, config, collected), collected)
-        stamps += _image_stamp(report)
-        hasher = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
-        hasher.update(repr(stamps[1:]).encode())
+        hasher = hashlib.blake2b(encoded, digest_size=16)
+        for file in files[1:]:
+            hasher.update(f"\0{file.path}\0{file.digest}".encode("utf-8", "surrogatepass"))
         report = dataclasses.replace(report, source_digest=hasher.hexdigest())
-    return LoadedReport(source.key, report, collected.diagnostics, tuple(stamps))
+    return LoadedReport(source.key, report, collected.diagnostics, tuple(files))
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +215,9 @@ def load_report_files(
         stale: list[SourceFile] = []
         for source in sources:
             entry = cached.get(source.key)
-            if entry is not None and entry.is_current():
+            if entry is not None and not entry.is_current():
+                entry = entry.restamped()  # a checkout wrote it anew, say
+            if entry is not None:
                 current[source.key] = entry
             else:
                 stale.append(source)

@@ -22,7 +22,7 @@ from sitegen.content.discover import SourceFile
 from sitegen.diagnostics import Reporter
 from sitegen.loading import load_reports
 from sitegen.state import BuildRequest, BuildResult, PartialBuild
-from tests.helpers import Run, build, make_site, report_text
+from tests.helpers import Run, build, make_site, png_bytes, report_text
 
 CONFIG = """\
 title = "Incremental"
@@ -341,3 +341,55 @@ def test_the_report_cache_is_not_used_after_a_setting_loading_reads(
     reports = load_reports(changed, Reporter())
     assert len(loaded) == len(reports) == 6
     assert reports == load_reports(changed, Reporter(), use_cache=False)
+
+
+def written_anew(path: Path, data: bytes | None = None) -> None:
+    """Write a file again, as a checkout does: a new file (new inode and time), these bytes."""
+    data = path.read_bytes() if data is None else data
+    stamp = path.stat()
+    path.unlink()
+    path.write_bytes(data)
+    if (path.stat().st_ino, path.stat().st_mtime_ns) == (stamp.st_ino, stamp.st_mtime_ns):
+        os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000))
+
+
+def with_image_report(files: dict[str, str | bytes]) -> dict[str, str | bytes]:
+    files["content/reports/2024/photo/index.md"] = report_text(
+        title="Photo", date="2024-08-01", image="{src: photo.png, alt: A photo}"
+    )
+    files["content/reports/2024/photo/photo.png"] = png_bytes(3, 2)
+    return files
+
+
+def test_report_files_checked_out_anew_are_taken_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(tmp_path / "site", with_image_report(site_files()), CONFIG)
+    config = load_config(site)
+    before = {report.key: report for report in load_reports(config, Reporter())}
+    for path in sorted((site / "content").rglob("*")):
+        if path.is_file():
+            written_anew(path)
+    edited = site / "content/reports/2024/report-3.md"
+    written_anew(edited, edited.read_bytes().replace(b"Body of report 3.", b"Body three."))
+    loaded = loads_counted(monkeypatch)
+    reports = load_reports(config, Reporter())
+    assert loaded == ["reports/2024/report-3.md"], "files with the same bytes were loaded anew"
+    assert reports == load_reports(config, Reporter(), use_cache=False)
+    after = {report.key: report for report in reports}
+    assert after.keys() == before.keys()
+    assert [k for k in sorted(after) if after[k] != before[k]] == ["reports/2024/report-3.md"]
+
+
+def test_a_report_whose_image_changed_bytes_is_loaded_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(tmp_path / "site", with_image_report(site_files()), CONFIG)
+    config = load_config(site)
+    load_reports(config, Reporter())
+    written_anew(site / "content/reports/2024/photo/photo.png", png_bytes(5, 4))
+    loaded = loads_counted(monkeypatch)
+    after = {report.key: report for report in load_reports(config, Reporter())}
+    assert loaded == ["reports/2024/photo/index.md"]
+    image = after["reports/2024/photo/index.md"].image
+    assert image is not None and (image.width, image.height) == (5, 4)

@@ -31,6 +31,8 @@ from tests.test_incremental import (
     site_files,
     stamps,
     tree,
+    with_image_report,
+    written_anew,
 )
 
 
@@ -264,18 +266,22 @@ def test_a_build_that_finds_the_cache_but_no_output_renders_only_what_changed(
     tmp_path: Path,
 ) -> None:
     def as_in_ci(site: Path) -> None:
-        """The cache restored (without output/'s twin), output/ not."""
+        """The site's files checked out anew, the cache restored (without output/'s twin),
+        output/ not."""
         shutil.rmtree(site / "output")
         shutil.rmtree(twin_of(site, site / "output"), ignore_errors=True)
+        for path in sorted(site.rglob("*")):
+            if path.is_file() and not path.is_relative_to(site / CACHE_DIR):
+                written_anew(path)
 
-    site = make_site(tmp_path / "site", site_files(), CONFIG)
+    site = make_site(tmp_path / "site", with_image_report(site_files()), CONFIG)
     build(site)
     build(site)
     as_in_ci(site)
     assert rendered(build(site, "-v")) == 0
     assert tree(site / "output") == cold_build(site, tmp_path)
     # After an edit, it renders what a full build into the whole output/ renders.
-    other = make_site(tmp_path / "other", site_files(), CONFIG)
+    other = make_site(tmp_path / "other", with_image_report(site_files()), CONFIG)
     build(other)
     build(other)
     for each in (site, other):

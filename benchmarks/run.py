@@ -16,9 +16,11 @@ wall time:
   incremental build outside its server: it always renders everything);
 - the same two Hugo builds each followed by Pagefind over Hugo's whole output, which is
   what a Hugo user runs to get search;
-- sitegen as CI runs it: `.sitegen-cache/` restored (without output/'s twin, the dev
-  server's folder and the search index's pages, as the workflow `sitegen init` writes
-  caches it), no output/, one report edited since the cached build;
+- sitegen as CI runs it: the site's files checked out afresh (copied back, so every file
+  has a new inode and time, as `git checkout` leaves them), `.sitegen-cache/` restored
+  (without output/'s twin, the dev server's folder and the search index's pages, as the
+  workflow `sitegen init` writes caches it), no output/, one report edited since the
+  cached build;
 - Pelican build into a new folder (its content cache off);
 - the bare read-parse-render-write loop (`bare_loop.py`, 2 processes).
 
@@ -323,6 +325,22 @@ class Trash:
         """Delete what the trash holds."""
         remove(self.folder)
 
+    def check_out_afresh(self, site: Path, *keep: Path) -> None:
+        """Give the site's files new inodes and times, as a fresh checkout does.
+
+        Each top-level entry but `keep` goes into the trash (its inodes stay alive there)
+        and is copied back without its times.
+        """
+        for entry in sorted(site.iterdir()):
+            if entry in keep:
+                continue
+            self.discard(entry)
+            moved = self.folder / f"{self.count}-{entry.name}"
+            if moved.is_dir():
+                shutil.copytree(moved, entry, copy_function=shutil.copyfile)
+            else:
+                shutil.copyfile(moved, entry)
+
 
 def remove(*paths: Path) -> None:
     """Delete files or folders, if they are there."""
@@ -557,9 +575,11 @@ def bench_size(
         repeat(scenario, n, w, edit, sitegen_build, None, t)
         scenario.files = count_files(sitegen_out)
 
-        # CI: the cache restored as the workflow restores it (without output/'s twin or the
-        # dev server's folder), no output/, one report changed since the cached build.
+        # CI: the site's files as a checkout writes them (new inodes and times), the cache
+        # restored as the workflow restores it (without output/'s twin or the dev server's
+        # folder), no output/, one report changed since the cached build.
         def ci_checkout(k: int) -> None:
+            trash.check_out_afresh(site, sitegen_out, cache)
             edit_one_word(victim, sitegen_original, k)
             twins = list((cache / "outputs").glob("*/twin"))
             trash.discard(sitegen_out, cache / "serve", cache / "search-pages", *twins)

@@ -234,10 +234,22 @@ class BuildSession:
             return False  # the full build says what is wrong
         if templates.base != saved.environment:
             return False
+        reports = dict(saved.sources.reports)
+        content = config.content_path.resolve()
+        for path in changed_inputs(saved.inputs, inputs):
+            if path.is_relative_to(content):  # as the site names it, where a link leads there
+                path = config.content_path / path.relative_to(content)
+            source = plain_source(path, config)
+            entry = reports.get(source.key) if source is not None else None
+            again = entry.restamped() if entry is not None else None
+            if source is not None and again is not None:  # written anew, the same bytes
+                reports[source.key] = again
+            else:
+                self._pending.add(path)
         self.state = BuildState(
             config=config,
             options=self.options,  # the same but perhaps for `strict`
-            sources=saved.sources,
+            sources=dataclasses.replace(saved.sources, reports=reports),
             model=saved.model,
             plan=saved.plan,
             generated=saved.generated,
@@ -245,11 +257,6 @@ class BuildSession:
             environment=env,
             templates=templates,
         )
-        content = config.content_path.resolve()
-        for path in changed_inputs(saved.inputs, inputs):
-            if path.is_relative_to(content):  # as the site names it, where a link leads there
-                path = config.content_path / path.relative_to(content)
-            self._pending.add(path)
         if self._published_between(saved.started, self.options.current_time()):
             self._full_build_due = True  # a report's date came (or, with the clock set back, went)
         self._memo_unsaved = True

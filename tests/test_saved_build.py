@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from sitegen import build as build_module
 from sitegen import search
 from sitegen import session as session_module
-from sitegen.cache import CACHE_DIR
-from sitegen.config import BuildOptions, load_config
+from sitegen.cache import CACHE_DIR, LoadedReport
+from sitegen.config import BuildOptions, SiteConfig, load_config
+from sitegen.content.discover import SourceFile
 from sitegen.diagnostics import Reporter
 from sitegen.serve import SITE_FOLDER, DevServer
 from sitegen.session import build_from_saved
@@ -70,6 +72,32 @@ def test_changes_since_the_saved_build_are_redone_and_nothing_else_is_rewritten(
     result, _ = build_here(site)
     assert result.changed == (), "a build with no change since the last one changed files"
     assert full.count == 0
+
+
+def test_report_files_written_anew_with_the_same_bytes_are_not_loaded_again(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout (of a branch and back, say) writes files anew with the same bytes: only
+    the report whose bytes changed is loaded and redone."""
+    for path in sorted((site / "content").rglob("*.md")):
+        written_anew(path)
+    edit_body(site)
+    loaded: list[str] = []
+    load = build_module.load_report_file
+
+    def counted(source: SourceFile, config: SiteConfig) -> LoadedReport:
+        loaded.append(source.key)
+        return load(source, config)
+
+    monkeypatch.setattr(build_module, "load_report_file", counted)
+    full = FullBuilds(monkeypatch, site)
+    result, _ = build_here(site)
+    assert loaded == ["reports/2024/report-3.md"]
+    assert full.count == 0
+    assert result.changed and all(
+        "report-3" in path or not path.startswith("reports/") for path in result.changed
+    )
+    assert tree(site / "output") == cold_build(site, tmp_path)
 
 
 def test_many_changes_since_the_saved_build_save_it_again(

@@ -319,7 +319,8 @@ def build_from_saved(
 
     Where that build cannot be trusted, a full build (which still reads the report cache and
     renders only pages whose inputs changed). A build that went through every page after
-    an earlier one, or one that redid many changes, is saved whole for the next. Raises
+    an earlier one, or one that redid many changes, is saved whole for the next, but for
+    one that found no output/ (as in CI, where none is kept for the next). Raises
     BuildFailed, as build() does, with output/ left as it was.
     """
     inputs = input_stamps(plan_watch(config))
@@ -331,10 +332,11 @@ def build_from_saved(
     session.resume(inputs, memo, reporter)
     pending = len(session.pending)
     result = session.build(reporter, None if session.state is None else (), progress=progress)
-    whole = warm and (session.full_builds > 0 or pending > REPLAY_LIMIT)
-    # A build saved whole also readies output/'s twin, so later swaps write only changes;
-    # but not one that found no output/ (CI keeps no twin): the next swap readies it.
-    session.ready_twin = whole and not fresh_output
+    # Not one that found no output/: CI keeps no output/, so no later build starts from
+    # what it would save (1.3 s at 10,000 reports).
+    whole = warm and not fresh_output and (session.full_builds > 0 or pending > REPLAY_LIMIT)
+    # A build saved whole also readies output/'s twin, so later swaps write only changes.
+    session.ready_twin = whole
     session.save(with_memo=True)
     if whole:
         session.save_build(inputs, started)

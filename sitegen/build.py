@@ -9,6 +9,8 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import html
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -96,16 +98,26 @@ def report_shape(report: Report) -> Report:
 
 
 def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | None:
-    """The changed report and edition files, loaded, and whether templates changed.
+    """What changed: report and edition files (loaded), templates, static files.
 
-    None where anything else changed (a page template came or went among them).
+    None where anything else changed (a page template came or went among them, or a
+    static file that pages name by digest).
     """
     loaded: dict[str, LoadedReport | None] = {}
     editions: dict[str, LoadedEdition | None] = {}
+    static: dict[str, Path | None] = {}
     templates = False
     folders: tuple[Path, ...] | None = None
     editions_folder = previous.config.content_path / EDITIONS_FOLDER
+    static_folder = previous.config.static_path.absolute()
     for path in paths:
+        if path.absolute().is_relative_to(static_folder):
+            relative = path.absolute().relative_to(static_folder).as_posix()
+            if any(part.startswith(".") for part in relative.split("/")):
+                continue  # never copied
+            if not _static_change(previous, path, relative, static):
+                return None
+            continue
         if path.absolute().is_relative_to(editions_folder.absolute()):
             edition = edition_source(path, previous.config)
             if edition is not None and edition.path.is_file():
@@ -142,7 +154,63 @@ def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | N
             bodies_only = False
     if editions:  # edition pages may come or go
         bodies_only = False
-    return SiteChanges(loaded, bodies_only, templates, editions)
+    return SiteChanges(loaded, bodies_only, templates, editions, static)
+
+
+def _static_change(
+    previous: BuildState, path: Path, relative: str, static: dict[str, Path | None]
+) -> bool:
+    """Note a file of the static folder made, changed or deleted.
+
+    False where it takes a full build: a folder, a file pages name by digest (the theme's,
+    or one replacing it), or a file at the path of a file made otherwise.
+    """
+    made = previous.output.tree.made
+    if path.is_dir() or relative in _theme_static(previous.config):
+        return False
+    if _read_by_reports(previous, path, relative):
+        return False  # a report's image, or an image a body shows at its size
+    if path.is_file():
+        if relative in made and relative not in previous.generated.static:
+            return False
+        static[relative] = path
+    elif relative in previous.generated.static:
+        static[relative] = None
+    elif path.exists() or any(p.startswith(relative + "/") for p in made):
+        return False  # a folder gone, or no plain file
+    return True
+
+
+def _read_by_reports(previous: BuildState, path: Path, relative: str) -> bool:
+    """Whether a report of the last build may read a static file.
+
+    As its image, or as an image in its body (whose size the body holds), named there in
+    any spelling of its path.
+    """
+    resolved = str(path.resolve())
+    for entry in previous.sources.reports.values():
+        if any(file.path == resolved for file in entry.files[1:]):
+            return True
+    spellings = {relative, urllib.parse.quote(relative), html.escape(relative)}
+    for report in previous.model.site.reports.values():
+        body = report.rendered.html if report.rendered is not None else ""
+        if "<img" in body and any(spelling in body for spelling in spellings):
+            return True
+    return False
+
+
+def _theme_static(config: SiteConfig) -> frozenset[str]:
+    """The theme's static files' paths, which pages name by digest."""
+    try:
+        theme = load_theme(config)
+    except SitegenError:
+        return frozenset()
+    return frozenset(
+        file.relative_to(folder).as_posix()
+        for folder in theme.static_folders
+        for file in folder.rglob("*")
+        if file.is_file()
+    )
 
 
 def _template_folders(config: SiteConfig) -> tuple[Path, ...]:
@@ -246,7 +314,7 @@ def run_stages(
     reporter.stop_if_errors()
     with SearchStage(request, since, model, destination) as search_stage:
         feeds, sitemap = make_generated(request, since, model, plan, pages, destination)
-        add_files(request, since, model, destination)
+        static = add_files(request, since, model, destination)
         reporter.stop_if_errors()
         link_problems = check_links(request, since, model, plan, pages, destination)
         reporter.extend(link_problems)
@@ -268,7 +336,7 @@ def run_stages(
                 pages.groups, plan.reads, plan.planner.summaries, pages.report_digests,
                 plan.timelines, plan.template_digests, pages.undigested,
             ),
-            generated=GeneratedFiles(feeds, tuple(link_problems), sitemap, search),
+            generated=GeneratedFiles(feeds, tuple(link_problems), sitemap, search, static),
             output=OutputState(destination.memo, tree),
             environment=environment,
             templates=templates,
@@ -733,12 +801,17 @@ def make_generated(
 
 def add_files(
     request: BuildRequest, since: PartialBuild | None, model: SiteModel, destination: Destination
-) -> None:
-    """Static files, the images beside reports, and their sized and WebP copies."""
+) -> frozenset[str]:
+    """Static files, the images beside reports, and their sized and WebP copies.
+
+    Returns the site paths of the files copied from the site's static folder.
+    """
     config, site, reporter = request.config, model.site, request.reporter
     if since is None:
         assert destination.theme is not None and destination.assets is not None
         taken = destination.paths()
+        static = config.static_path.absolute()
+        copied = set()
         for asset in collect_assets(site, config, destination.theme, destination.assets):
             if asset.path in taken:
                 reporter.error(
@@ -747,15 +820,26 @@ def add_files(
                     "rename or move it",
                 )
             destination.add_file(asset)
+            if asset.copy_from is not None and asset.copy_from.absolute().is_relative_to(static):
+                copied.add(asset.path)
         if destination.writer is not None:  # sized copies only for files that are written
             for file in make_variants(site.reports.values(), config, reporter):
                 destination.add_file(file)
-        return
+        return frozenset(copied)
     for key in since.changes.keys:
         before, after = since.previous.model.site.reports.get(key), site.reports.get(key)
         destination.replace_files(
             _report_files(before, config, Reporter()), _report_files(after, config, reporter)
         )
+    copied = set(since.previous.generated.static)
+    for path, source in since.changes.static.items():
+        if source is None:
+            copied.discard(path)
+            destination.remove(path)
+        else:
+            copied.add(path)
+            destination.add_file(OutputFile(path, copy_from=source))
+    return frozenset(copied)
 
 
 def _report_files(

@@ -34,9 +34,9 @@ from sitegen.vocabulary import Vocabulary
 
 @dataclass(frozen=True, slots=True)
 class SiteChanges:
-    """What changed since the last build, sorted at the door: reports and templates.
+    """What changed since the last build, sorted at the door.
 
-    The changed report files come loaded anew.
+    Reports (their files loaded anew), editions, templates and the site's static files.
     """
 
     reports: Mapping[str, LoadedReport | None]
@@ -47,6 +47,8 @@ class SiteChanges:
     """Whether a template (of the site or its theme) changed."""
     editions: Mapping[str, LoadedEdition | None] = field(default_factory=dict)
     """Edition key -> the edition file as loaded now (None: deleted)."""
+    static: Mapping[str, Path | None] = field(default_factory=dict)
+    """Site path of a file of the site's static folder -> the file now (None: deleted)."""
 
     @property
     def keys(self) -> frozenset[str]:
@@ -125,6 +127,8 @@ class GeneratedFiles:
     """The sitemap as made last (None where it is not known: it is made whole then)."""
     search: SearchIndex | None = None
     """The search index's shards (None: the build made no index)."""
+    static: frozenset[str] = frozenset()
+    """The site paths of the files copied from the site's static folder."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 
 import sitegen.loading
@@ -22,7 +23,7 @@ from sitegen.content.discover import SourceFile
 from sitegen.diagnostics import Reporter
 from sitegen.loading import load_reports
 from sitegen.state import BuildRequest, BuildResult, PartialBuild
-from tests.helpers import Run, build, make_site, png_bytes, report_text
+from tests.helpers import Run, build, make_site, png_bytes, report_text, run_sitegen
 
 CONFIG = """\
 title = "Incremental"
@@ -148,6 +149,10 @@ def add_static(site: Path) -> None:
     (site / "static/more/new.txt").write_text("new\n")
 
 
+def delete_static(site: Path) -> None:
+    (site / "static/notes.txt").unlink()
+
+
 def replace_stylesheet(site: Path) -> None:
     """The site's own css/site.css in place of the theme's: a new name for every page to link."""
     (site / "static/css").mkdir()
@@ -165,6 +170,7 @@ CHANGES: dict[str, Callable[[Path], None]] = {
     "config": edit_config,
     "static file": edit_static,
     "new static file": add_static,
+    "deleted static file": delete_static,
     "site stylesheet": replace_stylesheet,
 }
 
@@ -179,8 +185,15 @@ def site(tmp_path: Path) -> Path:
 
 REPORT_CHANGES = ("body", "front matter", "tags", "date", "new report", "deleted report")
 """The changes in CHANGES that touch report files only."""
-PARTIAL_CHANGES = (*REPORT_CHANGES, "template")
-"""The changes in CHANGES that a build from the saved one redoes without a full build."""
+PARTIAL_CHANGES = (
+    *REPORT_CHANGES,
+    "template",
+    "static file",
+    "new static file",
+    "deleted static file",
+)
+"""The changes in CHANGES that a build from the saved one redoes without a full build (not
+the site's stylesheet, which pages name by its digest)."""
 
 
 class FullBuilds:
@@ -212,8 +225,8 @@ def test_rebuild_after_a_change_equals_a_cold_build(
     after = tree(site / "output")
     assert after != before, "the change changed nothing"
     assert after == cold_build(site, tmp_path)
-    # The second build of the fixture saved itself whole: a change to reports or
-    # templates alone redoes what changed from it, anything else is a full build.
+    # The second build of the fixture saved itself whole: a change to reports, templates
+    # or static files alone redoes what changed from it, anything else is a full build.
     if change in PARTIAL_CHANGES:
         assert full.count == 0, f"a full build ran for a change to a {change}"
     else:
@@ -393,3 +406,40 @@ def test_a_report_whose_image_changed_bytes_is_loaded_anew(
     assert loaded == ["reports/2024/photo/index.md"]
     image = after["reports/2024/photo/index.md"].image
     assert image is not None and (image.width, image.height) == (5, 4)
+
+
+def test_a_static_file_put_where_a_page_is_is_an_error_and_output_is_kept(site: Path) -> None:
+    before = tree(site / "output")
+    clash = site / "static/reports/report-2/index.html"
+    clash.parent.mkdir(parents=True)
+    clash.write_text("<p>a static page</p>\n")
+    run = run_sitegen(site, "build")
+    assert run.exit_code == 1
+    assert "static/reports/report-2/index.html" in run.output
+    assert "would overwrite a page" in run.output
+    assert tree(site / "output") == before
+
+
+@pytest.mark.parametrize("image", ["body.png", "lead.png"])
+def test_a_static_image_a_report_shows_is_sized_again_when_it_changes(
+    tmp_path: Path, image: str
+) -> None:
+    """A report's image, or an image its body shows, from static/: the page holds its size."""
+    files = site_files()
+    files["content/reports/2024/pictured.md"] = report_text(
+        "A picture: ![what it shows](/images/body.png)\n",
+        title="Pictured",
+        date="2024-07-01",
+        image="{src: /images/lead.png, alt: The lead picture}",
+    )
+    files["static/images/body.png"] = png_bytes(3, 2)
+    files["static/images/lead.png"] = png_bytes(3, 2)
+    site = make_site(tmp_path / "site", files, CONFIG)
+    build(site)
+    build(site)
+    written_anew(site / "static/images" / image, png_bytes(5, 4))
+    build(site)
+    assert tree(site / "output") == cold_build(site, tmp_path)
+    page = lxml.html.fromstring(tree(site / "output")["reports/pictured/index.html"])
+    sizes = {(img.get("width"), img.get("height")) for img in page.iter("img")}
+    assert ("5", "4") in sizes

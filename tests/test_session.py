@@ -93,6 +93,24 @@ def test_body_edit_renders_one_page_and_its_feeds_without_a_full_build(
     assert tree(site / "output") == cold_build(site, tmp_path)
 
 
+def test_a_static_file_edited_made_or_deleted_is_copied_without_a_full_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = start(site)
+    no_full_build(monkeypatch, site)
+    notes, more = site / "static/notes.txt", site / "static/more.txt"
+    notes.write_text("second\n")
+    more.write_text("more\n")
+    result = session.build(Reporter(), [notes, more], search_index=False)
+    assert (result.rendered, result.changed) == (0, ("more.txt", "notes.txt"))
+    assert tree(site / "output") == cold_build(site, tmp_path)
+    notes.unlink()
+    result = session.build(Reporter(), [notes], search_index=False)
+    assert (result.rendered, result.changed) == (0, ("notes.txt",))
+    assert not (site / "output/notes.txt").exists()
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
 def rename(site: Path, old: str, new: str) -> list[Path]:
     (site / old).rename(site / new)
     return [site / old, site / new]

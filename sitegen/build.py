@@ -26,7 +26,12 @@ from sitegen.cache import (
     output_books,
 )
 from sitegen.config import BuildOptions, SiteConfig
-from sitegen.content.discover import EDITIONS_FOLDER, edition_source, plain_source
+from sitegen.content.discover import (
+    EDITIONS_FOLDER,
+    SourceFile,
+    edition_source,
+    plain_source,
+)
 from sitegen.deps import PageReads, changed_dependencies, site_terms
 from sitegen.destination import Destination
 from sitegen.diagnostics import Diagnostic, Reporter
@@ -131,9 +136,14 @@ def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | N
         if source is None:
             if folders is None:
                 folders = _template_folders(previous.config)
-            if not _is_template_edit(path, folders):
+            if _is_template_edit(path, folders):
+                templates = True
+                continue
+            readers = _readers_beside(previous, path)
+            if readers is None:
                 return None
-            templates = True
+            for reader in readers:  # loaded again, with the file as it is now
+                loaded[reader.key] = load_report_file(reader, previous.config)
             continue
         if source.path.is_file():
             loaded[source.key] = load_report_file(source, previous.config)
@@ -179,6 +189,38 @@ def _static_change(
     elif path.exists() or any(p.startswith(relative + "/") for p in made):
         return False  # a folder gone, or no plain file
     return True
+
+
+def _readers_beside(previous: BuildState, path: Path) -> list[SourceFile] | None:
+    """The reports that may show a file of content/ that is no report: an image beside them.
+
+    Those of its folder that name it, as their image or in their body. None where the path
+    is no such file: a folder (or one gone that held reports), or a path outside content/.
+    """
+    content = previous.config.content_path.absolute()
+    where = path.absolute()
+    if not where.is_relative_to(content) or path.is_dir():
+        return None
+    resolved, gone = str(path.resolve()), not path.exists()
+    spellings = {where.name, urllib.parse.quote(where.name), html.escape(where.name)}
+    readers = []
+    for entry in previous.sources.reports.values():
+        file = Path(entry.files[0].path).absolute()
+        if gone and file.is_relative_to(where):
+            return None  # a folder of reports gone
+        if file.parent != where.parent:
+            continue
+        report = entry.report
+        body = report.rendered.html if report is not None and report.rendered else ""
+        if (
+            report is None
+            or any(read.path == resolved for read in entry.files[1:])
+            or any(spelling in body for spelling in spellings)
+        ):
+            source = plain_source(file, previous.config)
+            if source is not None:
+                readers.append(source)
+    return readers
 
 
 def _read_by_reports(previous: BuildState, path: Path, relative: str) -> bool:

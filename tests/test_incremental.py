@@ -443,3 +443,43 @@ def test_a_static_image_a_report_shows_is_sized_again_when_it_changes(
     page = lxml.html.fromstring(tree(site / "output")["reports/pictured/index.html"])
     sizes = {(img.get("width"), img.get("height")) for img in page.iter("img")}
     assert ("5", "4") in sizes
+
+
+IMAGES_BESIDE = {
+    "its image": ("photo.png", (5, 4)),
+    "an image its body shows": ("inline.png", (7, 6)),
+    "a file no report names": ("unnamed.png", (9, 8)),
+}
+"""A file beside a report, and the size it is given."""
+
+
+@pytest.mark.parametrize("change", list(IMAGES_BESIDE), ids=list(IMAGES_BESIDE))
+def test_an_image_beside_a_report_changed_is_built_without_a_full_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    files = with_image_report(site_files())
+    files["content/reports/2024/photo/index.md"] = report_text(
+        "Inline: ![a detail](inline.png)\n",
+        title="Photo",
+        date="2024-08-01",
+        image="{src: photo.png, alt: A photo}",
+    )
+    files["content/reports/2024/photo/inline.png"] = png_bytes(3, 2)
+    files["content/reports/2024/photo/unnamed.png"] = png_bytes(3, 2)
+    site = make_site(tmp_path / "site", files, CONFIG)
+    build(site)
+    build(site)
+    before = tree(site / "output")
+    full = FullBuilds(monkeypatch, site)
+    name, (width, height) = IMAGES_BESIDE[change]
+    written_anew(site / "content/reports/2024/photo" / name, png_bytes(width, height))
+    build(site)
+    after = tree(site / "output")
+    assert full.count == 0, f"a full build ran for a change to {change}"
+    assert after == cold_build(site, tmp_path)
+    if name == "unnamed.png":
+        assert after == before
+    else:
+        page = lxml.html.fromstring(after["reports/index/index.html"])  # photo/index.md
+        sizes = {(img.get("width"), img.get("height")) for img in page.iter("img")}
+        assert (str(width), str(height)) in sizes

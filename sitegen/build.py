@@ -10,6 +10,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import html
+import os
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -173,12 +174,13 @@ def _static_change(
     """Note a file of the static folder made, changed or deleted.
 
     False where it takes a full build: a folder, a file pages name by digest (the theme's,
-    or one replacing it), or a file at the path of a file made otherwise.
+    or one replacing it), a file a report may show, or a file at the path of a file made
+    otherwise.
     """
     made = previous.output.tree.made
     if path.is_dir() or relative in _theme_static(previous.config):
         return False
-    if _read_by_reports(previous, path, relative):
+    if _reports_showing(previous, path, relative):
         return False  # a report's image, or an image a body shows at its size
     if path.is_file():
         if relative in made and relative not in previous.generated.static:
@@ -194,51 +196,43 @@ def _static_change(
 def _readers_beside(previous: BuildState, path: Path) -> list[SourceFile] | None:
     """The reports that may show a file of content/ that is no report: an image beside them.
 
-    Those of its folder that name it, as their image or in their body. None where the path
+    Those of its folder that show it, as their image or in their body. None where the path
     is no such file: a folder (or one gone that held reports), or a path outside content/.
     """
-    content = previous.config.content_path.absolute()
     where = path.absolute()
-    if not where.is_relative_to(content) or path.is_dir():
+    if not where.is_relative_to(previous.config.content_path.absolute()) or path.is_dir():
         return None
-    resolved, gone = str(path.resolve()), not path.exists()
-    spellings = {where.name, urllib.parse.quote(where.name), html.escape(where.name)}
-    readers = []
+    inside = f"{where}{os.sep}"
+    if not path.exists() and any(
+        entry.files[0].path.startswith(inside) for entry in previous.sources.reports.values()
+    ):
+        return None  # a folder of reports gone
+    readers = _reports_showing(previous, path, where.name, where.parent)
+    found = (plain_source(Path(entry.files[0].path), previous.config) for entry in readers)
+    return [source for source in found if source is not None]
+
+
+def _reports_showing(
+    previous: BuildState, path: Path, spelt: str, folder: Path | None = None
+) -> list[LoadedReport]:
+    """The reports of the last build that may show a file.
+
+    As their image, or as an image in their body (whose size the body holds), named there
+    in any spelling of `spelt`. With `folder`, only the reports whose files are in it.
+    """
+    resolved, within = str(path.resolve()), None if folder is None else str(folder)
+    spellings = {spelt, urllib.parse.quote(spelt), html.escape(spelt)}
+    found = []
     for entry in previous.sources.reports.values():
-        file = Path(entry.files[0].path).absolute()
-        if gone and file.is_relative_to(where):
-            return None  # a folder of reports gone
-        if file.parent != where.parent:
+        if within is not None and os.path.dirname(entry.files[0].path) != within:
             continue
         report = entry.report
         body = report.rendered.html if report is not None and report.rendered else ""
-        if (
-            report is None
-            or any(read.path == resolved for read in entry.files[1:])
-            or any(spelling in body for spelling in spellings)
+        if any(read.path == resolved for read in entry.files[1:]) or (
+            "<img" in body and any(spelling in body for spelling in spellings)
         ):
-            source = plain_source(file, previous.config)
-            if source is not None:
-                readers.append(source)
-    return readers
-
-
-def _read_by_reports(previous: BuildState, path: Path, relative: str) -> bool:
-    """Whether a report of the last build may read a static file.
-
-    As its image, or as an image in its body (whose size the body holds), named there in
-    any spelling of its path.
-    """
-    resolved = str(path.resolve())
-    for entry in previous.sources.reports.values():
-        if any(file.path == resolved for file in entry.files[1:]):
-            return True
-    spellings = {relative, urllib.parse.quote(relative), html.escape(relative)}
-    for report in previous.model.site.reports.values():
-        body = report.rendered.html if report.rendered is not None else ""
-        if "<img" in body and any(spelling in body for spelling in spellings):
-            return True
-    return False
+            found.append(entry)
+    return found
 
 
 def _theme_static(config: SiteConfig) -> frozenset[str]:

@@ -31,7 +31,7 @@ from sitegen.cache import CACHE_DIR
 from sitegen.config import CONFIG_NAME, BuildOptions, load_config
 from sitegen.diagnostics import Reporter
 from sitegen.watch import BuildOutcome, ChangeSet, Rebuilder, SiteWatcher, watch_site
-from tests.helpers import make_site, report_text
+from tests.helpers import make_site, png_bytes, report_text
 from tests.test_watch import DEADLINE, Listener
 
 THEME_TEMPLATES = Path(__file__).resolve().parent.parent / "themes" / "default" / "templates"
@@ -75,6 +75,7 @@ BODIES = [
     "Body text.\n",
     "Another body, with *emphasis*.\n\nSee [the timeline](/timeline/).\n",
     "A third body.\n\n- one\n- two\n",
+    "A map of the area:\n\n![the area](/images/map.png)\n",
 ]
 AUTHORS = ["A. Writer", "B. Reporter", "김 기자"]
 TITLES_OF_SITE = ["Edits", "Edited digest", "다이제스트"]
@@ -90,6 +91,9 @@ STATIC = {
     # The site's own stylesheet in place of the theme's: pages link it by its digest.
     "css/site.css": ["body { color: #111; }\n", "body { color: #222; }\n"],
 }
+MAP = "static/images/map.png"
+MAP_SIZES = [(3, 2), (5, 4), (7, 6)]
+"""A static image a body may show (its size written into the body), in three sizes."""
 FIX_AFTER = st.integers(1, 4)
 """How many operations after breaking a file it is fixed."""
 BREAKAGES = [
@@ -298,6 +302,7 @@ class EditSequences(RuleBasedStateMachine):
         files |= {self.report_file(n): e.text() for n, (_, e) in self.reports.items()}
         files |= {f"templates/{n}": override_text(n, v) for n, v in self.overrides.items()}
         files |= {f"static/{n}": text for n, text in self.static.items()}
+        files[MAP] = png_bytes(*MAP_SIZES[0])
         files |= {f"{EDITIONS}/{n}.md": e.text() for n, e in self.editions.items()}
         self.root = make_site(base / "site", files, config_text())
         self.output = self.root / "output"
@@ -677,6 +682,13 @@ class EditSequences(RuleBasedStateMachine):
             f"{relative} := {STATIC[name][variant]!r}", *self.write(relative, STATIC[name][variant])
         )
 
+    @rule(size=st.sampled_from(MAP_SIZES))
+    def edit_map(self, size: tuple[int, int]) -> None:
+        """Replace the static image a body may show with one of another (or the same) size."""
+        path = self.root / MAP
+        path.write_bytes(png_bytes(*size))
+        self.touch(f"{MAP} := {size[0]}x{size[1]} PNG", path)
+
     # Builds.
 
     @precondition(lambda self: self.pending)
@@ -810,6 +822,21 @@ def test_an_empty_feed_follows_the_other_language_s_reports(tmp_path: Path) -> N
             cold_build(site, tmp_path / "cold"),
             f"after {'deleting' if date is None else 'redating'} {report}",
         )
+
+
+def test_a_body_showing_the_static_map_follows_the_map_s_size() -> None:
+    """The machine's own steps, each built at once: the static map changed while no body
+    shows it (copied alone), a body made to show it, the map changed again (the body holds
+    its size, so its report's page is made again)."""
+    machine = EditSequences()
+    try:
+        machine.set_burst(1)
+        machine.edit_map(MAP_SIZES[1])
+        machine.edit_body(0, BODIES[3])
+        machine.edit_map(MAP_SIZES[2])
+        assert len(machine.log) == 6, machine.log  # three operations, each built
+    finally:
+        machine.teardown()
 
 
 # The same through watchdog's real observer and the watch loop on a thread.

@@ -420,29 +420,48 @@ def test_a_static_file_put_where_a_page_is_is_an_error_and_output_is_kept(site: 
     assert tree(site / "output") == before
 
 
+def site_with_pictures(tmp_path: Path, report: str, body: str, lead: str, *files: str) -> Path:
+    """The fixture's site with a report (at `report`, its page at /reports/pictured/) that
+    shows `body` in its body and `lead` as its image, and 3 x 2 PNGs at `files`; built twice,
+    so that the second build is saved whole."""
+    pages = site_files()
+    pages[report] = report_text(
+        f"A picture: ![what it shows]({body})\n",
+        title="Pictured",
+        date="2024-08-01",
+        image=f"{{src: {lead}, alt: The lead picture}}",
+    )
+    pages.update((path, png_bytes(3, 2)) for path in files)
+    site = make_site(tmp_path / "site", pages, CONFIG)
+    build(site)
+    build(site)
+    return site
+
+
+def pictured_sizes(output: dict[str, bytes]) -> set[tuple[str | None, str | None]]:
+    """The width and height of each image on the pictured report's page."""
+    page = lxml.html.fromstring(output["reports/pictured/index.html"])
+    return {(img.get("width"), img.get("height")) for img in page.iter("img")}
+
+
 @pytest.mark.parametrize("image", ["body.png", "lead.png"])
 def test_a_static_image_a_report_shows_is_sized_again_when_it_changes(
     tmp_path: Path, image: str
 ) -> None:
     """A report's image, or an image its body shows, from static/: the page holds its size."""
-    files = site_files()
-    files["content/reports/2024/pictured.md"] = report_text(
-        "A picture: ![what it shows](/images/body.png)\n",
-        title="Pictured",
-        date="2024-07-01",
-        image="{src: /images/lead.png, alt: The lead picture}",
+    site = site_with_pictures(
+        tmp_path,
+        "content/reports/2024/pictured.md",
+        "/images/body.png",
+        "/images/lead.png",
+        "static/images/body.png",
+        "static/images/lead.png",
     )
-    files["static/images/body.png"] = png_bytes(3, 2)
-    files["static/images/lead.png"] = png_bytes(3, 2)
-    site = make_site(tmp_path / "site", files, CONFIG)
-    build(site)
-    build(site)
     written_anew(site / "static/images" / image, png_bytes(5, 4))
     build(site)
-    assert tree(site / "output") == cold_build(site, tmp_path)
-    page = lxml.html.fromstring(tree(site / "output")["reports/pictured/index.html"])
-    sizes = {(img.get("width"), img.get("height")) for img in page.iter("img")}
-    assert ("5", "4") in sizes
+    after = tree(site / "output")
+    assert after == cold_build(site, tmp_path)
+    assert ("5", "4") in pictured_sizes(after)
 
 
 IMAGES_BESIDE = {
@@ -457,22 +476,18 @@ IMAGES_BESIDE = {
 def test_an_image_beside_a_report_changed_is_built_without_a_full_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
 ) -> None:
-    files = with_image_report(site_files())
-    files["content/reports/2024/photo/index.md"] = report_text(
-        "Inline: ![a detail](inline.png)\n",
-        title="Photo",
-        date="2024-08-01",
-        image="{src: photo.png, alt: A photo}",
+    folder = "content/reports/2024/photo"
+    site = site_with_pictures(
+        tmp_path,
+        f"{folder}/pictured.md",
+        "inline.png",
+        "photo.png",
+        *(f"{folder}/{name}" for name in ("inline.png", "photo.png", "unnamed.png")),
     )
-    files["content/reports/2024/photo/inline.png"] = png_bytes(3, 2)
-    files["content/reports/2024/photo/unnamed.png"] = png_bytes(3, 2)
-    site = make_site(tmp_path / "site", files, CONFIG)
-    build(site)
-    build(site)
     before = tree(site / "output")
     full = FullBuilds(monkeypatch, site)
     name, (width, height) = IMAGES_BESIDE[change]
-    written_anew(site / "content/reports/2024/photo" / name, png_bytes(width, height))
+    written_anew(site / folder / name, png_bytes(width, height))
     build(site)
     after = tree(site / "output")
     assert full.count == 0, f"a full build ran for a change to {change}"
@@ -480,6 +495,4 @@ def test_an_image_beside_a_report_changed_is_built_without_a_full_build(
     if name == "unnamed.png":
         assert after == before
     else:
-        page = lxml.html.fromstring(after["reports/index/index.html"])  # photo/index.md
-        sizes = {(img.get("width"), img.get("height")) for img in page.iter("img")}
-        assert (str(width), str(height)) in sizes
+        assert (str(width), str(height)) in pictured_sizes(after)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import build as build_module
+from sitegen import changes as changes_module
 from sitegen import search
 from sitegen import session as session_module
 from sitegen.cache import CACHE_DIR, LoadedReport
@@ -83,13 +83,13 @@ def test_report_files_written_anew_with_the_same_bytes_are_not_loaded_again(
         written_anew(path)
     edit_body(site)
     loaded: list[str] = []
-    load = build_module.load_report_file
+    load = changes_module.load_report_file
 
     def counted(source: SourceFile, config: SiteConfig) -> LoadedReport:
         loaded.append(source.key)
         return load(source, config)
 
-    monkeypatch.setattr(build_module, "load_report_file", counted)
+    monkeypatch.setattr(changes_module, "load_report_file", counted)
     full = FullBuilds(monkeypatch, site)
     result, _ = build_here(site)
     assert loaded == ["reports/2024/report-3.md"]

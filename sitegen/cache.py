@@ -433,8 +433,3 @@ def load_saved_build(config: SiteConfig, output: Path, key: bytes) -> object:
 def save_build(config: SiteConfig, output: Path, key: bytes, saved: object) -> None:
     """Save a build for an output folder, for the next build to start from."""
     _write_blob(config.root / CACHE_DIR, _saved_build_name(output), key, saved)
-
-
-def forget_saved_build(config: SiteConfig, output: Path) -> None:
-    """Delete the build saved for an output folder (a build it does not describe wrote it)."""
-    (config.root / CACHE_DIR / _saved_build_name(output)).unlink(missing_ok=True)

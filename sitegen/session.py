@@ -26,7 +26,6 @@ from sitegen.cache import (
     CacheProblem,
     OutputMemo,
     SaveStopped,
-    forget_saved_build,
     load_output_memo,
     load_saved_build,
     save_build,
@@ -45,6 +44,7 @@ from sitegen.output import (
     catch_up_twin,
     folder_stamps,
     made_folders,
+    record_digest,
     twin_stamp,
 )
 from sitegen.pages import page_digests, page_environment
@@ -226,6 +226,8 @@ class BuildSession:
         if not isinstance(saved, SavedBuild):
             reporter.add(Diagnostic(Level.NOTE, "saved build not used: it holds no build"))
             return False
+        if saved.tree != record_digest(memo.tree):
+            return False  # a build since (`sitegen watch`, say) changed output/ and saved none
         try:
             theme = load_theme(config)
             assets = fingerprint_assets(theme, config)
@@ -287,6 +289,7 @@ class BuildSession:
             dict(inputs),
             state.templates.base,
             started,
+            record_digest(state.output.tree),
         )
         key = saved_build_key(state.config, state.options)
         save_build(state.config, state.output.tree.output, key, saved)
@@ -310,6 +313,9 @@ class SavedBuild:
     """The digest of what every page's rendering depends on beyond its template and context."""
     started: dt.datetime
     """The time reports were compared with (a report dated after it was not on the site)."""
+    tree: str
+    """The digest of output/'s record as the build left it: a build from this one is trusted
+    only while output/ holds what it made."""
 
 
 def build_from_saved(
@@ -318,9 +324,9 @@ def build_from_saved(
     """`sitegen build` into output/: redo only what changed since the build it saved last.
 
     Where that build cannot be trusted, a full build (which still reads the report cache and
-    renders only pages whose inputs changed). A build that went through every page after
-    an earlier one, or one that redid many changes, is saved whole for the next, but for
-    one that found no output/ (as in CI, where none is kept for the next). Raises
+    renders only pages whose inputs changed). A build that changed output/ after an
+    earlier one, or redid many changes, is saved whole for the next, but for one that
+    found no output/ (as in CI, where none is kept for the next). Raises
     BuildFailed, as build() does, with output/ left as it was.
     """
     inputs = input_stamps(plan_watch(config))
@@ -332,18 +338,20 @@ def build_from_saved(
     session.resume(inputs, memo, reporter)
     pending = len(session.pending)
     result = session.build(reporter, None if session.state is None else (), progress=progress)
-    # Not one that found no output/: CI keeps no output/, so no later build starts from
-    # what it would save (1.3 s at 10,000 reports).
-    whole = warm and not fresh_output and (session.full_builds > 0 or pending > REPLAY_LIMIT)
+    # Saved whole where output/ changed: the next build starts from it only while output/
+    # holds what it made. Not one that found no output/: CI keeps no output/, so no later
+    # build starts from what it would save (1.3 s at 10,000 reports).
+    changed_output = result.changed is None or bool(result.changed)
+    whole = (
+        warm
+        and not fresh_output
+        and (session.full_builds > 0 or changed_output or pending > REPLAY_LIMIT)
+    )
     # A build saved whole also readies output/'s twin, so later swaps write only changes.
     session.ready_twin = whole
     session.save(with_memo=True)
     if whole:
         session.save_build(inputs, started)
-    elif session.full_builds:
-        # output/ now holds pages the saved build does not know of (made with other
-        # options, say): redoing only what changed since it would leave them there.
-        forget_saved_build(config, config.output_path)
     return result
 
 

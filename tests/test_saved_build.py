@@ -19,10 +19,10 @@ from sitegen.config import BuildOptions, SiteConfig, load_config
 from sitegen.content.discover import SourceFile
 from sitegen.diagnostics import Reporter
 from sitegen.serve import SITE_FOLDER, DevServer
-from sitegen.session import build_from_saved
+from sitegen.session import BuildSession, build_from_saved
 from sitegen.state import BuildResult
 from sitegen.watch import ChangeSet, Rebuilder
-from tests.helpers import build, make_site, report_text, twin_of
+from tests.helpers import build, make_site, parse_page, report_text, twin_of
 from tests.test_incremental import (
     CONFIG,
     FullBuilds,
@@ -72,6 +72,48 @@ def test_changes_since_the_saved_build_are_redone_and_nothing_else_is_rewritten(
     result, _ = build_here(site)
     assert result.changed == (), "a build with no change since the last one changed files"
     assert full.count == 0
+
+
+def body_of_report_3(site: Path) -> str:
+    """The text of report 3's page as built into output/."""
+    return str(parse_page(site / "output", "/reports/report-3/").text_content())
+
+
+def test_an_edit_built_then_undone_is_undone_in_output(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is back to the bytes the saved build read, but output/ holds the edit."""
+    path = site / "content/reports/2024/report-3.md"
+    original = path.read_bytes()
+    full = FullBuilds(monkeypatch, site)
+    edit_body(site)
+    build_here(site)
+    assert "Body of report three." in body_of_report_3(site)
+    path.write_bytes(original)
+    result, _ = build_here(site)
+    assert "reports/report-3/index.html" in (result.changed or ())
+    assert tree(site / "output") == cold_build(site, tmp_path)
+    assert full.count == 0
+
+
+def test_a_session_that_wrote_output_leaves_the_saved_build_untrusted(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sitegen watch` writes output/ and saves no build: the next `sitegen build` must not
+    start from the build saved before it."""
+    path = site / "content/reports/2024/report-3.md"
+    original = path.read_bytes()
+    session = BuildSession(load_config(site), BuildOptions())
+    session.build(Reporter(), None)
+    edit_body(site)
+    session.build(Reporter(), [path])
+    session.save()
+    assert "Body of report three." in body_of_report_3(site)
+    path.write_bytes(original)  # undone after the session ended
+    full = FullBuilds(monkeypatch, site)
+    build_here(site)
+    assert full.count == 1
+    assert tree(site / "output") == cold_build(site, tmp_path)
 
 
 def test_report_files_written_anew_with_the_same_bytes_are_not_loaded_again(

@@ -20,6 +20,7 @@ from sitegen.cache import LoadedReport
 from sitegen.config import SiteConfig
 from sitegen.content.discover import EDITIONS_FOLDER, SourceFile, edition_source, plain_source
 from sitegen.errors import SitegenError
+from sitegen.indexes import select_published
 from sitegen.loading import LoadedEdition, load_edition_file, load_report_file
 from sitegen.model import Report
 from sitegen.state import BuildState, SiteChanges
@@ -79,6 +80,7 @@ def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | N
         else:
             loaded[source.key] = None
     bodies_only = True
+    on_site = previous.model.site.reports
     for key, entry in loaded.items():
         before = previous.sources.reports.get(key)
         if (
@@ -87,6 +89,8 @@ def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | N
             or entry.report is None
             or before.report is None
             or report_shape(entry.report) != report_shape(before.report)
+            # its date came, or went (the clock set back): it joins or leaves the site
+            or (key in on_site) != bool(select_published((entry.report,), previous.options))
         ):
             bodies_only = False
     if editions:  # edition pages may come or go

@@ -418,7 +418,7 @@ class _BuildPrinter:
         self.shown: set[Diagnostic] = set()
 
     def building(self, changes: ChangeSet | None) -> None:
-        if changes is not None:
+        if changes is not None and changes.paths:
             self.output.detail(f"changed: {changes.describe(self.root)}")
 
     def built(self, outcome: BuildOutcome) -> None:

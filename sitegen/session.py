@@ -87,6 +87,8 @@ class BuildSession:
         self._publication: dt.datetime | None = None
         self._publication_of: BuildState | None = None
         """The state `_publication` was found in."""
+        self._compared_at: dt.datetime | None = None
+        """The time the last build compared reports' dates with (None: no build yet)."""
 
     def build(
         self,
@@ -105,9 +107,11 @@ class BuildSession:
             self._full_build_due = True
         else:
             self._pending.update(changed)
-        due = self.next_publication()
-        if due is not None and due <= self.options.current_time():
-            self._full_build_due = True  # a report's date came: it joins the site
+        now = self.options.current_time()
+        if state is not None and self._compared_at is not None:
+            # A report or edition whose date came since (or, with the clock set back, went)
+            # joins the site (or leaves it) as though its file changed.
+            self._pending.update(_files_dated_between(state, self._compared_at, now))
         full_due = self._full_build_due or state is None
         if full_due:
             self.save()
@@ -132,6 +136,7 @@ class BuildSession:
             # The first build: ready output/'s twin now, not at the first edit.
             result = dataclasses.replace(result, state=_caught_up(result.state))
         self.state = result.state
+        self._compared_at = now
         self._pending.clear()
         self._full_build_due = False
         # What the session keeps lives for many builds: the cycle collector need not walk
@@ -151,7 +156,8 @@ class BuildSession:
             return None
         if self._publication_of is not state:
             now = state.options.current_time()
-            self._publication = min((d for d in _publication_dates(state) if d > now), default=None)
+            dates = (date for date, _ in _publication_dates(state))
+            self._publication = min((d for d in dates if d > now), default=None)
             self._publication_of = state
         return self._publication
 
@@ -259,18 +265,9 @@ class BuildSession:
             environment=env,
             templates=templates,
         )
-        if self._published_between(saved.started, self.options.current_time()):
-            self._full_build_due = True  # a report's date came (or, with the clock set back, went)
+        self._compared_at = saved.started  # reports dated since then are built anew
         self._memo_unsaved = True
         return True
-
-    def _published_between(self, one: dt.datetime, other: dt.datetime) -> bool:
-        """Whether a report on the site or waiting for its date is dated between two times."""
-        state = self.state
-        if state is None or state.options.future:
-            return False
-        earlier, later = min(one, other), max(one, other)
-        return any(earlier < date <= later for date in _publication_dates(state))
 
     def save_build(self, inputs: InputStamps, started: dt.datetime) -> None:
         """Save the last build whole, for the next `sitegen build` to start from.
@@ -359,16 +356,24 @@ REPLAY_LIMIT = 50
 """A build started from a saved one that redid more than this many changed files is saved."""
 
 
-def _publication_dates(state: BuildState) -> Iterator[dt.datetime]:
-    """The date of each report and edition the build's options would put on the site, once due."""
+def _publication_dates(state: BuildState) -> Iterator[tuple[dt.datetime, Path]]:
+    """The date and file of each report and edition the options put on the site once due."""
     for entry in state.sources.reports.values():
         report = entry.report
         if report is not None and (state.options.drafts or not report.draft):
-            yield report.date
-    for loaded in state.sources.editions.values():
+            yield report.date, Path(entry.files[0].path)
+    for key, loaded in state.sources.editions.items():
         edition = loaded.edition
         if edition is not None and (state.options.drafts or not edition.draft):
-            yield edition.date
+            yield edition.date, state.config.content_path / key
+
+
+def _files_dated_between(state: BuildState, one: dt.datetime, other: dt.datetime) -> set[Path]:
+    """The files of the reports and editions dated between two times (on the site or not)."""
+    if state.options.future:
+        return set()
+    earlier, later = min(one, other), max(one, other)
+    return {path for date, path in _publication_dates(state) if earlier < date <= later}
 
 
 def _caught_up(state: BuildState) -> BuildState | None:

@@ -436,7 +436,7 @@ def watch_site(
             paths = watcher.queue.wait(timeout=poll)
             if paths is None:
                 if rebuilder.publication_due():  # a report's date came: build it onto the site
-                    _run(rebuilder, watcher, listeners, None)
+                    _run(rebuilder, watcher, listeners, ChangeSet(frozenset()))
                     unsaved = True
                     continue
                 idle = time.monotonic() - idle_since

@@ -263,17 +263,31 @@ def test_a_report_whose_date_comes_is_built_onto_the_site(
 ) -> None:
     files = site_files()
     files["content/reports/later.md"] = report_text("Later.\n", title="Later", date="2030-06-01")
+    files["content/editions/2030-w23.md"] = (
+        '---\ntitle: "Week 23"\ndate: 2030-06-02\npicks: [later, report-1]\n---\nThe note.\n'
+    )
     site = make_site(tmp_path / "site", files, CONFIG)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1893456000")  # 2030-01-01
     build_here(site)
     build_here(site)
     assert not (site / "output/reports/later/index.html").exists()
+    assert not (site / "output/editions/2030-w23/index.html").exists()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1925078400")  # 2031-01-01
     full = FullBuilds(monkeypatch, site)
-    build_here(site)
-    assert full.count == 1
+    result, _ = build_here(site)
+    assert not result.full, "built as though the report's file changed"
     assert (site / "output/reports/later/index.html").is_file()
+    edition = parse_page(site / "output", "/editions/2030-w23/")
+    picked = edition.xpath("//ol[@class='edition-reports']//h2/a")
+    assert [a.text_content() for a in picked] == ["Later", "Report 1"]
     assert tree(site / "output") == cold_build(site, tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1893456000")  # the clock set back: it leaves
+    result, _ = build_here(site)
+    assert not result.full
+    assert not (site / "output/reports/later/index.html").exists()
+    assert not (site / "output/editions/2030-w23/index.html").exists()
+    assert tree(site / "output") == cold_build(site, tmp_path)
+    assert full.count == 0
 
 
 def test_a_site_with_a_search_index_starts_from_the_saved_build_and_indexes_one_shard(

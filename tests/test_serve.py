@@ -597,8 +597,10 @@ def test_a_report_dated_in_the_future_appears_when_its_time_comes(tmp_path: Path
     try:
         assert live.outcomes[0].ok
         assert get(live, "/digest/reports/soon/")[0] == 404
-        outcome = live.wait_for_build(lambda o: o.number > 1 and o.changes is None)
+        outcome = live.wait_for_build(lambda o: o.number > 1)
         assert outcome.ok
+        assert outcome.changes is not None and not outcome.changes.paths  # no file changed
+        assert outcome.result is not None and not outcome.result.full
         assert dt.datetime.now(dt.UTC) >= soon
         status, _, body = get(live, "/digest/reports/soon/")
         assert status == 200 and b"Scheduled report" in body

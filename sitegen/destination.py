@@ -50,7 +50,9 @@ class PageStore:
 
     Kept in output/'s folder of the cache (hard links where they can be), so that a build
     that finds the cache but no output/ (a CI run, which restores the cache and not the
-    site) takes the files whose inputs are unchanged from here instead of making them.
+    site) takes the files whose inputs are unchanged from here instead of making them. A
+    partial build keeps here too the files it replaces, so that `changes_back_to` can
+    put back what the saved build made.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -148,7 +150,9 @@ class Destination:
         self.made: Mapping[str, ManifestEntry] = (
             {} if previous is None else previous.output.tree.made
         )
-        self.files: dict[str, OutputFile | None] = {}
+        self.files: dict[str, OutputFile | None] = (
+            {} if previous is None else dict(previous.output.behind)
+        )
         """Every file of the site (a full build), or the changes to the last build's."""
         self.twin: Path | None = None
         """Where workers write the pages they render, in a full build that writes."""
@@ -343,6 +347,11 @@ class Destination:
         """
         if self.previous is not None:
             tree = self.previous.output.tree
+            if self.store is not None:  # what the swap replaces, for `changes_back_to`
+                for path in self.files:
+                    entry = tree.made.get(path)
+                    if entry is not None:
+                        self.store.keep_file(tree.output / path, entry.digest)
             if self.files:
                 swapped = swap_in_changes(tree, self.files)
                 if swapped is None:
@@ -380,3 +389,27 @@ class Destination:
         if not writer.front_made or writer.tree is None:
             return writer.tree, None
         return writer.tree, tuple(sorted(writer.tree.lag))
+
+
+def changes_back_to(
+    config: SiteConfig, tree: TreeState, saved: Mapping[str, ManifestEntry]
+) -> dict[str, OutputFile | None] | None:
+    """The changes that put output/ back as a saved build left it.
+
+    Builds since (`sitegen watch`, or one from the saved build) may have changed it.
+    `tree` is what output/ holds, `saved` what the saved build made. The files it made
+    come from the store of copies, the files made since are removed. None where the store
+    holds no copy of one.
+    """
+    if tree.made == saved:
+        return {}
+    store = PageStore(output_books(config, tree.output).folder / "pages")
+    changes: dict[str, OutputFile | None] = {}
+    for path, entry in saved.items():
+        if tree.made.get(path) != entry:
+            copy = store.find(entry.digest)
+            if copy is None:
+                return None
+            changes[path] = OutputFile(path, copy_from=copy, digest=entry.digest, cached=True)
+    changes.update((path, None) for path in tree.made.keys() - saved.keys())
+    return changes

@@ -1010,14 +1010,6 @@ class TreeState:
         return self.books.output
 
 
-def record_digest(tree: TreeState) -> str:
-    """The digest of output/'s record: equal for equal files made, wherever and whenever."""
-    hasher = _new_hash()
-    for line in tree.lines.values():
-        hasher.update(line.encode("utf-8", "surrogatepass") + b"\n")
-    return str(hasher.hexdigest())
-
-
 def tree_state(
     books: OutputBooks,
     made: Mapping[str, ManifestEntry],

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,16 +35,17 @@ from sitegen.cache import (
 )
 from sitegen.config import BuildOptions, SiteConfig
 from sitegen.content.discover import plain_source
+from sitegen.destination import changes_back_to
 from sitegen.diagnostics import Diagnostic, Level, Reporter
 from sitegen.errors import SitegenError
 from sitegen.inputs import InputStamps, changed_inputs, input_stamps, plan_watch
 from sitegen.loading import Progress
 from sitegen.output import (
+    ManifestEntry,
     as_left,
     catch_up_twin,
     folder_stamps,
     made_folders,
-    record_digest,
     twin_stamp,
 )
 from sitegen.pages import page_digests, page_environment
@@ -232,8 +233,6 @@ class BuildSession:
         if not isinstance(saved, SavedBuild):
             reporter.add(Diagnostic(Level.NOTE, "saved build not used: it holds no build"))
             return False
-        if saved.tree != record_digest(memo.tree):
-            return False  # a build since (`sitegen watch`, say) changed output/ and saved none
         try:
             theme = load_theme(config)
             assets = fingerprint_assets(theme, config)
@@ -242,6 +241,16 @@ class BuildSession:
             return False  # the full build says what is wrong
         if templates.base != saved.environment:
             return False
+        # Builds since (`sitegen watch`, or one from this saved build) may have changed
+        # output/: the next build puts back what they changed, with its own changes.
+        behind = changes_back_to(config, memo.tree, saved.made)
+        if behind is None:
+            return False
+        pages = {
+            path: made
+            for path, made in memo.pages.items()
+            if (kept := saved.made.get(path)) is not None and kept.digest == made[1]
+        }
         reports = dict(saved.sources.reports)
         content = config.content_path.resolve()
         for path in changed_inputs(saved.inputs, inputs):
@@ -261,7 +270,7 @@ class BuildSession:
             model=saved.model,
             plan=saved.plan,
             generated=saved.generated,
-            output=OutputState(dict(memo.pages), memo.tree),
+            output=OutputState(pages, memo.tree, behind),
             environment=env,
             templates=templates,
         )
@@ -286,7 +295,7 @@ class BuildSession:
             dict(inputs),
             state.templates.base,
             started,
-            record_digest(state.output.tree),
+            dict(state.output.tree.made),
         )
         key = saved_build_key(state.config, state.options)
         save_build(state.config, state.output.tree.output, key, saved)
@@ -310,9 +319,9 @@ class SavedBuild:
     """The digest of what every page's rendering depends on beyond its template and context."""
     started: dt.datetime
     """The time reports were compared with (a report dated after it was not on the site)."""
-    tree: str
-    """The digest of output/'s record as the build left it: a build from this one is trusted
-    only while output/ holds what it made."""
+    made: Mapping[str, ManifestEntry]
+    """What output/ held as the build left it (path: digest and size), to put back what
+    builds since changed before starting from this one."""
 
 
 def build_from_saved(
@@ -321,9 +330,9 @@ def build_from_saved(
     """`sitegen build` into output/: redo only what changed since the build it saved last.
 
     Where that build cannot be trusted, a full build (which still reads the report cache and
-    renders only pages whose inputs changed). A build that changed output/ after an
-    earlier one, or redid many changes, is saved whole for the next, but for one that
-    found no output/ (as in CI, where none is kept for the next). Raises
+    renders only pages whose inputs changed). A build that went through every page after
+    an earlier one, or one that redid many changes, is saved whole for the next, but for
+    one that found no output/ (as in CI, where none is kept for the next). Raises
     BuildFailed, as build() does, with output/ left as it was.
     """
     inputs = input_stamps(plan_watch(config))
@@ -335,15 +344,9 @@ def build_from_saved(
     session.resume(inputs, memo, reporter)
     pending = len(session.pending)
     result = session.build(reporter, None if session.state is None else (), progress=progress)
-    # Saved whole where output/ changed: the next build starts from it only while output/
-    # holds what it made. Not one that found no output/: CI keeps no output/, so no later
-    # build starts from what it would save (1.3 s at 10,000 reports).
-    changed_output = result.changed is None or bool(result.changed)
-    whole = (
-        warm
-        and not fresh_output
-        and (session.full_builds > 0 or changed_output or pending > REPLAY_LIMIT)
-    )
+    # Not one that found no output/: CI keeps no output/, so no later build starts from
+    # what it would save (1.3 s at 10,000 reports).
+    whole = warm and not fresh_output and (session.full_builds > 0 or pending > REPLAY_LIMIT)
     # A build saved whole also readies output/'s twin, so later swaps write only changes.
     session.ready_twin = whole
     session.save(with_memo=True)

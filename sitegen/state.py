@@ -18,6 +18,7 @@ from sitegen.diagnostics import Diagnostic, Reporter
 from sitegen.loading import LoadedEdition, Progress
 from sitegen.model import Site
 from sitegen.output import (
+    OutputFile,
     TreeState,
 )
 from sitegen.pages import (
@@ -137,6 +138,9 @@ class OutputState:
 
     memo: PageMemo
     tree: TreeState
+    behind: Mapping[str, OutputFile | None] = field(default_factory=dict)
+    """Where output/ differs from what the state says it holds: the files that put it right
+    (None: a file to remove), written with the next build's changes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ import pytest
 from sitegen import changes as changes_module
 from sitegen import search
 from sitegen import session as session_module
-from sitegen.cache import CACHE_DIR, LoadedReport
+from sitegen.cache import CACHE_DIR, LoadedReport, output_books
 from sitegen.config import BuildOptions, SiteConfig, load_config
 from sitegen.content.discover import SourceFile
-from sitegen.diagnostics import Reporter
+from sitegen.diagnostics import BuildFailed, Reporter
 from sitegen.serve import SITE_FOLDER, DevServer
 from sitegen.session import BuildSession, build_from_saved
 from sitegen.state import BuildResult
@@ -96,11 +96,10 @@ def test_an_edit_built_then_undone_is_undone_in_output(
     assert full.count == 0
 
 
-def test_a_session_that_wrote_output_leaves_the_saved_build_untrusted(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`sitegen watch` writes output/ and saves no build: the next `sitegen build` must not
-    start from the build saved before it."""
+def session_wrote_then_undone(site: Path) -> None:
+    """A session that writes output/ (as `sitegen watch` does) builds an edit of report 3,
+    which is undone once it has ended: output/ holds what neither the files nor the
+    saved build say."""
     path = site / "content/reports/2024/report-3.md"
     original = path.read_bytes()
     session = BuildSession(load_config(site), BuildOptions())
@@ -109,7 +108,34 @@ def test_a_session_that_wrote_output_leaves_the_saved_build_untrusted(
     session.build(Reporter(), [path])
     session.save()
     assert "Body of report three." in body_of_report_3(site)
-    path.write_bytes(original)  # undone after the session ended
+    path.write_bytes(original)
+
+
+def test_what_a_session_changed_in_output_is_put_back_before_the_saved_build_is_used(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_wrote_then_undone(site)
+    full = FullBuilds(monkeypatch, site)
+    result, _ = build_here(site)
+    assert full.count == 0
+    assert "reports/report-3/index.html" in (result.changed or ())
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_failed_build_puts_nothing_back(site: Path) -> None:
+    session_wrote_then_undone(site)
+    before = tree(site / "output")
+    (site / "content/reports/2024/report-5.md").write_text("---\ntitle: [unclosed\n---\n")
+    with pytest.raises(BuildFailed):
+        build_here(site)
+    assert tree(site / "output") == before
+
+
+def test_without_copies_to_put_back_the_saved_build_is_not_used(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_wrote_then_undone(site)
+    shutil.rmtree(output_books(load_config(site), site / "output").folder / "pages")
     full = FullBuilds(monkeypatch, site)
     build_here(site)
     assert full.count == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import zoneinfo
 from pathlib import Path
 
@@ -213,3 +215,25 @@ def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
     assert run.exit_code == 2
     assert "Traceback" not in run.output
     assert not (site / "output").exists()
+
+
+def test_ctrl_c_while_the_command_line_is_read_exits_quietly(tmp_path: Path) -> None:
+    """Ctrl-C after sitegen loaded, before the command's own handling: 130, and no
+    "Aborted!" or traceback (click would say "Aborted!" and exit 1)."""
+    script = (
+        "import os, signal\n"
+        "from sitegen import __main__, cli\n"
+        "make_context = cli.main.make_context\n"
+        "def interrupted(*args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    return make_context(*args, **kwargs)\n"
+        "cli.main.make_context = interrupted\n"
+        "__main__.run()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "build", "--site", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 130, done.stderr
+    assert "Aborted" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "output").exists()

@@ -359,16 +359,16 @@ REPLAY_LIMIT = 50
 """A build started from a saved one that redid more than this many changed files is saved."""
 
 
-def _publication_dates(state: BuildState) -> Iterator[tuple[dt.datetime, Path]]:
+def _publication_dates(state: BuildState) -> Iterator[tuple[dt.datetime, str]]:
     """The date and file of each report and edition the options put on the site once due."""
     for entry in state.sources.reports.values():
         report = entry.report
         if report is not None and (state.options.drafts or not report.draft):
-            yield report.date, Path(entry.files[0].path)
+            yield report.date, entry.files[0].path
     for key, loaded in state.sources.editions.items():
         edition = loaded.edition
         if edition is not None and (state.options.drafts or not edition.draft):
-            yield edition.date, state.config.content_path / key
+            yield edition.date, str(state.config.content_path / key)
 
 
 def _files_dated_between(state: BuildState, one: dt.datetime, other: dt.datetime) -> set[Path]:
@@ -376,7 +376,7 @@ def _files_dated_between(state: BuildState, one: dt.datetime, other: dt.datetime
     if state.options.future:
         return set()
     earlier, later = min(one, other), max(one, other)
-    return {path for date, path in _publication_dates(state) if earlier < date <= later}
+    return {Path(file) for date, file in _publication_dates(state) if earlier < date <= later}
 
 
 def _caught_up(state: BuildState) -> BuildState | None:

@@ -12,7 +12,7 @@ import functools
 import html
 import os
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -45,7 +45,7 @@ def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | N
     theme = _ThemeFiles(previous.config)
     editions_folder = previous.config.content_path / EDITIONS_FOLDER
     static_folder = previous.config.static_path.absolute()
-    for path in paths:
+    for path in _folders_opened(previous, paths):
         if path.absolute().is_relative_to(static_folder):
             relative = path.absolute().relative_to(static_folder).as_posix()
             if any(part.startswith(".") for part in relative.split("/")):
@@ -70,8 +70,9 @@ def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | N
             readers = _readers_beside(previous, path)
             if readers is None:
                 return None
-            for reader in readers:  # loaded again, with the file as it is now
-                loaded[reader.key] = load_report_file(reader, previous.config)
+            for reader in readers:  # loaded again, with the file as it is now (or gone)
+                is_file = reader.path.is_file()
+                loaded[reader.key] = load_report_file(reader, previous.config) if is_file else None
             continue
         if source.path.is_file():
             loaded[source.key] = load_report_file(source, previous.config)
@@ -96,6 +97,46 @@ def sort_changes(previous: BuildState, paths: Iterable[Path]) -> SiteChanges | N
     if editions:  # edition pages may come or go
         bodies_only = False
     return SiteChanges(loaded, bodies_only, templates, editions, static)
+
+
+def _folders_opened(previous: BuildState, paths: Iterable[Path]) -> Iterator[Path]:
+    """The paths, with a folder of content/ that came as its files, one that went as its reports.
+
+    Not the editions' folder or content/ itself, nor a folder that holds a link (which
+    discovery does not follow): those stay folders, for a full build.
+    """
+    content = previous.config.content_path.absolute()
+    editions = content / EDITIONS_FOLDER
+    for path in paths:
+        where = path.absolute()
+        if where == content or not where.is_relative_to(content) or where.is_relative_to(editions):
+            yield path
+        elif path.is_dir():
+            files = _files_within(path)
+            yield from (path,) if files is None else files
+        elif not path.exists():
+            inside = f"{where}{os.sep}"
+            held = [
+                Path(entry.files[0].path)
+                for entry in previous.sources.reports.values()
+                if entry.files[0].path.startswith(inside)
+            ]
+            yield from held or (path,)
+        else:
+            yield path
+
+
+def _files_within(folder: Path) -> list[Path] | None:
+    """Every file under a folder; None where it or a folder in it is a link."""
+    if folder.is_symlink():
+        return None
+    files: list[Path] = []
+    for parent, folders, names in os.walk(folder):
+        for name in folders + names:
+            if os.path.islink(os.path.join(parent, name)):
+                return None
+        files.extend(Path(parent, name) for name in names)
+    return sorted(files)
 
 
 def _static_change(

@@ -4,6 +4,7 @@ output/ as a cold build of the same files would, byte for byte."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,18 @@ def create(site: Path, name: str, text: str) -> list[Path]:
     return [site / name]
 
 
+def make_folder(site: Path, name: str, report: str, text: str) -> list[Path]:
+    """A folder made with a report in it, as a watcher may tell it: the folder alone."""
+    (site / name).mkdir()
+    (site / name / report).write_text(text)
+    return [site / name]
+
+
+def delete_folder(site: Path, name: str) -> list[Path]:
+    shutil.rmtree(site / name)
+    return [site / name]
+
+
 EDITS = {
     "title": lambda site: [replace(site, REPORT, "title: Report 3", "title: Report Three")],
     "tags": lambda site: [replace(site, REPORT, "[tag 0, shared]", "[tag 0, brand new]")],
@@ -154,6 +167,16 @@ EDITS = {
         "content/reports/2024/report-8.md",
         report_text(title="Report 8", date="2024-08-18", tags="[shared, eighth]"),
     ),
+    "a new folder": lambda site: make_folder(
+        site,
+        "content/reports/2025",
+        "report-9.md",
+        report_text(title="Report 9", date="2025-01-09", tags="[shared, ninth]"),
+    ),
+    "a renamed folder": lambda site: rename(
+        site, "content/reports/2024", "content/reports/year-2024"
+    ),
+    "a deleted folder": lambda site: delete_folder(site, "content/reports/2024"),
     "a new translation": lambda site: create(
         site,
         "content/reports/2024/report-1.ko.md",

@@ -40,13 +40,28 @@ def collect_assets(
     return [files[k] for k in sorted(files)]
 
 
-def report_assets(report: Report, config: SiteConfig) -> list[OutputFile]:
-    """The images beside a report's file that it shows, copied beside its page."""
-    images = [
+def _images_beside(report: Report) -> list[str]:
+    """The names of the images a report's body shows from beside its file."""
+    return [
         link.target
         for link in (report.rendered.links if report.rendered else ())
         if link.is_image and "/" not in link.target and ":" not in link.target
     ]
+
+
+def report_asset_paths(report: Report, config: SiteConfig) -> set[str]:
+    """The paths `report_assets` may give, read from the report alone (its files may be gone)."""
+    folder = (config.root / report.file).parent.resolve()
+    names = _images_beside(report)
+    image = report.image
+    if image is not None and image.file is not None and image.file.parent == folder:
+        names.append(image.file.name)
+    return {report.url.lstrip("/") + name for name in names}
+
+
+def report_assets(report: Report, config: SiteConfig) -> list[OutputFile]:
+    """The images beside a report's file that it shows, copied beside its page."""
+    images = _images_beside(report)
     if report.image is None and not images:
         return []
     folder = (config.root / report.file).parent.resolve()

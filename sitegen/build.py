@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import jinja2
 
-from sitegen.assets import collect_assets, report_assets
+from sitegen.assets import collect_assets, report_asset_paths, report_assets
 from sitegen.cache import (
     LoadedReport,
     output_books,
@@ -677,9 +677,8 @@ def add_files(
         return frozenset(copied)
     for key in since.changes.keys:
         before, after = since.previous.model.site.reports.get(key), site.reports.get(key)
-        destination.replace_files(
-            _report_files(before, config, Reporter()), _report_files(after, config, reporter)
-        )
+        taken = report_asset_paths(before, config) | variant_paths([before]) if before else set()
+        destination.replace_files(taken, _report_files(after, config, reporter))
     copied = set(since.previous.generated.static)
     for path, source in since.changes.static.items():
         if source is None:

@@ -147,12 +147,15 @@ class Destination:
         """What each file was made from, and its bytes' digest, before this build."""
         self.memo: PageMemo = {} if previous is None else dict(previous.output.memo)
         """The same after this build."""
+        self.behind: Mapping[str, OutputFile | None] = (
+            {} if previous is None else previous.output.behind
+        )
+        """Where output/ differs from what the last build's state says: what puts it right."""
         self.made: Mapping[str, ManifestEntry] = (
-            {} if previous is None else previous.output.tree.made
+            {} if previous is None else _made_after(previous.output.tree.made, self.behind)
         )
-        self.files: dict[str, OutputFile | None] = (
-            {} if previous is None else dict(previous.output.behind)
-        )
+        """What the last build's state says output/ holds."""
+        self.files: dict[str, OutputFile | None] = {}
         """Every file of the site (a full build), or the changes to the last build's."""
         self.twin: Path | None = None
         """Where workers write the pages they render, in a full build that writes."""
@@ -253,9 +256,9 @@ class Destination:
         else:
             self.files.pop(file.path, None)
 
-    def replace_files(self, before: Iterable[OutputFile], after: Iterable[OutputFile]) -> None:
-        """A report's files as they were and as they are: the new added, the gone removed."""
-        gone = {file.path for file in before}
+    def replace_files(self, before: Iterable[str], after: Iterable[OutputFile]) -> None:
+        """A report's files: the paths they took, and the files now; the gone are removed."""
+        gone = set(before)
         for file in after:
             gone.discard(file.path)
             self.add_file(file)
@@ -307,6 +310,9 @@ class Destination:
         writer = self.writer
         if writer is None:  # a partial build: the file is in output/ as the last build left it
             assert self.previous is not None
+            put_back = self.behind.get(path)
+            if put_back is not None and put_back.copy_from is not None:
+                return put_back.copy_from
             return self.previous.output.tree.output / path
         if path not in writer.written and writer.is_current(path, self.digest_of(path)):
             return writer.output / path
@@ -347,20 +353,25 @@ class Destination:
         """
         if self.previous is not None:
             tree = self.previous.output.tree
+            changes = {
+                path: file
+                for path, file in {**self.behind, **self.files}.items()
+                if not _holds(tree.made, path, file)
+            }
             if self.store is not None:  # what the swap replaces, for `changes_back_to`
-                for path in self.files:
+                for path in changes:
                     entry = tree.made.get(path)
                     if entry is not None:
                         self.store.keep_file(tree.output / path, entry.digest)
-            if self.files:
-                swapped = swap_in_changes(tree, self.files)
+            if changes:
+                swapped = swap_in_changes(tree, changes)
                 if swapped is None:
                     return None
                 tree = swapped
             if self.store is not None:
                 made = {p: self.memo[p][1] for p, f in self.files.items() if f and p in self.memo}
                 self.store.keep(tree.output, made)
-            return tree, tuple(sorted(self.files))
+            return tree, tuple(sorted(changes))
         writer = self.writer
         if writer is None:
             return None, None
@@ -389,6 +400,29 @@ class Destination:
         if not writer.front_made or writer.tree is None:
             return writer.tree, None
         return writer.tree, tuple(sorted(writer.tree.lag))
+
+
+def _holds(made: Mapping[str, ManifestEntry], path: str, file: OutputFile | None) -> bool:
+    """Whether a tree holds a file already (or, for None, holds nothing at its path)."""
+    entry = made.get(path)
+    if file is None or entry is None:
+        return file is None and entry is None
+    return entry.digest == file.content_digest()
+
+
+def _made_after(
+    made: Mapping[str, ManifestEntry], changes: Mapping[str, OutputFile | None]
+) -> Mapping[str, ManifestEntry]:
+    """What a tree holds once these changes (copies of files, or None) are made to it."""
+    if not changes:
+        return made
+    after = dict(made)
+    for path, file in changes.items():
+        if file is None or file.copy_from is None:
+            after.pop(path, None)
+        else:
+            after[path] = ManifestEntry(file.content_digest(), file.copy_from.stat().st_size)
+    return after
 
 
 def changes_back_to(

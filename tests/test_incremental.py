@@ -18,7 +18,7 @@ import pytest
 import sitegen.loading
 from sitegen import build as build_module
 from sitegen.cache import CACHE_DIR
-from sitegen.config import LanguageSettings, Permalinks, SiteConfig, load_config
+from sitegen.config import BuildOptions, LanguageSettings, Permalinks, SiteConfig, load_config
 from sitegen.content.discover import SourceFile
 from sitegen.diagnostics import Reporter
 from sitegen.loading import load_reports
@@ -130,6 +130,14 @@ def delete_report(site: Path) -> None:
     (site / "content/reports/2024/report-5.md").unlink()
 
 
+def add_folder(site: Path) -> None:
+    """A new year's folder, with a report in it."""
+    (site / "content/reports/2025").mkdir()
+    (site / "content/reports/2025/report-10.md").write_text(
+        report_text(title="Report 10", date="2025-01-10", tags="[tag 1]", places="[Hyesan]")
+    )
+
+
 def edit_template(site: Path) -> None:
     path = site / "templates/taxonomy.html"
     path.write_text(path.read_text().replace("<ul class", "<p>All of them.</p>\n<ul class"))
@@ -166,6 +174,7 @@ CHANGES: dict[str, Callable[[Path], None]] = {
     "date": edit_date,
     "new report": add_report,
     "deleted report": delete_report,
+    "new folder": add_folder,
     "template": edit_template,
     "config": edit_config,
     "static file": edit_static,
@@ -187,6 +196,7 @@ REPORT_CHANGES = ("body", "front matter", "tags", "date", "new report", "deleted
 """The changes in CHANGES that touch report files only."""
 PARTIAL_CHANGES = (
     *REPORT_CHANGES,
+    "new folder",
     "template",
     "static file",
     "new static file",
@@ -496,3 +506,50 @@ def test_an_image_beside_a_report_changed_is_built_without_a_full_build(
         assert after == before
     else:
         assert (str(width), str(height)) in pictured_sizes(after)
+
+
+@pytest.mark.parametrize("image_first", [True, False], ids=["image first", "report first"])
+def test_a_report_deleted_with_its_image_in_one_change_is_gone_without_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, image_first: bool
+) -> None:
+    """The image's readers are not loaded again from a file deleted in the same change."""
+    folder = "content/reports/2024/photo"
+    site = site_with_pictures(
+        tmp_path, f"{folder}/pictured.md", "inline.png", "photo.png",
+        f"{folder}/inline.png", f"{folder}/photo.png",
+    )  # fmt: skip
+    config = load_config(site)
+    first = build_module.build(config, BuildOptions(), Reporter(), keep_state=True)
+    full = FullBuilds(monkeypatch, site)
+    report, image = site / folder / "pictured.md", site / folder / "photo.png"
+    report.unlink()
+    image.unlink()
+    reporter = Reporter()
+    build_module.build(
+        config, BuildOptions(), reporter, previous=first.state,
+        changed=[image, report] if image_first else [report, image],
+    )  # fmt: skip
+    assert not reporter.errors
+    assert full.count == 0
+    assert "reports/pictured/index.html" not in tree(site / "output")
+    assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+def test_a_body_image_deleted_then_its_link_dropped_leaves_no_copy_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = "content/reports/2024/photo"
+    site = site_with_pictures(
+        tmp_path, f"{folder}/pictured.md", "inline.png", "photo.png",
+        f"{folder}/inline.png", f"{folder}/photo.png",
+    )  # fmt: skip
+    assert "reports/pictured/inline.png" in tree(site / "output")
+    full = FullBuilds(monkeypatch, site)
+    (site / folder / "inline.png").unlink()
+    run_sitegen(site, "build")  # the body shows a file that is gone: an error, or not
+    report = site / folder / "pictured.md"
+    report.write_text(report.read_text().replace("![what it shows](inline.png)", "No picture."))
+    build(site)
+    assert full.count == 0
+    assert "reports/pictured/inline.png" not in tree(site / "output")
+    assert tree(site / "output") == cold_build(site, tmp_path)

@@ -6,10 +6,15 @@ build of the same files would leave it, byte for byte."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from sitegen import changes as changes_module
 from sitegen import search
@@ -421,3 +426,102 @@ def test_a_copy_changed_through_output_is_not_taken_by_a_build_without_output(
     shutil.rmtree(twin_of(site, site / "output"), ignore_errors=True)
     assert rendered(build(site, "-v")) == 1
     assert tree(site / "output") == cold_build(site, tmp_path)
+
+
+# Random sequences of edits, `sitegen build` and a `sitegen watch`-like session that writes
+# output/ too: after every build, output/ is what a cold build of the files makes.
+
+BODIES = ("Body of report {n}.", "Body of report {n}, edited.", "Another body for {n}.")
+TAGS = ("[tag {m}, shared]", "[tag {m}]", "[fresh, shared]")
+
+
+class SavedBuildSequences(RuleBasedStateMachine):
+    """Edits (undone too), reports deleted and restored, builds from the saved state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._temporary = tempfile.TemporaryDirectory()
+        base = Path(self._temporary.name)
+        self.site = make_site(base / "site", site_files(), CONFIG)
+        self.scratch = base
+        self.texts = {
+            n: (self.site / f"content/reports/2024/report-{n}.md").read_text() for n in range(1, 7)
+        }
+        self.deleted: set[int] = set()
+        self.session: BuildSession | None = None
+        self.session_pending: set[Path] = set()
+        self.log: list[str] = []
+        for _ in range(2):  # cold, then a full build saved whole
+            build_here(self.site)
+
+    def teardown(self) -> None:
+        self._temporary.cleanup()
+
+    def report(self, n: int) -> Path:
+        return self.site / f"content/reports/2024/report-{n}.md"
+
+    def write(self, n: int, text: str, what: str) -> None:
+        self.texts[n] = text
+        if n not in self.deleted:
+            self.report(n).write_text(text)
+            self.session_pending.add(self.report(n))
+        self.log.append(f"{what} of report {n}")
+
+    @rule(n=st.integers(1, 6), body=st.sampled_from(BODIES))
+    def edit_body(self, n: int, body: str) -> None:
+        old = r"(?m)^(Body of report|Another body for) .*$"
+        text = re.sub(old, body.format(n=n), self.texts[n])
+        self.write(n, text, f"body := {body!r}")
+
+    @rule(n=st.integers(1, 6), tags=st.sampled_from(TAGS))
+    def edit_tags(self, n: int, tags: str) -> None:
+        text = re.sub(r"(?m)^tags: .*$", "tags: " + tags.format(m=n % 3), self.texts[n])
+        self.write(n, text, f"tags := {tags!r}")
+
+    @precondition(lambda self: len(self.deleted) < 5)
+    @rule(n=st.integers(1, 6))
+    def delete(self, n: int) -> None:
+        if n not in self.deleted:
+            self.report(n).unlink()
+            self.deleted.add(n)
+            self.session_pending.add(self.report(n))
+            self.log.append(f"delete report {n}")
+
+    @precondition(lambda self: self.deleted)
+    @rule(pick=st.integers(0, 5))
+    def restore(self, pick: int) -> None:
+        n = sorted(self.deleted)[pick % len(self.deleted)]
+        self.deleted.discard(n)
+        self.write(n, self.texts[n], "restore")
+
+    @rule()
+    def sitegen_build(self) -> None:
+        build_here(self.site)
+        self.log.append("sitegen build")
+        self.check()
+
+    @rule()
+    def session_build(self) -> None:
+        """A build of a session that writes output/, as `sitegen watch` does, and saves."""
+        if self.session is None:
+            self.session = BuildSession(load_config(self.site), BuildOptions())
+            self.session.build(Reporter(), None)
+        else:
+            self.session.build(Reporter(), self.session_pending)
+        self.session.save()
+        self.session_pending.clear()
+        self.log.append("session build")
+        self.check()
+
+    def check(self) -> None:
+        history = "operations so far:\n  " + "\n  ".join(self.log)
+        assert tree(self.site / "output") == cold_build(self.site, self.scratch), history
+
+
+TestSavedBuildSequences = SavedBuildSequences.TestCase
+TestSavedBuildSequences.settings = settings(
+    max_examples=int(os.environ.get("SITEGEN_EDIT_EXAMPLES", "10")),
+    stateful_step_count=20,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)

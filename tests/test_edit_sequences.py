@@ -732,16 +732,21 @@ class EditSequences(RuleBasedStateMachine):
         assert set(outcome.changed_files) == changed, history
 
 
+def sequence_settings(steps: int) -> settings:
+    """How many random sequences of edits and builds to run, and of how many steps."""
+    return settings(
+        # SITEGEN_EDIT_EXAMPLES=100 runs more sequences, when changing the incremental builds.
+        max_examples=int(os.environ.get("SITEGEN_EDIT_EXAMPLES", "10")),
+        stateful_step_count=steps,
+        deadline=None,
+        # No shrinking, as in test_properties: it can take minutes over builds. The failing
+        # run prints its steps, and the assertion message lists every operation and build.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    )
+
+
 TestEditSequences = EditSequences.TestCase
-TestEditSequences.settings = settings(
-    # SITEGEN_EDIT_EXAMPLES=100 runs more sequences, when changing the incremental builds.
-    max_examples=int(os.environ.get("SITEGEN_EDIT_EXAMPLES", "10")),
-    stateful_step_count=25,
-    deadline=None,
-    # No shrinking, as in test_properties: it can take minutes over builds. The failing run
-    # prints its steps, and the assertion message lists every operation and build in order.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-)
+TestEditSequences.settings = sequence_settings(25)
 
 
 # A page kind of a theme's own, from a template alone: reports by author. No code of

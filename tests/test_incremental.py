@@ -508,20 +508,26 @@ def test_an_image_beside_a_report_changed_is_built_without_a_full_build(
         assert (str(width), str(height)) in pictured_sizes(after)
 
 
-@pytest.mark.parametrize("image_first", [True, False], ids=["image first", "report first"])
-def test_a_report_deleted_with_its_image_in_one_change_is_gone_without_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, image_first: bool
-) -> None:
-    """The image's readers are not loaded again from a file deleted in the same change."""
+def pictured_beside(tmp_path: Path) -> tuple[Path, Path]:
+    """The pictured site, its report's image and body image beside it; and their folder."""
     folder = "content/reports/2024/photo"
     site = site_with_pictures(
         tmp_path, f"{folder}/pictured.md", "inline.png", "photo.png",
         f"{folder}/inline.png", f"{folder}/photo.png",
     )  # fmt: skip
+    return site, site / folder
+
+
+@pytest.mark.parametrize("image_first", [True, False], ids=["image first", "report first"])
+def test_a_report_deleted_with_its_image_in_one_change_is_gone_without_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, image_first: bool
+) -> None:
+    """The image's readers are not loaded again from a file deleted in the same change."""
+    site, folder = pictured_beside(tmp_path)
     config = load_config(site)
     first = build_module.build(config, BuildOptions(), Reporter(), keep_state=True)
     full = FullBuilds(monkeypatch, site)
-    report, image = site / folder / "pictured.md", site / folder / "photo.png"
+    report, image = folder / "pictured.md", folder / "photo.png"
     report.unlink()
     image.unlink()
     reporter = Reporter()
@@ -538,16 +544,12 @@ def test_a_report_deleted_with_its_image_in_one_change_is_gone_without_errors(
 def test_a_body_image_deleted_then_its_link_dropped_leaves_no_copy_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = "content/reports/2024/photo"
-    site = site_with_pictures(
-        tmp_path, f"{folder}/pictured.md", "inline.png", "photo.png",
-        f"{folder}/inline.png", f"{folder}/photo.png",
-    )  # fmt: skip
+    site, folder = pictured_beside(tmp_path)
     assert "reports/pictured/inline.png" in tree(site / "output")
     full = FullBuilds(monkeypatch, site)
-    (site / folder / "inline.png").unlink()
-    run_sitegen(site, "build")  # the body shows a file that is gone: an error, or not
-    report = site / folder / "pictured.md"
+    (folder / "inline.png").unlink()
+    run_sitegen(site, "build")  # a warning: the body shows a file that is gone
+    report = folder / "pictured.md"
     report.write_text(report.read_text().replace("![what it shows](inline.png)", "No picture."))
     build(site)
     assert full.count == 0

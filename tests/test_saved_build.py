@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
@@ -28,6 +27,7 @@ from sitegen.session import BuildSession, build_from_saved
 from sitegen.state import BuildResult
 from sitegen.watch import ChangeSet, Rebuilder
 from tests.helpers import build, make_site, parse_page, report_text, twin_of
+from tests.test_edit_sequences import sequence_settings
 from tests.test_incremental import (
     CONFIG,
     FullBuilds,
@@ -519,9 +519,4 @@ class SavedBuildSequences(RuleBasedStateMachine):
 
 
 TestSavedBuildSequences = SavedBuildSequences.TestCase
-TestSavedBuildSequences.settings = settings(
-    max_examples=int(os.environ.get("SITEGEN_EDIT_EXAMPLES", "10")),
-    stateful_step_count=20,
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-)
+TestSavedBuildSequences.settings = sequence_settings(20)

@@ -113,8 +113,8 @@ def common_options(command: F) -> F:
     """--site, --quiet and --verbose, on every command."""
 
     @click.option(
-        "--site", "site", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-        show_default=True, help="The site's folder.",
+        "--site", "site", type=click.Path(exists=True, file_okay=False, path_type=Path),
+        default=Path("."), show_default=True, help="The site's folder.",
     )  # fmt: skip
     @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
     @click.option("--verbose", "-v", is_flag=True, help="Print more about each stage.")

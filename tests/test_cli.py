@@ -237,3 +237,12 @@ def test_ctrl_c_while_the_command_line_is_read_exits_quietly(tmp_path: Path) -> 
     assert done.returncode == 130, done.stderr
     assert "Aborted" not in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "output").exists()
+
+
+def test_a_site_folder_that_does_not_exist_is_refused_and_not_made(tmp_path: Path) -> None:
+    missing = tmp_path / "sitte"  # a typo for the site's folder
+    for command in ("build", "check", "serve", "watch", "init", "new"):
+        run = run_sitegen(missing, command)
+        assert run.exit_code == 2, (command, run.output)
+        assert "Directory" in run.output and "does not exist" in run.output, run.output
+    assert not missing.exists()

@@ -40,42 +40,37 @@ def collect_assets(
     return [files[k] for k in sorted(files)]
 
 
-def _images_beside(report: Report) -> list[str]:
-    """The names of the images a report's body shows from beside its file."""
-    return [
+def _beside(report: Report, config: SiteConfig) -> list[tuple[Path, bool]]:
+    """The files beside a report's file that it shows: each, and whether it is its image.
+
+    Read from the report alone: a file named in the body may be gone.
+    """
+    names = [
         link.target
         for link in (report.rendered.links if report.rendered else ())
         if link.is_image and "/" not in link.target and ":" not in link.target
     ]
+    image = report.image
+    if (image is None or image.file is None) and not names:
+        return []  # most reports: no folder to resolve
+    folder = (config.root / report.file).parent.resolve()
+    found: list[tuple[Path, bool]] = []
+    if image is not None and image.file is not None and image.file.parent == folder:
+        found.append((image.file, True))
+    found.extend(((folder / name).resolve(), False) for name in names)
+    return found
 
 
 def report_asset_paths(report: Report, config: SiteConfig) -> set[str]:
     """The paths `report_assets` may give, read from the report alone (its files may be gone)."""
-    folder = (config.root / report.file).parent.resolve()
-    names = _images_beside(report)
-    image = report.image
-    if image is not None and image.file is not None and image.file.parent == folder:
-        names.append(image.file.name)
-    return {report.url.lstrip("/") + name for name in names}
+    return {report.url.lstrip("/") + file.name for file, _ in _beside(report, config)}
 
 
 def report_assets(report: Report, config: SiteConfig) -> list[OutputFile]:
     """The images beside a report's file that it shows, copied beside its page."""
-    images = _images_beside(report)
-    if report.image is None and not images:
-        return []
-    folder = (config.root / report.file).parent.resolve()
-    wanted: list[Path] = []
-    image = report.image
-    if image is not None and image.file is not None and image.file.parent == folder:
-        wanted.append(image.file)
     content_folder = config.content_path.resolve()
-    for name in images:
-        target = (folder / name).resolve()
-        if target.is_file() and target.is_relative_to(content_folder):
-            wanted.append(target)
-    files: list[OutputFile] = []
-    for file in wanted:
-        relative = report.url.lstrip("/") + file.name
-        files.append(OutputFile(relative, copy_from=file))
-    return files
+    return [
+        OutputFile(report.url.lstrip("/") + file.name, copy_from=file)
+        for file, is_image in _beside(report, config)
+        if is_image or (file.is_file() and file.is_relative_to(content_folder))
+    ]

@@ -172,16 +172,12 @@ def _readers_beside(previous: BuildState, path: Path) -> list[SourceFile] | None
     """The reports that may show a file of content/ that is no report: an image beside them.
 
     Those of its folder that show it, as their image or in their body. None where the path
-    is no such file: a folder (or one gone that held reports), or a path outside content/.
+    is no such file: a folder, or a path outside content/ (a folder of reports that came or
+    went reaches here as its files, from `_folders_opened`).
     """
     where = path.absolute()
     if not where.is_relative_to(previous.config.content_path.absolute()) or path.is_dir():
         return None
-    inside = f"{where}{os.sep}"
-    if not path.exists() and any(
-        entry.files[0].path.startswith(inside) for entry in previous.sources.reports.values()
-    ):
-        return None  # a folder of reports gone
     readers = _reports_showing(previous, path, where.name, where.parent)
     found = (plain_source(Path(entry.files[0].path), previous.config) for entry in readers)
     return [source for source in found if source is not None]

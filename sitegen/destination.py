@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
@@ -251,8 +252,9 @@ class Destination:
             self.files[file.path] = file
             return
         entry = self.made.get(file.path)
-        if entry is None or entry.digest != file.content_digest():
-            self.files[file.path] = file
+        digest = file.content_digest()  # read once: the write compares it again
+        if entry is None or entry.digest != digest:
+            self.files[file.path] = dataclasses.replace(file, digest=digest)
         else:
             self.files.pop(file.path, None)
 
